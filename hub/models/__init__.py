@@ -1,0 +1,43 @@
+"""The hub's database models (one tortoise app, ``hub``)."""
+
+from hub.models.actions import Action, ActionFinance, ActionIndicators, ActionTopicLink
+from hub.models.history import HistoryEntry
+from hub.models.journal import Comment
+from hub.models.organizations import (
+    InterventionArea,
+    Organization,
+    PartnerApplication,
+    User,
+    UserIdentity,
+)
+from hub.models.sites import (
+    ParcelOwner,
+    Site,
+    SiteActor,
+    SiteClosingSolution,
+    SiteResorptionPhase,
+)
+from hub.models.territories import Commune, Departement, Epci, Region
+
+__all__ = [
+    "Action",
+    "ActionFinance",
+    "ActionIndicators",
+    "ActionTopicLink",
+    "Comment",
+    "Commune",
+    "Departement",
+    "Epci",
+    "HistoryEntry",
+    "InterventionArea",
+    "Organization",
+    "ParcelOwner",
+    "PartnerApplication",
+    "Region",
+    "Site",
+    "SiteActor",
+    "SiteClosingSolution",
+    "SiteResorptionPhase",
+    "User",
+    "UserIdentity",
+]

@@ -1,0 +1,221 @@
+"""Domain enumerations, shared by the database models and the GraphQL schema.
+
+Values are the stable strings stored in the database; the schema exposes them as
+GraphQL enums under the same names in upper case.
+"""
+
+from enum import StrEnum
+
+
+class LocationLevel(StrEnum):
+    NATION = "nation"
+    REGION = "region"
+    DEPARTEMENT = "departement"
+    EPCI = "epci"
+    COMMUNE = "commune"
+
+
+class Zone(StrEnum):
+    # The usual split of France in national lists.
+
+    HEXAGONE = "hexagone"
+    OUTRE_MER = "outre_mer"
+
+
+class OrganizationCategory(StrEnum):
+    PUBLIC_SERVICE = "public_service"
+    LOCAL_AUTHORITY = "local_authority"
+    ASSOCIATION = "association"
+    CENTRAL_ADMINISTRATION = "central_administration"
+    PRIVATE = "private"
+
+
+class OrganizationType(StrEnum):
+    PREFECTURE = "prefecture"
+    DDETS = "ddets"
+    POLICE = "police"
+    EDUCATION = "education"
+    HEALTH_AGENCY = "health_agency"
+    COMMUNE = "commune"
+    EPCI = "epci"
+    DEPARTEMENT = "departement"
+    REGION = "region"
+    ASSOCIATION = "association"
+    MINISTRY = "ministry"
+    NATIONAL_AGENCY = "national_agency"
+    NATIONAL_DELEGATION = "national_delegation"
+    RESEARCH = "research"
+    COMPANY = "company"
+
+
+class Role(StrEnum):
+    NATIONAL_ADMIN = "national_admin"
+    LOCAL_ADMIN = "local_admin"
+    NATIONAL_ACTOR = "national_actor"
+    CORRESPONDENT = "correspondent"
+    INSTITUTIONAL_PARTNER = "institutional_partner"
+    OPERATOR = "operator"
+    INTERVENER = "intervener"
+    EXTERNAL_OBSERVER = "external_observer"
+
+
+class UserStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class UserOption(StrEnum):
+    LEGAL_ACCESS = "legal_access"
+    CREATE_SITES = "create_sites"
+    CLOSE_SITES = "close_sites"
+    FINANCE_ACCESS = "finance_access"
+
+
+class TriState(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class FieldType(StrEnum):
+    LAND = "land"
+    BUILDING = "building"
+    UNKNOWN = "unknown"
+
+
+class Origin(StrEnum):
+    # The only three groups the law allows to record.
+
+    FRENCH = "french"
+    EU = "eu"
+    NON_EU = "non_eu"
+
+
+class CensusStatus(StrEnum):
+    NONE = "none"
+    SCHEDULED = "scheduled"
+    DONE = "done"
+
+
+class WaterAccessType(StrEnum):
+    PUBLIC_FOUNTAIN = "public_fountain"
+    FIRE_HYDRANT = "fire_hydrant"
+    BOTTLES = "bottles"
+    TANK = "tank"
+    NETWORK_TAP = "network_tap"
+    OTHER = "other"
+
+
+class ToiletType(StrEnum):
+    DRY = "dry"
+    CHEMICAL = "chemical"
+    FLUSH = "flush"
+    LATRINE = "latrine"
+    OTHER = "other"
+
+
+class ElectricityType(StrEnum):
+    GENERATOR = "generator"
+    GRID = "grid"
+    BUILDING = "building"
+
+
+class ConditionStatus(StrEnum):
+    GOOD = "good"
+    TO_IMPROVE = "to_improve"
+    BAD = "bad"
+    UNKNOWN = "unknown"
+
+
+class PoliceAssistanceStatus(StrEnum):
+    NONE = "none"
+    REQUESTED = "requested"
+    GRANTED = "granted"
+
+
+class OwnerType(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    UNKNOWN = "unknown"
+
+
+class SiteStatus(StrEnum):
+    OPEN = "open"
+    RESORBED = "resorbed"
+    CLOSED_BY_JUSTICE = "closed_by_justice"
+    CLOSED_BY_ADMINISTRATION = "closed_by_administration"
+    CLOSED_OTHER = "closed_other"
+    UNKNOWN = "unknown"
+
+
+class ClosedWithSolutions(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class ClosingSolution(StrEnum):
+    EMERGENCY_SHELTER = "emergency_shelter"
+    INTEGRATION_HOUSING = "integration_housing"
+    ORDINARY_HOUSING = "ordinary_housing"
+    DEDICATED_SCHEME = "dedicated_scheme"
+    NO_SOLUTION = "no_solution"
+
+
+class ResorptionPhase(StrEnum):
+    SOCIOLOGICAL_DIAGNOSIS = "sociological_diagnosis"
+    SOCIAL_ASSESSMENT = "social_assessment"
+    POLITICAL_VALIDATION = "political_validation"
+    TECHNICAL_DIAGNOSIS = "technical_diagnosis"
+
+
+class ActorTheme(StrEnum):
+    HEALTH = "health"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment"
+    HOUSING = "housing"
+    MEDIATION = "mediation"
+    SAFETY = "safety"
+    HUMANITARIAN = "humanitarian"
+    DIAGNOSIS = "diagnosis"
+    STEERING = "steering"
+    OTHER = "other"
+
+
+class ActionTopic(StrEnum):
+    HEALTH = "health"
+    SCHOOLING = "schooling"
+    EMPLOYMENT = "employment"
+    HOUSING = "housing"
+    SITE_SAFETY = "site_safety"
+
+
+class ActionLocationKind(StrEnum):
+    ON_SITE = "on_site"
+    TEMPORARY_INTEGRATION_SPACE = "temporary_integration_space"
+    HOUSING = "housing"
+    OTHER = "other"
+
+
+class FinanceType(StrEnum):
+    STATE = "state"
+    DEDICATED_RESORPTION_CREDIT = "dedicated_resorption_credit"
+    LOCAL_AUTHORITY = "local_authority"
+    EUROPEAN = "european"
+    PRIVATE = "private"
+    OTHER = "other"
+
+
+class HistorySubject(StrEnum):
+    SITE = "site"
+    ACTION = "action"
+
+
+class HistoryOperation(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    CONFIRM = "confirm"
+    DELETE = "delete"
