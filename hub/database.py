@@ -83,3 +83,7 @@ def count_statements() -> Iterator[StatementCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous_level)
+
+
+# Filled by ``hub makemigrations`` for tortoise's own command line, which reads a module path.
+CLI_CONFIG: dict[str, Any] = {}

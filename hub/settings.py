@@ -54,7 +54,9 @@ class Settings:
             environment = Environment(raw_environment)
         except ValueError:
             allowed = ", ".join(e.value for e in Environment)
-            raise SettingsError(f"HUB_ENV must be one of {allowed}, got {raw_environment!r}") from None
+            raise SettingsError(
+                f"HUB_ENV must be one of {allowed}, got {raw_environment!r}"
+            ) from None
         database_url = env.get("HUB_DATABASE_URL") or cls.database_url
         if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("HUB_DATABASE_URL must start with sqlite:// or postgres://")

@@ -18,7 +18,9 @@ class HistoryEntry(Model):
         "hub.User", related_name="history_entries", null=True, on_delete=fields.SET_NULL
     )
     application: fields.ForeignKeyNullableRelation[PartnerApplication] = fields.ForeignKeyField(
-        "hub.PartnerApplication", related_name="history_entries", null=True,
+        "hub.PartnerApplication",
+        related_name="history_entries",
+        null=True,
         on_delete=fields.SET_NULL,
     )
     changed_at = fields.DatetimeField()

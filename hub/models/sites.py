@@ -24,9 +24,7 @@ from hub.models.territories import Commune
 
 
 def _tri() -> CharEnumFieldInstance:
-    return fields.CharEnumField(
-        TriState, max_length=7, default=TriState.UNKNOWN
-    )
+    return fields.CharEnumField(TriState, max_length=7, default=TriState.UNKNOWN)
 
 
 def _status() -> CharEnumFieldInstance:
@@ -139,9 +137,7 @@ class Site(Model):
     # Lifecycle.
     status = fields.CharEnumField(SiteStatus, max_length=30, default=SiteStatus.OPEN, db_index=True)
     closed_at = fields.DateField(null=True)
-    closed_with_solutions = fields.CharEnumField(
-        ClosedWithSolutions, max_length=10, null=True
-    )
+    closed_with_solutions = fields.CharEnumField(ClosedWithSolutions, max_length=10, null=True)
     closing_context = fields.TextField(null=True)
     resorption_target_year = fields.IntField(null=True)
 
@@ -234,4 +230,3 @@ class SiteActor(Model):
 
     class Meta:
         table = "site_actor"
-

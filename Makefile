@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= sqlite://var/demo.sqlite3
+
+.PHONY: install demo test test-sqlite test-postgres lint format schema bench clean
+
+$(BIN)/hub: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/hub
+
+install: $(BIN)/hub
+
+## Install, load territories and demo data into SQLite, serve GraphiQL on :8000.
+demo: install
+	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub load-territories
+	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub seed --demo --if-empty
+	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub serve
+
+## Install and run the whole suite on SQLite, then on PostgreSQL, plus lint and schema check.
+test: install lint
+	$(BIN)/hub export-schema --check
+	$(BIN)/pytest --db sqlite -q
+	$(BIN)/pytest --db postgres -q
+
+test-sqlite: install
+	$(BIN)/pytest --db sqlite -q
+
+test-postgres: install
+	$(BIN)/pytest --db postgres -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install
+	$(BIN)/hub export-schema
+
+## Benchmark (not part of the suite): seeds 500/5,000/20,000 sites on both databases.
+bench: install
+	$(BIN)/python -m hub.benchmark
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,175 @@
+"""The ``hub`` command: serve, migrate, load territories, seed demo data, export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from hub import database
+from hub.settings import Settings, SettingsError
+
+SCHEMA_PATH = Path("schema.graphql")
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+    # Closing matters: aiosqlite's worker thread would otherwise keep the process alive.
+    await database.migrate(settings.database_url)
+    await database.disconnect()
+    await database.connect(settings.database_url)
+    try:
+        await work()
+    finally:
+        await database.disconnect()
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    async def run() -> None:
+        try:
+            await database.migrate(settings.database_url)
+        finally:
+            await database.disconnect()
+
+    asyncio.run(run())
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_load_territories(settings: Settings, _: argparse.Namespace) -> int:
+    from hub.territories import load_territories
+
+    async def work() -> None:
+        counts = await load_territories()
+        print("Territories loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+    asyncio.run(_with_database(settings, work))
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.demo import DemoDataExists, seed_demo
+    from hub.territories import load_territories
+
+    if not args.demo:
+        print("Only demo data can be seeded: pass --demo.", file=sys.stderr)
+        return 2
+    outcome: list[int] = [0]
+
+    async def work() -> None:
+        await load_territories()
+        try:
+            counts = await seed_demo(sites=args.sites, seed=args.seed, reset=args.reset)
+        except DemoDataExists as error:
+            if args.if_empty:
+                print("Demo data already present; nothing seeded.")
+                return
+            print(f"{error} Pass --reset to replace it.", file=sys.stderr)
+            outcome[0] = 1
+            return
+        print("Demo data seeded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+    asyncio.run(_with_database(settings, work))
+    return outcome[0]
+
+
+def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
+    from schema.build import print_sdl
+
+    sdl = print_sdl()
+    path = Path(args.output)
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != sdl:
+            print(f"{path} is stale: run `hub export-schema`.", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date.")
+        return 0
+    path.write_text(sdl, encoding="utf-8")
+    print(f"Wrote {path}.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    asyncio.run(_with_database(settings, _noop))
+    if settings.graphiql:
+        print(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+async def _noop() -> None:
+    return None
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    """For developers: write a migration for model changes (tortoise's autodetector)."""
+    from tortoise.cli.cli import main as tortoise_main
+
+    sys.argv = ["tortoise", "-c", "hub.database.CLI_CONFIG", "makemigrations", "hub"]
+    if args.name:
+        sys.argv += ["--name", args.name]
+    database.CLI_CONFIG.update(database.tortoise_config(settings.database_url))
+    tortoise_main()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the hub (migrates first)")
+    serve.add_argument("--host", help="default HUB_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default HUB_PORT or 8000")
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser(
+        "load-territories", help="load the official geography (idempotent)"
+    ).set_defaults(run=cmd_load_territories)
+
+    seed = commands.add_parser("seed", help="load demo data (deterministic)")
+    seed.add_argument("--demo", action="store_true", help="seed the demo data set")
+    seed.add_argument("--sites", type=_positive, default=2000, help="number of sites (2000)")
+    seed.add_argument("--seed", type=int, default=20261126, help="random seed")
+    seed.add_argument("--reset", action="store_true", help="replace existing data")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(run=cmd_seed)
+
+    export = commands.add_parser("export-schema", help="write schema.graphql from the code")
+    export.add_argument("--output", default=str(SCHEMA_PATH))
+    export.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    export.set_defaults(run=cmd_export_schema)
+
+    make = commands.add_parser("makemigrations", help="(developers) write a migration")
+    make.add_argument("--name")
+    make.set_defaults(run=cmd_makemigrations)
+    return parser
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_environ()
+    except SettingsError as error:
+        print(f"hub: {error}", file=sys.stderr)
+        return 2
+    return args.run(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

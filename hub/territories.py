@@ -1,0 +1,190 @@
+"""Loading the official geography (hub/data/territories.json.gz) into the database.
+
+The data file is produced by ``scripts/convert_territories.py``; hub/data/README.md says where
+it comes from. Loading is an upsert: rows missing from the database are inserted, rows whose
+values changed are updated, nothing is ever deleted, because sites, organizations and scopes
+reference communes and a vanished code must stay resolvable for them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from hub.models.territories import Commune, Departement, Epci, Region
+
+logger = logging.getLogger(__name__)
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "territories.json.gz"
+
+# The five DROM: what the hub calls Outre-mer, as opposed to the Hexagone (Corsica included).
+OVERSEAS_DEPARTEMENTS: frozenset[str] = frozenset({"971", "972", "973", "974", "976"})
+OVERSEAS_REGIONS: frozenset[str] = frozenset({"01", "02", "03", "04", "06"})
+
+# executemany takes any number of rows; batches only bound the memory of one driver call.
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class _Level:
+    key: str
+    model: type[Model]
+    # Columns in the order of the tuples built from the data file, primary key first.
+    columns: tuple[str, ...]
+
+
+_REGION = _Level("region", Region, ("code", "name", "overseas"))
+_DEPARTEMENT = _Level("departement", Departement, ("code", "name", "region_id", "overseas"))
+_EPCI = _Level("epci", Epci, ("code", "name", "kind"))
+_COMMUNE = _Level(
+    "commune",
+    Commune,
+    (
+        "code",
+        "name",
+        "departement_id",
+        "region_id",
+        "epci_id",
+        "main_commune_id",
+        "scope_code",
+        "population",
+        "latitude",
+        "longitude",
+    ),
+)
+_COORDINATES = ("latitude", "longitude")
+# Parents first: départements reference régions, communes reference all three.
+_LEVELS = (_REGION, _DEPARTEMENT, _EPCI, _COMMUNE)
+
+Values = tuple[Any, ...]
+
+
+def _read_rows(path: Path | None) -> dict[str, list[Values]]:
+    # Tuples in each level's column order: the loader passes them to executemany as they are.
+    with gzip.open(path or DATA_PATH, "rt", encoding="utf-8") as handle:
+        document = json.load(handle)
+
+    def table(name: str, columns: tuple[str, ...]) -> list[Values]:
+        index = {column: i for i, column in enumerate(document[name]["columns"])}
+        picks = [index[column] for column in columns]
+        return [tuple(row[i] for i in picks) for row in document[name]["rows"]]
+
+    communes = [
+        (code, name, departement, region, epci, main, main or code, population, lat, lon)
+        for code, name, departement, region, epci, main, population, lat, lon in table(
+            "communes",
+            (
+                "code",
+                "name",
+                "departement",
+                "region",
+                "epci",
+                "main_commune",
+                "population",
+                "latitude",
+                "longitude",
+            ),
+        )
+    ]
+    # The self foreign key needs every main commune inserted before its arrondissements.
+    communes.sort(key=lambda c: (c[5] is not None, c[0]))
+    return {
+        "region": table("regions", ("code", "name", "overseas")),
+        "departement": table("departements", ("code", "name", "region", "overseas")),
+        "epci": table("epcis", ("code", "name", "kind")),
+        "commune": communes,
+    }
+
+
+def read_territories(path: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The data file as dicts per level (``region``, ``departement``, ``epci``, ``commune``).
+
+    Keys are the models' field names (``region_id``, ``scope_code``...); main communes come
+    before their arrondissements.
+    """
+    rows = _read_rows(path)
+    return {
+        level.key: [dict(zip(level.columns, values, strict=True)) for values in rows[level.key]]
+        for level in _LEVELS
+    }
+
+
+def _merge(level: _Level, new: Values, old: Values) -> Values:
+    if level is not _COMMUNE:
+        return new
+    # The data file has no coordinates yet: a null there must not erase ones set otherwise.
+    merged = list(new)
+    for column in _COORDINATES:
+        index = level.columns.index(column)
+        if merged[index] is None:
+            merged[index] = old[index]
+    return tuple(merged)
+
+
+async def _upsert(
+    level: _Level, rows: Sequence[Values], conn: BaseDBAsyncClient
+) -> tuple[int, int]:
+    # Plain SQL through tortoise's query builder (right placeholders for each dialect):
+    # building 35,000 model instances for bulk_create costs more than the inserts themselves.
+    meta = level.model._meta
+    table = meta.basetable
+    columns = [meta.fields_db_projection[field] for field in level.columns]
+    executor = conn.executor_class(model=level.model, db=conn)
+    parameters = [executor.parameter(i) for i in range(len(columns))]
+
+    _, records = await conn.execute_query(conn.query_class.from_(table).select(*columns).get_sql())
+    existing: dict[Any, Values] = {record[0]: tuple(record) for record in records}
+
+    to_insert: list[Values] = []
+    to_update: list[Values] = []
+    for values in rows:
+        old = existing.get(values[0])
+        if old is None:
+            to_insert.append(values)
+            continue
+        merged = _merge(level, values, old)
+        if merged != old:
+            # UPDATE ... SET every other column ... WHERE primary key: the key goes last.
+            to_update.append((*merged[1:], merged[0]))
+
+    if to_insert:
+        insert = conn.query_class.into(table).columns(*columns).insert(*parameters)
+        for start in range(0, len(to_insert), BATCH_SIZE):
+            await conn.execute_many(insert.get_sql(), to_insert[start : start + BATCH_SIZE])
+    if to_update:
+        update = conn.query_class.update(table)
+        for column, parameter in zip(columns[1:], parameters, strict=False):
+            update = update.set(column, parameter)
+        update = update.where(table[columns[0]] == parameters[-1])
+        for start in range(0, len(to_update), BATCH_SIZE):
+            await conn.execute_many(update.get_sql(), to_update[start : start + BATCH_SIZE])
+    return len(to_insert), len(to_update)
+
+
+async def load_territories(path: Path | None = None) -> dict[str, int]:
+    """Load régions, départements, EPCIs and communes from the data file, idempotently.
+
+    Needs an initialised tortoise (hub.database.connect). Returns how many rows of each level
+    the file holds, all of which are in the database afterwards.
+    """
+    data = _read_rows(path)
+    async with in_transaction() as conn:
+        for level in _LEVELS:
+            inserted, updated = await _upsert(level, data[level.key], conn)
+            logger.info(
+                "territories %s: %d in file, %d inserted, %d updated",
+                level.key,
+                len(data[level.key]),
+                inserted,
+                updated,
+            )
+    return {key: len(rows) for key, rows in data.items()}

@@ -1,0 +1,17 @@
+"""Root queries on actions."""
+
+from __future__ import annotations
+
+from hub.models import Action
+from resolvers.actions.filters import action_filter_q
+from resolvers.context import Context
+from resolvers.pagination import Page, PageRequest, page_of
+from schema.filters import ActionFilter
+
+
+async def list_actions(
+    context: Context, action_filter: ActionFilter | None, first: int | None, after: str | None
+) -> Page[Action]:
+    page = PageRequest.parse(context.settings, first, after)
+    query = await action_filter_q(action_filter)
+    return await page_of(Action.filter(query), page, ["-started_at", "-id"])

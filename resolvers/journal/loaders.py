@@ -1,0 +1,60 @@
+"""Loaders of journal comments and their targets."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from hub.models import Comment, Organization, User
+from permissions.principal import Principal
+from resolvers.pagination import ChildList, by_key_loader, child_connection
+
+_NEWEST_FIRST = '"comment"."created_at" DESC, "comment"."id" DESC'
+
+
+def comment_by_id(_: Principal) -> DataLoader[int, Comment | None]:
+    async def fetch(ids: list[int]) -> list[Comment]:
+        return await Comment.filter(id__in=ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def _targets(model: Any, relation: str) -> DataLoader[int, list[int]]:
+    async def load(comment_ids: list[int]) -> list[list[int]]:
+        rows = (
+            await model.filter(**{f"{relation}__id__in": comment_ids})
+            .order_by("id")
+            .values("id", f"{relation}__id")
+        )
+        found: dict[int, list[int]] = {}
+        for row in rows:
+            found.setdefault(row[f"{relation}__id"], []).append(row["id"])
+        return [found.get(comment_id, []) for comment_id in comment_ids]
+
+    return DataLoader(load)
+
+
+def target_user_ids(_: Principal) -> DataLoader[int, list[int]]:
+    return _targets(User, "targeted_comments")
+
+
+def target_organization_ids(_: Principal) -> DataLoader[int, list[int]]:
+    return _targets(Organization, "targeted_comments")
+
+
+def _site_comments(parents: Sequence[Hashable]) -> Any:
+    return Comment.filter(site_id__in=parents)
+
+
+def _action_comments(parents: Sequence[Hashable]) -> Any:
+    return Comment.filter(action_id__in=parents)
+
+
+SITE_JOURNAL = child_connection(
+    ChildList(Comment, "site_id", _NEWEST_FIRST, _site_comments), comment_by_id
+)
+ACTION_JOURNAL = child_connection(
+    ChildList(Comment, "action_id", _NEWEST_FIRST, _action_comments), comment_by_id
+)

@@ -1,0 +1,69 @@
+"""Loaders of organizations, users and their intervention areas."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from hub.models import InterventionArea, Organization, SiteActor, User
+from permissions.principal import Principal
+from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
+
+
+def organization_by_id(_: Principal) -> DataLoader[int, Organization | None]:
+    async def fetch(ids: list[int]) -> list[Organization]:
+        return await Organization.filter(id__in=ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def user_by_id(_: Principal) -> DataLoader[int, User | None]:
+    async def fetch(ids: list[int]) -> list[User]:
+        return await User.filter(id__in=ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def areas_by_organization(_: Principal) -> DataLoader[int, list[InterventionArea]]:
+    async def fetch(ids: list[int]) -> list[InterventionArea]:
+        return await InterventionArea.filter(organization_id__in=ids).order_by("id")
+
+    return grouped_loader(fetch, key=lambda row: row.organization_id)
+
+
+def areas_by_user(_: Principal) -> DataLoader[int, list[InterventionArea]]:
+    async def fetch(ids: list[int]) -> list[InterventionArea]:
+        return await InterventionArea.filter(user_id__in=ids).order_by("id")
+
+    return grouped_loader(fetch, key=lambda row: row.user_id)
+
+
+def actor_by_id(_: Principal) -> DataLoader[int, SiteActor | None]:
+    async def fetch(ids: list[int]) -> list[SiteActor]:
+        return await SiteActor.filter(id__in=ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def _members(parents: Sequence[Hashable]) -> Any:
+    return User.filter(organization_id__in=parents)
+
+
+def _actor_entries(parents: Sequence[Hashable]) -> Any:
+    return SiteActor.filter(organization_id__in=parents)
+
+
+MEMBERS = child_connection(
+    ChildList(User, "organization_id", '"user"."last_name", "user"."id"', _members), user_by_id
+)
+ACTOR_ENTRIES = child_connection(
+    ChildList(
+        SiteActor,
+        "organization_id",
+        '"site_actor"."created_at" DESC, "site_actor"."id" DESC',
+        _actor_entries,
+    ),
+    actor_by_id,
+)

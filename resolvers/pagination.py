@@ -1,0 +1,233 @@
+"""Cursor pagination: argument checks, root pages, and pages of children for many parents.
+
+Cursors are opaque base64 strings holding an offset. Pages of children (a site's journal,
+a territory's communes…) are computed for every parent of a batch in one SQL statement
+with ``ROW_NUMBER() OVER (PARTITION BY parent)``, so the statement count of a request
+does not grow with the number of parents.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from tortoise.expressions import RawSQL
+from tortoise.functions import Count
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from hub.settings import Settings
+from schema.errors import BadUserInput
+
+RowT = TypeVar("RowT")
+_CURSOR_PREFIX = "offset:"
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError(cursor)
+        offset = int(raw.removeprefix(_CURSOR_PREFIX))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(f"Invalid cursor {cursor!r}: pass a cursor this API returned.") from None
+    if offset < 0:
+        raise BadUserInput(f"Invalid cursor {cursor!r}: pass a cursor this API returned.")
+    return offset
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    offset: int
+
+    @classmethod
+    def parse(cls, settings: Settings, first: int | None, after: str | None) -> PageRequest:
+        if first is None:
+            first = settings.default_page_size
+        if not 0 <= first <= settings.max_page_size:
+            raise BadUserInput(
+                f"`first` must be between 0 and {settings.max_page_size}, got {first}.",
+                argument="first",
+                maximum=settings.max_page_size,
+            )
+        offset = decode_cursor(after) + 1 if after else 0
+        return cls(first=first, offset=offset)
+
+
+@dataclass
+class Page(Generic[RowT]):
+    """One page of rows with what a connection needs around them."""
+
+    rows: Sequence[RowT]
+    offset: int
+    has_next: bool
+    count: Callable[[], Awaitable[int]]
+
+
+async def page_of(queryset: QuerySet[Any], page: PageRequest, order: Sequence[str]) -> Page[Any]:
+    """A page of a root list; the total is counted only if the client asks for it."""
+    rows = (
+        await queryset.order_by(*order).offset(page.offset).limit(page.first + 1)
+        if page.first
+        else []
+    )
+    return Page(
+        rows=rows[: page.first],
+        offset=page.offset,
+        has_next=len(rows) > page.first,
+        count=queryset.count,
+    )
+
+
+def _sql_and_params(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
+    # tortoise builds the filtered query (joins, escaping, placeholders of the right
+    # dialect); it has no public way to hand out the SQL with its parameters.
+    queryset._choose_db_if_not_chosen()
+    queryset._make_query()
+    sql, params = queryset.query.get_parameterized_sql()
+    return sql, list(params)
+
+
+@dataclass(frozen=True)
+class ChildList:
+    """How to list the children of many parents.
+
+    ``parent_field`` is a column of the child table (``site_id``); ``order_sql`` orders
+    siblings and must end with a unique column so pages are stable.
+    """
+
+    model: type[Model]
+    parent_field: str
+    order_sql: str
+    queryset: Callable[[Sequence[Hashable]], QuerySet[Any]]
+    id_field: str = "id"
+
+
+async def window_ids(
+    children: ChildList, parents: Sequence[Hashable], page: PageRequest
+) -> dict[Hashable, list[Any]]:
+    """Ids of up to ``page.first + 1`` children of each parent, in one statement."""
+    table = children.model._meta.db_table
+    partition = f'PARTITION BY "{table}"."{children.parent_field}" ORDER BY {children.order_sql}'
+    queryset = (
+        children.queryset(parents)
+        .annotate(hub_row_number=RawSQL(f"ROW_NUMBER() OVER ({partition})"))
+        .values(children.id_field, children.parent_field, "hub_row_number")
+    )
+    inner, params = _sql_and_params(queryset)
+    low, high = page.offset, page.offset + page.first + 1
+    sql = (
+        f"SELECT * FROM ({inner}) AS hub_window "
+        f'WHERE "hub_row_number" > {int(low)} AND "hub_row_number" <= {int(high)} '
+        f'ORDER BY "hub_row_number"'
+    )
+    rows = await queryset._db.execute_query_dict(sql, params)
+    found: dict[Hashable, list[Any]] = defaultdict(list)
+    for row in rows:
+        found[row[children.parent_field]].append(row[children.id_field])
+    return found
+
+
+def child_page_loader(children: ChildList) -> DataLoader[tuple[Hashable, PageRequest], list[Any]]:
+    """Loads (parent, page) → ids; one statement per distinct page size and offset."""
+
+    async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[list[Any]]:
+        by_page: dict[PageRequest, list[Hashable]] = defaultdict(list)
+        for parent, page in keys:
+            by_page[page].append(parent)
+        results: dict[PageRequest, dict[Hashable, list[Any]]] = {}
+        for page, parents in by_page.items():
+            results[page] = await window_ids(children, parents, page) if page.first else {}
+        return [results[page].get(parent, []) for parent, page in keys]
+
+    return DataLoader(load)
+
+
+def child_count_loader(children: ChildList) -> DataLoader[Hashable, int]:
+    async def load(parents: list[Hashable]) -> list[int]:
+        rows = (
+            await children.queryset(parents)
+            .annotate(hub_count=Count(children.id_field))
+            .group_by(children.parent_field)
+            .values(children.parent_field, "hub_count")
+        )
+        counts = {row[children.parent_field]: row["hub_count"] for row in rows}
+        return [counts.get(parent, 0) for parent in parents]
+
+    return DataLoader(load)
+
+
+def by_key_loader(
+    fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]], key: Callable[[Any], Hashable]
+) -> DataLoader[Any, Any]:
+    """One row per key (or None), fetched for the whole batch at once."""
+
+    async def load(keys: list[Any]) -> list[Any]:
+        found = {key(row): row for row in await fetch(keys)}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load)
+
+
+def grouped_loader(
+    fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]], key: Callable[[Any], Hashable]
+) -> DataLoader[Any, list[Any]]:
+    """All rows of each key, fetched for the whole batch at once."""
+
+    async def load(keys: list[Any]) -> list[list[Any]]:
+        found: dict[Hashable, list[Any]] = defaultdict(list)
+        for row in await fetch(keys):
+            found[key(row)].append(row)
+        return [found.get(k, []) for k in keys]
+
+    return DataLoader(load)
+
+
+@dataclass(frozen=True)
+class ChildConnection:
+    """The three loaders behind a nested connection: pages of ids, counts, rows by id."""
+
+    pages: Callable[[Any], DataLoader[Any, list[Any]]]
+    counts: Callable[[Any], DataLoader[Any, int]]
+    rows: Callable[[Any], DataLoader[Any, Any]]
+
+
+def child_connection(
+    children: ChildList, rows: Callable[[Any], DataLoader[Any, Any]]
+) -> ChildConnection:
+    """Built once at import, so the factories are stable keys of the request's loaders."""
+    return ChildConnection(
+        pages=lambda _principal: child_page_loader(children),
+        counts=lambda _principal: child_count_loader(children),
+        rows=rows,
+    )
+
+
+async def child_page(
+    loaders: Any,
+    settings: Settings,
+    children: ChildConnection,
+    parent: Hashable,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
+    page = PageRequest.parse(settings, first, after)
+    ids = await loaders[children.pages].load((parent, page))
+    rows = await loaders[children.rows].load_many(ids[: page.first])
+    count_loader = loaders[children.counts]
+    return Page(
+        rows=[row for row in rows if row is not None],
+        offset=page.offset,
+        has_next=len(ids) > page.first,
+        count=lambda: count_loader.load(parent),
+    )

@@ -1,0 +1,80 @@
+"""Loaders of the official geography: territories by code and their children."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from hub.models import Commune, Departement, Epci, Region
+from permissions.principal import Principal
+from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
+
+
+def _by_code(model: Any) -> DataLoader[str, Any]:
+    async def fetch(codes: list[str]) -> list[Any]:
+        return await model.filter(code__in=codes)
+
+    return by_key_loader(fetch, key=lambda row: row.code)
+
+
+def region_by_code(_: Principal) -> DataLoader[str, Region | None]:
+    return _by_code(Region)
+
+
+def departement_by_code(_: Principal) -> DataLoader[str, Departement | None]:
+    return _by_code(Departement)
+
+
+def epci_by_code(_: Principal) -> DataLoader[str, Epci | None]:
+    return _by_code(Epci)
+
+
+def commune_by_code(_: Principal) -> DataLoader[str, Commune | None]:
+    return _by_code(Commune)
+
+
+def _children(model: Any, parent_field: str, order_sql: str, **extra: Any) -> ChildList:
+    def queryset(parents: Sequence[Hashable]) -> Any:
+        return model.filter(**{f"{parent_field}__in": parents}, **extra)
+
+    return ChildList(model, parent_field, order_sql, queryset, id_field="code")
+
+
+_BY_NAME = '"commune"."name", "commune"."code"'
+DEPARTEMENTS_OF_REGION = child_connection(
+    _children(Departement, "region_id", '"departement"."code"'), departement_by_code
+)
+# Arrondissements are listed under their main commune, not beside it.
+COMMUNES_OF_DEPARTEMENT = child_connection(
+    _children(Commune, "departement_id", _BY_NAME, main_commune_id__isnull=True), commune_by_code
+)
+COMMUNES_OF_EPCI = child_connection(
+    _children(Commune, "epci_id", _BY_NAME, main_commune_id__isnull=True), commune_by_code
+)
+
+
+def arrondissements_of_commune(_: Principal) -> DataLoader[str, list[Commune]]:
+    async def fetch(codes: list[str]) -> list[Commune]:
+        return await Commune.filter(main_commune_id__in=codes).order_by("code")
+
+    return grouped_loader(fetch, key=lambda row: row.main_commune_id)
+
+
+def departements_of_epci(_: Principal) -> DataLoader[str, list[str]]:
+    """An EPCI may span several départements: the distinct départements of its communes."""
+
+    async def load(codes: list[str]) -> list[list[str]]:
+        rows = (
+            await Commune.filter(epci_id__in=codes)
+            .distinct()
+            .order_by("departement_id")
+            .values("epci_id", "departement_id")
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["epci_id"], []).append(row["departement_id"])
+        return [found.get(code, []) for code in codes]
+
+    return DataLoader(load)

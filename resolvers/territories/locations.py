@@ -1,0 +1,66 @@
+"""Territory look-ups shared by filters: which column a location filters on, and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tortoise.expressions import Q
+
+from hub.models import Commune, Departement, Epci, Region
+from hub.models.enums import LocationLevel
+from schema.errors import BadUserInput
+
+MODELS: dict[LocationLevel, Any] = {
+    LocationLevel.REGION: Region,
+    LocationLevel.DEPARTEMENT: Departement,
+    LocationLevel.EPCI: Epci,
+    LocationLevel.COMMUNE: Commune,
+}
+
+
+async def check_locations(locations: Iterable[Any]) -> list[tuple[LocationLevel, str | None]]:
+    """Validated (level, code) pairs; arrondissements become their main commune.
+
+    One query per level present, whatever the number of codes.
+    """
+    wanted: dict[LocationLevel, set[str]] = {}
+    pairs: list[tuple[LocationLevel, str | None]] = []
+    for location in locations:
+        level, code = LocationLevel(location.level), location.code
+        if level is LocationLevel.NATION:
+            if code not in (None, "", "FR"):
+                raise BadUserInput("The NATION level takes no code (or 'FR').", argument="code")
+            pairs.append((level, None))
+            continue
+        if not code:
+            raise BadUserInput(f"A {level.value} location needs a code.", argument="code")
+        wanted.setdefault(level, set()).add(code)
+        pairs.append((level, code))
+    scope_codes: dict[str, str] = {}
+    for level, codes in wanted.items():
+        if level is LocationLevel.COMMUNE:
+            rows = await Commune.filter(code__in=codes).values("code", "scope_code")
+            scope_codes = {row["code"]: row["scope_code"] for row in rows}
+            found = set(scope_codes)
+        else:
+            found = set(await MODELS[level].filter(code__in=codes).values_list("code", flat=True))
+        missing = sorted(codes - found)
+        if missing:
+            raise BadUserInput(
+                f"Unknown {level.value} code(s): {', '.join(missing)}.", argument="code"
+            )
+    return [
+        (level, scope_codes.get(code, code) if level is LocationLevel.COMMUNE else code)
+        for level, code in pairs
+    ]
+
+
+def location_q(
+    pairs: Iterable[tuple[LocationLevel, str | None]], columns: dict[LocationLevel, str]
+) -> Q:
+    """Rows in any of the locations, given the column each level filters on."""
+    pairs = list(pairs)
+    if any(level is LocationLevel.NATION for level, _ in pairs):
+        return Q()
+    return Q(*(Q(**{columns[level]: code}) for level, code in pairs), join_type=Q.OR)

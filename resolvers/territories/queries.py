@@ -1,0 +1,58 @@
+"""Territory look-ups: one territory by level and code, the nation, sites of a territory."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.models import Commune, Departement, Epci, Region, Site
+from hub.models.enums import LocationLevel, SiteStatus
+from resolvers.pagination import ChildConnection, ChildList, child_connection
+from resolvers.sites.filters import SITE_LOCATION_COLUMNS
+from resolvers.sites.loaders import site_by_id
+from resolvers.territories.locations import MODELS
+from resolvers.territories.stats import NATION_CODE
+from schema.errors import BadUserInput, NotFound
+
+
+@dataclass(frozen=True)
+class Nation:
+    code: str = NATION_CODE
+    name: str = "France"
+
+
+NATION = Nation()
+LEVEL_OF_ROW: dict[type, LocationLevel] = {
+    Nation: LocationLevel.NATION,
+    Region: LocationLevel.REGION,
+    Departement: LocationLevel.DEPARTEMENT,
+    Epci: LocationLevel.EPCI,
+    Commune: LocationLevel.COMMUNE,
+}
+
+
+async def territory(level: LocationLevel, code: str | None) -> Any:
+    if level is LocationLevel.NATION:
+        if code not in (None, "", NATION_CODE):
+            raise BadUserInput("The NATION level takes no code (or 'FR').", argument="code")
+        return NATION
+    if not code:
+        raise BadUserInput(f"A {level.value} needs a code.", argument="code")
+    row = await MODELS[level].get_or_none(code=code)
+    if row is None:
+        raise NotFound(f"No {level.value} with code {code!r}.")
+    return row
+
+
+@functools.cache
+def sites_of(level: LocationLevel, statuses: tuple[SiteStatus, ...]) -> ChildConnection:
+    """Sites of many territories of one level, for one set of statuses."""
+    column = SITE_LOCATION_COLUMNS[level]
+
+    def queryset(parents: Sequence[Hashable]) -> Any:
+        return Site.filter(**{f"{column}__in": parents, "status__in": list(statuses)})
+
+    order = '"site"."updated_at" DESC, "site"."id" DESC'
+    return child_connection(ChildList(Site, column, order, queryset), site_by_id)

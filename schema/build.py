@@ -1,0 +1,21 @@
+"""Assembles the schema and prints its SDL."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.query import Query
+from schema.types.history import HistoryEntry
+from schema.types.journal import Comment
+from schema.types.territories import Commune, Departement, Epci, Nation, Region
+
+# Types reachable only through interfaces must be named for the schema to know them.
+_INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, HistoryEntry]
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query, types=_INTERFACE_ONLY_TYPES)
+
+
+def print_sdl(schema: strawberry.Schema | None = None) -> str:
+    return (schema or build_schema()).as_str() + "\n"

@@ -1,0 +1,34 @@
+"""The domain enumerations, exposed as GraphQL enums (values in upper case)."""
+
+import strawberry
+
+from hub.models import enums
+
+LocationLevel = strawberry.enum(enums.LocationLevel)
+Zone = strawberry.enum(enums.Zone, description="Hexagone (metropolitan France) or Outre-mer.")
+OrganizationCategory = strawberry.enum(enums.OrganizationCategory)
+OrganizationType = strawberry.enum(enums.OrganizationType)
+Role = strawberry.enum(enums.Role)
+UserStatus = strawberry.enum(enums.UserStatus)
+UserOption = strawberry.enum(enums.UserOption)
+TriState = strawberry.enum(enums.TriState, description="yes / no / not known")
+FieldType = strawberry.enum(enums.FieldType)
+Origin = strawberry.enum(
+    enums.Origin, description="The only three origin groups the law allows to record."
+)
+CensusStatus = strawberry.enum(enums.CensusStatus)
+WaterAccessType = strawberry.enum(enums.WaterAccessType)
+ToiletType = strawberry.enum(enums.ToiletType)
+ElectricityType = strawberry.enum(enums.ElectricityType)
+ConditionStatus = strawberry.enum(enums.ConditionStatus)
+PoliceAssistanceStatus = strawberry.enum(enums.PoliceAssistanceStatus)
+OwnerType = strawberry.enum(enums.OwnerType)
+SiteStatus = strawberry.enum(enums.SiteStatus)
+ClosedWithSolutions = strawberry.enum(enums.ClosedWithSolutions)
+ClosingSolution = strawberry.enum(enums.ClosingSolution)
+ResorptionPhase = strawberry.enum(enums.ResorptionPhase)
+ActorTheme = strawberry.enum(enums.ActorTheme)
+ActionTopic = strawberry.enum(enums.ActionTopic)
+ActionLocationKind = strawberry.enum(enums.ActionLocationKind)
+FinanceType = strawberry.enum(enums.FinanceType)
+HistoryOperation = strawberry.enum(enums.HistoryOperation)

@@ -1,0 +1,91 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models.enums import LocationLevel
+from resolvers.actions.queries import list_actions
+from resolvers.context import Context
+from resolvers.nodes import resolve_node
+from resolvers.organizations.queries import list_organizations
+from resolvers.sites.queries import list_sites
+from resolvers.territories.queries import territory
+from schema.filters import ActionFilter, OrganizationFilter, SiteFilter, SiteOrder
+from schema.pagination import Connection
+from schema.types.actions import Action
+from schema.types.organizations import Location, Me, Organization
+from schema.types.sites import Site
+from schema.types.territories import Territory
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object from its ID; null (NOT_FOUND) if there is none.")
+    async def node(self, info: Ctx, id: strawberry.ID) -> relay.Node | None:
+        return await resolve_node(info.context, id)
+
+    @strawberry.field(description="The caller: role, organization, areas and options.")
+    def me(self, info: Ctx) -> Me:
+        principal = info.context.principal
+        return Me(
+            role=principal.role,
+            intervention_areas=[Location(level=a.level, code=a.code) for a in principal.areas],
+            options=sorted(principal.options),
+            _user_id=principal.user_id,
+            _organization_id=principal.organization_id,
+        )
+
+    @strawberry.field(description="Sites matching a filter, most recently updated first.")
+    async def sites(
+        self,
+        info: Ctx,
+        filter: SiteFilter | None = None,
+        order_by: SiteOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Site]:
+        return Connection.of(await list_sites(info.context, filter, order_by, first, after))
+
+    @strawberry.field
+    async def site(self, info: Ctx, id: strawberry.ID) -> Site | None:
+        return await resolve_node(info.context, id, expected="Site")
+
+    @strawberry.field(description="Actions matching a filter, most recently started first.")
+    async def actions(
+        self,
+        info: Ctx,
+        filter: ActionFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Action]:
+        return Connection.of(await list_actions(info.context, filter, first, after))
+
+    @strawberry.field
+    async def action(self, info: Ctx, id: strawberry.ID) -> Action | None:
+        return await resolve_node(info.context, id, expected="Action")
+
+    @strawberry.field
+    async def organizations(
+        self,
+        info: Ctx,
+        filter: OrganizationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Organization]:
+        return Connection.of(await list_organizations(info.context, filter, first, after))
+
+    @strawberry.field
+    async def organization(self, info: Ctx, id: strawberry.ID) -> Organization | None:
+        return await resolve_node(info.context, id, expected="Organization")
+
+    @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
+    async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:
+        found: Any = await territory(level, code)
+        return found

@@ -1,0 +1,155 @@
+"""Social actions and their yearly finances and indicators."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models import Action as ActionRow
+from hub.models import ActionFinance as FinanceRow
+from hub.models import ActionIndicators as IndicatorsRow
+from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType
+from resolvers.actions import loaders
+from resolvers.context import Context
+from resolvers.history.loaders import ACTION_HISTORY
+from resolvers.journal.loaders import ACTION_JOURNAL
+from resolvers.organizations.loaders import user_by_id
+from resolvers.pagination import child_page
+from resolvers.sites.loaders import site_by_id
+from resolvers.territories.loaders import departement_by_code
+from schema.pagination import Connection
+from schema.rows import rows_of
+from schema.types.territories import Departement
+
+if TYPE_CHECKING:
+    from schema.types.history import HistoryEntry
+    from schema.types.journal import Comment
+    from schema.types.organizations import User
+    from schema.types.sites import Site
+
+SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
+UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
+CommentRef = Annotated["Comment", strawberry.lazy("schema.types.journal")]
+HistoryEntryRef = Annotated["HistoryEntry", strawberry.lazy("schema.types.history")]
+Row = strawberry.Parent[ActionRow]
+
+
+@strawberry.type(description="One financing row of one year (sensitive).")
+class ActionFinance:
+    year: int
+    finance_type: FinanceType
+    planned_amount: Decimal | None
+    spent_amount: Decimal | None
+    comment: str | None
+    is_type_of = rows_of(FinanceRow)
+
+
+@strawberry.type(description="What the action reached in one year.")
+class ActionIndicators:
+    year: int
+    people: int | None
+    households: int | None
+    women: int | None
+    minors: int | None
+    health_followup: int | None = strawberry.field(description="People with health follow-up.")
+    employment_training: int | None = strawberry.field(
+        description="People in employment or training."
+    )
+    employment_training_women: int | None
+    sheltered_people: int | None
+    sheltered_households: int | None
+    housed_people: int | None
+    housed_households: int | None
+    minors_school_age: int | None
+    minors_in_mediation: int | None
+    enrolled_nursery: int | None
+    enrolled_primary: int | None
+    enrolled_middle: int | None
+    enrolled_high: int | None
+    is_type_of = rows_of(IndicatorsRow)
+
+
+async def _users(info: Info[Context, None], ids: list[int]) -> list[UserRef]:
+    rows = await info.context.loaders[user_by_id].load_many(ids)
+    return [row for row in rows if row is not None]
+
+
+@strawberry.type(description="A social action run in one département.")
+class Action(relay.Node):
+    id: relay.NodeID[int]
+    version: int
+    name: str
+    goals: str | None
+    started_at: datetime.date
+    ended_at: datetime.date | None
+    location_kind: ActionLocationKind
+    location_details: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    is_type_of = rows_of(ActionRow)
+
+    @strawberry.field
+    async def departement(root: Row, info: Info[Context, None]) -> Departement:
+        return await info.context.loaders[departement_by_code].load(root.departement_id)
+
+    @strawberry.field
+    async def topics(root: Row, info: Info[Context, None]) -> list[ActionTopic]:
+        links = await info.context.loaders[loaders.topics_by_action].load(root.id)
+        return [link.topic for link in links]
+
+    @strawberry.field(description="Pilots of the action.")
+    async def managers(root: Row, info: Info[Context, None]) -> list[UserRef]:
+        return await _users(
+            info, await info.context.loaders[loaders.manager_ids_by_action].load(root.id)
+        )
+
+    @strawberry.field(description="Users of the organizations running the action.")
+    async def operators(root: Row, info: Info[Context, None]) -> list[UserRef]:
+        return await _users(
+            info, await info.context.loaders[loaders.operator_ids_by_action].load(root.id)
+        )
+
+    @strawberry.field
+    async def sites(root: Row, info: Info[Context, None]) -> list[SiteRef]:
+        ids = await info.context.loaders[loaders.site_ids_by_action].load(root.id)
+        rows = await info.context.loaders[site_by_id].load_many(ids)
+        return [row for row in rows if row is not None]
+
+    @strawberry.field
+    async def finances(
+        root: Row, info: Info[Context, None], year: int | None = None
+    ) -> list[ActionFinance]:
+        rows = await info.context.loaders[loaders.finances_by_action].load(root.id)
+        return [row for row in rows if year is None or row.year == year]
+
+    @strawberry.field
+    async def indicators(
+        root: Row, info: Info[Context, None], year: int | None = None
+    ) -> list[ActionIndicators]:
+        rows = await info.context.loaders[loaders.indicators_by_action].load(root.id)
+        return [row for row in rows if year is None or row.year == year]
+
+    @strawberry.field(description="Comments on the action, newest first.")
+    async def journal(
+        root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[CommentRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, ACTION_JOURNAL, root.id, first, after
+        )
+        return Connection.of(page)
+
+    @strawberry.field(description="Changes of the action, newest first.")
+    async def history(
+        root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[HistoryEntryRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, ACTION_HISTORY, root.id, first, after
+        )
+        return Connection.of(page)

@@ -1,0 +1,72 @@
+"""Journal comments."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models import Comment as CommentRow
+from resolvers.actions.loaders import action_by_id
+from resolvers.context import Context
+from resolvers.journal import loaders
+from resolvers.organizations.loaders import organization_by_id, user_by_id
+from resolvers.sites.loaders import site_by_id
+from schema.rows import rows_of
+
+if TYPE_CHECKING:
+    from schema.types.actions import Action
+    from schema.types.organizations import Organization, User
+    from schema.types.sites import Site
+
+SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
+ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
+UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
+OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organizations")]
+Row = strawberry.Parent[CommentRow]
+
+
+@strawberry.type(description="A comment in the journal of a site or an action.")
+class Comment(relay.Node):
+    id: relay.NodeID[int]
+    body: str
+    tags: list[str]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None
+    targeted: bool = strawberry.field(
+        description="Visible only to its author, its targets and private-comment readers."
+    )
+    is_type_of = rows_of(CommentRow)
+
+    @strawberry.field
+    async def author(root: Row, info: Info[Context, None]) -> UserRef | None:
+        if root.author_id is None:
+            return None
+        return await info.context.loaders[user_by_id].load(root.author_id)
+
+    @strawberry.field
+    async def site(root: Row, info: Info[Context, None]) -> SiteRef | None:
+        if root.site_id is None:
+            return None
+        return await info.context.loaders[site_by_id].load(root.site_id)
+
+    @strawberry.field
+    async def action(root: Row, info: Info[Context, None]) -> ActionRef | None:
+        if root.action_id is None:
+            return None
+        return await info.context.loaders[action_by_id].load(root.action_id)
+
+    @strawberry.field
+    async def target_users(root: Row, info: Info[Context, None]) -> list[UserRef]:
+        ids = await info.context.loaders[loaders.target_user_ids].load(root.id)
+        rows = await info.context.loaders[user_by_id].load_many(ids)
+        return [row for row in rows if row is not None]
+
+    @strawberry.field
+    async def target_organizations(root: Row, info: Info[Context, None]) -> list[OrganizationRef]:
+        ids = await info.context.loaders[loaders.target_organization_ids].load(root.id)
+        rows = await info.context.loaders[organization_by_id].load_many(ids)
+        return [row for row in rows if row is not None]

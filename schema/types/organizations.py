@@ -1,0 +1,142 @@
+"""Organizations, their users, and the caller (``me``)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models import InterventionArea as AreaRow
+from hub.models import Organization as OrganizationRow
+from hub.models import User as UserRow
+from hub.models.enums import (
+    LocationLevel,
+    OrganizationCategory,
+    OrganizationType,
+    Role,
+    UserOption,
+    UserStatus,
+)
+from resolvers.context import Context
+from resolvers.organizations import loaders
+from resolvers.pagination import child_page
+from schema.pagination import Connection
+from schema.rows import rows_of
+
+if TYPE_CHECKING:
+    from schema.types.sites import SiteActor
+
+SiteActorRef = Annotated["SiteActor", strawberry.lazy("schema.types.sites")]
+
+
+@strawberry.type(description="A territory given by level and code (no code for NATION).")
+class Location:
+    level: LocationLevel
+    code: str | None
+    is_type_of = rows_of(AreaRow)
+
+
+@strawberry.type
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    abbreviation: str | None
+    category: OrganizationCategory
+    type: OrganizationType
+    active: bool
+    is_type_of = rows_of(OrganizationRow)
+
+    @strawberry.field(description="Home territory; null for a national organization.")
+    def location(root: strawberry.Parent[OrganizationRow]) -> Location | None:
+        if root.location_level is None:
+            return None
+        return Location(level=root.location_level, code=root.location_code)
+
+    @strawberry.field
+    async def intervention_areas(
+        root: strawberry.Parent[OrganizationRow], info: Info[Context, None]
+    ) -> list[Location]:
+        return await info.context.loaders[loaders.areas_by_organization].load(root.id)
+
+    @strawberry.field
+    async def members(
+        root: strawberry.Parent[OrganizationRow],
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[User]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, loaders.MEMBERS, root.id, first, after
+        )
+        return Connection.of(page)
+
+    @strawberry.field(description="Where the organization is declared as an actor on a site.")
+    async def site_actors(
+        root: strawberry.Parent[OrganizationRow],
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[SiteActorRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, loaders.ACTOR_ENTRIES, root.id, first, after
+        )
+        return Connection.of(page)
+
+
+@strawberry.type
+class User(relay.Node):
+    id: relay.NodeID[int]
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    job_title: str | None
+    role: Role
+    status: UserStatus
+    created_at: datetime.datetime
+    is_type_of = rows_of(UserRow)
+
+    @strawberry.field
+    def options(root: strawberry.Parent[UserRow]) -> list[UserOption]:
+        return [UserOption(option) for option in root.options]
+
+    @strawberry.field
+    async def organization(
+        root: strawberry.Parent[UserRow], info: Info[Context, None]
+    ) -> Organization:
+        return await info.context.loaders[loaders.organization_by_id].load(root.organization_id)
+
+    @strawberry.field(description="The user's own areas, else the organization's.")
+    async def intervention_areas(
+        root: strawberry.Parent[UserRow], info: Info[Context, None]
+    ) -> list[Location]:
+        own = await info.context.loaders[loaders.areas_by_user].load(root.id)
+        if own:
+            return own
+        return await info.context.loaders[loaders.areas_by_organization].load(root.organization_id)
+
+
+@strawberry.type(description="The caller, as the hub sees it.")
+class Me:
+    role: Role | None = strawberry.field(description="Null for an anonymous caller.")
+    intervention_areas: list[Location]
+    options: list[UserOption]
+    _user_id: strawberry.Private[int | None]
+    _organization_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None]) -> User | None:
+        if self._user_id is None:
+            return None
+        return await info.context.loaders[loaders.user_by_id].load(self._user_id)
+
+    @strawberry.field
+    async def organization(self, info: Info[Context, None]) -> Organization | None:
+        if self._organization_id is None:
+            return None
+        return await info.context.loaders[loaders.organization_by_id].load(self._organization_id)

@@ -1,0 +1,470 @@
+"""Sites and their field groups. Each group is a view over the same site row."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models import ParcelOwner as ParcelOwnerRow
+from hub.models import Site as SiteRow
+from hub.models import SiteActor as SiteActorRow
+from hub.models import SiteClosingSolution as ClosingSolutionRow
+from hub.models import SiteResorptionPhase as ResorptionPhaseRow
+from hub.models.enums import (
+    ActorTheme,
+    CensusStatus,
+    ClosedWithSolutions,
+    ClosingSolution,
+    ConditionStatus,
+    ElectricityType,
+    FieldType,
+    Origin,
+    OwnerType,
+    PoliceAssistanceStatus,
+    ResorptionPhase,
+    SiteStatus,
+    ToiletType,
+    TriState,
+    WaterAccessType,
+)
+from resolvers.actions.loaders import action_by_id
+from resolvers.context import Context
+from resolvers.history.loaders import SITE_HISTORY
+from resolvers.journal.loaders import SITE_JOURNAL
+from resolvers.organizations.loaders import organization_by_id, user_by_id
+from resolvers.pagination import child_page
+from resolvers.sites import loaders
+from resolvers.territories.loaders import (
+    commune_by_code,
+    departement_by_code,
+    epci_by_code,
+    region_by_code,
+)
+from schema import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
+from schema.pagination import Connection
+from schema.rows import rows_of
+from schema.types.territories import Commune, Departement, Epci, Region
+
+if TYPE_CHECKING:
+    from schema.types.actions import Action
+    from schema.types.history import HistoryEntry
+    from schema.types.journal import Comment
+    from schema.types.organizations import Organization, User
+
+ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
+CommentRef = Annotated["Comment", strawberry.lazy("schema.types.journal")]
+HistoryEntryRef = Annotated["HistoryEntry", strawberry.lazy("schema.types.history")]
+OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organizations")]
+UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
+
+Row = strawberry.Parent[SiteRow]
+_ORIGIN_FLAGS = (
+    (Origin.FRENCH, "origin_french"),
+    (Origin.EU, "origin_eu"),
+    (Origin.NON_EU, "origin_non_eu"),
+)
+
+
+@strawberry.type(description="Where the site is.")
+class SiteLocation:
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    access_details: str | None = strawberry.field(description="How to reach the site (free text).")
+
+
+@strawberry.type(description="Minors by age band.")
+class MinorsByAge:
+    from_0_to_3: int | None = strawberry.field(name="from0To3")
+    from_3_to_6: int | None = strawberry.field(name="from3To6")
+    from_6_to_12: int | None = strawberry.field(name="from6To12")
+    from_12_to_16: int | None = strawberry.field(name="from12To16")
+    from_16_to_18: int | None = strawberry.field(name="from16To18")
+
+
+@strawberry.type(description="Dwellings counted on the site.")
+class Dwellings:
+    caravans: int | None
+    huts: int | None
+    tents: int | None
+    cars: int | None
+    mattresses: int | None
+
+
+@strawberry.type(description="Counts only: residents are never stored individually.")
+class SitePopulation:
+    total: int | None
+    households: int | None
+    women: int | None
+    minors: int | None
+    minors_in_school: int | None
+    counted_at: datetime.date | None
+
+    @strawberry.field
+    def minors_by_age(root: Row) -> MinorsByAge:
+        return MinorsByAge(
+            from_0_to_3=root.minors_0_3,
+            from_3_to_6=root.minors_3_6,
+            from_6_to_12=root.minors_6_12,
+            from_12_to_16=root.minors_12_16,
+            from_16_to_18=root.minors_16_18,
+        )
+
+    @strawberry.field
+    def dwellings(root: Row) -> Dwellings:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field(description="Origin groups recorded on the site.")
+    def origins(root: Row) -> list[Origin]:
+        return [origin for origin, column in _ORIGIN_FLAGS if getattr(root, column)]
+
+
+@strawberry.type
+class Census:
+    status: CensusStatus
+    date: datetime.date | None
+    run_by: str | None
+
+
+@strawberry.type
+class WaterConditions:
+    status: ConditionStatus
+    access: TriState
+    access_types: list[WaterAccessType]
+    on_site: TriState
+    within_200m: TriState = strawberry.field(name="within200m")
+    continuous: TriState
+    stagnant_water: TriState
+
+
+@strawberry.type
+class SanitationConditions:
+    status: ConditionStatus
+    open_defecation: TriState
+    working_toilets: TriState
+    toilet_types: list[ToiletType]
+    lit_and_lockable: TriState
+    hand_washing: TriState
+
+
+@strawberry.type
+class ElectricityConditions:
+    status: ConditionStatus
+    access: TriState
+    types: list[ElectricityType]
+
+
+@strawberry.type
+class WasteConditions:
+    status: ConditionStatus
+    piling_up: TriState
+    collection_nearby: TriState
+    regular_collection: TriState
+
+
+@strawberry.type
+class PestConditions:
+    status: ConditionStatus
+    present: TriState
+
+
+@strawberry.type
+class FirePreventionConditions:
+    status: ConditionStatus
+    diagnosis_done: TriState
+
+
+@strawberry.type(description="Answers per theme, each with a computed status.")
+class LivingConditions:
+    @strawberry.field
+    def water(root: Row) -> WaterConditions:
+        return WaterConditions(
+            status=root.water_status,
+            access=root.water_access,
+            access_types=[WaterAccessType(t) for t in root.water_access_types],
+            on_site=root.water_on_site,
+            within_200m=root.water_within_200m,
+            continuous=root.water_continuous,
+            stagnant_water=root.water_stagnant,
+        )
+
+    @strawberry.field
+    def sanitation(root: Row) -> SanitationConditions:
+        return SanitationConditions(
+            status=root.sanitation_status,
+            open_defecation=root.sanitation_open_defecation,
+            working_toilets=root.sanitation_working_toilets,
+            toilet_types=[ToiletType(t) for t in root.sanitation_toilet_types],
+            lit_and_lockable=root.sanitation_lit_and_lockable,
+            hand_washing=root.sanitation_hand_washing,
+        )
+
+    @strawberry.field
+    def electricity(root: Row) -> ElectricityConditions:
+        return ElectricityConditions(
+            status=root.electricity_status,
+            access=root.electricity_access,
+            types=[ElectricityType(t) for t in root.electricity_types],
+        )
+
+    @strawberry.field
+    def waste(root: Row) -> WasteConditions:
+        return WasteConditions(
+            status=root.waste_status,
+            piling_up=root.waste_piling,
+            collection_nearby=root.waste_collection_nearby,
+            regular_collection=root.waste_collection_regular,
+        )
+
+    @strawberry.field
+    def pests(root: Row) -> PestConditions:
+        return PestConditions(status=root.pests_status, present=root.pests)
+
+    @strawberry.field
+    def fire_prevention(root: Row) -> FirePreventionConditions:
+        return FirePreventionConditions(
+            status=root.fire_prevention_status, diagnosis_done=root.fire_prevention_diagnosis
+        )
+
+
+@strawberry.type(description="Legal procedures concerning the site (sensitive).")
+class LegalProcedures:
+    owner_complaint: TriState
+    justice_procedure: TriState
+    justice_decision: TriState = strawberry.field(description="An eviction decision was rendered.")
+    justice_decision_date: datetime.date | None
+    justice_court: str | None
+    police_assistance: PoliceAssistanceStatus
+    police_requested_at: datetime.date | None
+    police_granted_at: datetime.date | None
+    bailiff: str | None
+    administrative_order: TriState
+    administrative_order_date: datetime.date | None
+    insalubrity_order: TriState
+    insalubrity_order_date: datetime.date | None
+
+
+@strawberry.type
+class ParcelOwner:
+    parcel: str | None
+    owner_type: OwnerType
+    owner_name: str | None
+    is_type_of = rows_of(ParcelOwnerRow)
+
+
+@strawberry.type(description="Who owns the land (sensitive, personal data).")
+class Ownership:
+    @strawberry.field
+    def owner_type(root: Row) -> OwnerType:
+        return root.owner_type
+
+    @strawberry.field
+    async def parcels(root: Row, info: Info[Context, None]) -> list[ParcelOwner]:
+        return await info.context.loaders[loaders.parcel_owners_by_site].load(root.id)
+
+
+@strawberry.type
+class ClosingSolutionCount:
+    solution: ClosingSolution
+    people: int | None
+    households: int | None
+    is_type_of = rows_of(ClosingSolutionRow)
+
+
+@strawberry.type
+class SiteLifecycle:
+    status: SiteStatus
+    closed_at: datetime.date | None
+    closed_with_solutions: ClosedWithSolutions | None
+    closing_context: str | None
+
+    @strawberry.field(description="People and households per solution, for closed sites.")
+    async def solutions(root: Row, info: Info[Context, None]) -> list[ClosingSolutionCount]:
+        return await info.context.loaders[loaders.closing_solutions_by_site].load(root.id)
+
+
+@strawberry.type
+class ResorptionPhaseDates:
+    phase: ResorptionPhase
+    started_at: datetime.date | None
+    completed_at: datetime.date | None
+    is_type_of = rows_of(ResorptionPhaseRow)
+
+
+@strawberry.type
+class Resorption:
+    @strawberry.field
+    def target_year(root: Row) -> int | None:
+        return root.resorption_target_year
+
+    @strawberry.field
+    async def phases(root: Row, info: Info[Context, None]) -> list[ResorptionPhaseDates]:
+        return await info.context.loaders[loaders.resorption_phases_by_site].load(root.id)
+
+
+@strawberry.type(description="An organization (and optionally one of its users) acting on a site.")
+class SiteActor:
+    themes: list[ActorTheme]
+    created_at: datetime.datetime
+    is_type_of = rows_of(SiteActorRow)
+
+    @strawberry.field
+    async def site(root: strawberry.Parent[SiteActorRow], info: Info[Context, None]) -> Site | None:
+        return await info.context.loaders[loaders.site_by_id].load(root.site_id)
+
+    @strawberry.field
+    async def organization(
+        root: strawberry.Parent[SiteActorRow], info: Info[Context, None]
+    ) -> OrganizationRef | None:
+        return await info.context.loaders[organization_by_id].load(root.organization_id)
+
+    @strawberry.field
+    async def user(
+        root: strawberry.Parent[SiteActorRow], info: Info[Context, None]
+    ) -> UserRef | None:
+        if root.user_id is None:
+            return None
+        return await info.context.loaders[user_by_id].load(root.user_id)
+
+
+@strawberry.type(description="A place where people live in huts, caravans, tents or a squat.")
+class Site(relay.Node):
+    id: relay.NodeID[int]
+    version: int = strawberry.field(description="Send it back with updates (optimistic locking).")
+    name: str | None
+    field_type: FieldType
+    declared_at: datetime.date | None
+    installed_at: datetime.date | None
+    is_reinstallation: bool
+    updated_at: datetime.datetime
+    confirmed_unchanged_at: datetime.datetime | None
+    created_at: datetime.datetime
+    is_type_of = rows_of(SiteRow)
+
+    @strawberry.field
+    def status(root: Row) -> SiteStatus:
+        return root.status
+
+    @strawberry.field
+    def address(root: Row) -> str | None:
+        return root.address
+
+    @strawberry.field
+    def location(root: Row) -> SiteLocation:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field
+    async def commune(root: Row, info: Info[Context, None]) -> Commune:
+        return await info.context.loaders[commune_by_code].load(root.commune_id)
+
+    @strawberry.field
+    async def epci(root: Row, info: Info[Context, None]) -> Epci | None:
+        if root.epci_code is None:
+            return None
+        return await info.context.loaders[epci_by_code].load(root.epci_code)
+
+    @strawberry.field
+    async def departement(root: Row, info: Info[Context, None]) -> Departement:
+        return await info.context.loaders[departement_by_code].load(root.departement_code)
+
+    @strawberry.field
+    async def region(root: Row, info: Info[Context, None]) -> Region:
+        return await info.context.loaders[region_by_code].load(root.region_code)
+
+    @strawberry.field(description="The sites the residents came from, for a reinstallation.")
+    async def reinstalled_from(root: Row, info: Info[Context, None]) -> list[Site]:
+        ids = await info.context.loaders[loaders.origin_site_ids_by_site].load(root.id)
+        rows = await info.context.loaders[loaders.site_by_id].load_many(ids)
+        return [row for row in rows if row is not None]
+
+    @strawberry.field
+    def population(root: Row) -> SitePopulation:
+        return SitePopulation(
+            total=root.population_total,
+            households=root.population_households,
+            women=root.population_women,
+            minors=root.population_minors,
+            minors_in_school=root.minors_in_school,
+            counted_at=root.population_counted_at,
+        )
+
+    @strawberry.field
+    def census(root: Row) -> Census:
+        return Census(status=root.census_status, date=root.census_date, run_by=root.census_by)
+
+    @strawberry.field
+    def living_conditions(root: Row) -> LivingConditions:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field
+    def has_legal_procedure(root: Row) -> bool:
+        return root.has_legal_procedure
+
+    @strawberry.field
+    def legal_procedures(root: Row) -> LegalProcedures | None:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field
+    def ownership(root: Row) -> Ownership | None:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field
+    def lifecycle(root: Row) -> SiteLifecycle:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field
+    def resorption(root: Row) -> Resorption:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field(description="Not updated nor confirmed for HUB_OUT_OF_DATE_DAYS days.")
+    def out_of_date(root: Row, info: Info[Context, None]) -> bool:
+        days = info.context.settings.out_of_date_days
+        limit = info.context.today - datetime.timedelta(days=days)
+        latest = max(filter(None, (root.updated_at, root.confirmed_unchanged_at)))
+        return latest.date() < limit
+
+    @strawberry.field
+    async def created_by(root: Row, info: Info[Context, None]) -> UserRef | None:
+        if root.created_by_id is None:
+            return None
+        return await info.context.loaders[user_by_id].load(root.created_by_id)
+
+    @strawberry.field
+    async def updated_by(root: Row, info: Info[Context, None]) -> UserRef | None:
+        if root.updated_by_id is None:
+            return None
+        return await info.context.loaders[user_by_id].load(root.updated_by_id)
+
+    @strawberry.field
+    async def actors(root: Row, info: Info[Context, None]) -> list[SiteActor]:
+        return await info.context.loaders[loaders.actors_by_site].load(root.id)
+
+    @strawberry.field(description="Actions run on the site, most recent first.")
+    async def actions(root: Row, info: Info[Context, None]) -> list[ActionRef]:
+        ids = await info.context.loaders[loaders.action_ids_by_site].load(root.id)
+        rows = await info.context.loaders[action_by_id].load_many(ids)
+        return [row for row in rows if row is not None]
+
+    @strawberry.field(description="Comments on the site, newest first.")
+    async def journal(
+        root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[CommentRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, SITE_JOURNAL, root.id, first, after
+        )
+        return Connection.of(page)
+
+    @strawberry.field(description="Changes of the site, newest first.")
+    async def history(
+        root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[HistoryEntryRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, SITE_HISTORY, root.id, first, after
+        )
+        return Connection.of(page)

@@ -1,0 +1,196 @@
+"""The official geography: nation, régions, départements, EPCIs, communes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from hub.models import Commune as CommuneRow
+from hub.models import Departement as DepartementRow
+from hub.models import Epci as EpciRow
+from hub.models import Region as RegionRow
+from hub.models import Site as SiteRow
+from hub.models.enums import LocationLevel, SiteStatus
+from resolvers.context import Context
+from resolvers.pagination import Page, PageRequest, child_page, page_of
+from resolvers.territories import loaders
+from resolvers.territories.queries import LEVEL_OF_ROW, NATION, sites_of
+from resolvers.territories.queries import Nation as NationRow
+from resolvers.territories.stats import territory_counts
+from schema.pagination import Connection
+from schema.rows import rows_of
+
+if TYPE_CHECKING:
+    from schema.types.sites import Site
+
+SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
+
+
+@strawberry.type(description="Open sites and people in a territory.")
+class TerritoryStats:
+    open_sites: int
+    people: int
+    minors: int
+    households: int
+    sites_without_intervention: int = strawberry.field(
+        description="Open sites with no actor and no current action."
+    )
+
+
+@strawberry.interface(description="A territory of the official geography (INSEE codes).")
+class Territory:
+    code: str
+    name: str
+
+    @strawberry.field
+    def level(root: strawberry.Parent[Any]) -> LocationLevel:
+        return LEVEL_OF_ROW[type(root)]
+
+    @strawberry.field
+    async def stats(root: strawberry.Parent[Any], info: Info[Context, None]) -> TerritoryStats:
+        context = info.context
+        key = (LEVEL_OF_ROW[type(root)], root.code, context.today)
+        return await context.loaders[territory_counts].load(key)
+
+    @strawberry.field(description="Sites of the territory, most recently updated first.")
+    async def sites(
+        root: strawberry.Parent[Any],
+        info: Info[Context, None],
+        statuses: list[SiteStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[SiteRef]:
+        context = info.context
+        wanted = tuple(sorted(set(statuses or [SiteStatus.OPEN])))
+        level = LEVEL_OF_ROW[type(root)]
+        if level is LocationLevel.NATION:
+            page = PageRequest.parse(context.settings, first, after)
+            query = SiteRow.filter(status__in=list(wanted))
+            return Connection.of(await page_of(query, page, ["-updated_at", "-id"]))
+        code = root.scope_code if isinstance(root, CommuneRow) else root.code
+        children = sites_of(level, wanted)
+        page = await child_page(context.loaders, context.settings, children, code, first, after)
+        return Connection.of(page)
+
+    @strawberry.field(description="The territories one level down.")
+    async def children(
+        root: strawberry.Parent[Any],
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Territory]:
+        context = info.context
+        if isinstance(root, NationRow):
+            page = PageRequest.parse(context.settings, first, after)
+            return Connection.of(await page_of(RegionRow.all(), page, ["code"]))
+        if isinstance(root, CommuneRow):
+            return Connection.of(await _arrondissements_page(context, root, first, after))
+        children = {
+            RegionRow: loaders.DEPARTEMENTS_OF_REGION,
+            DepartementRow: loaders.COMMUNES_OF_DEPARTEMENT,
+            EpciRow: loaders.COMMUNES_OF_EPCI,
+        }[type(root)]
+        page = await child_page(
+            context.loaders, context.settings, children, root.code, first, after
+        )
+        return Connection.of(page)
+
+
+async def _arrondissements_page(
+    context: Context, root: CommuneRow, first: int | None, after: str | None
+) -> Page[CommuneRow]:
+    page = PageRequest.parse(context.settings, first, after)
+    rows = await context.loaders[loaders.arrondissements_of_commune].load(root.code)
+    chunk = rows[page.offset : page.offset + page.first]
+
+    async def count() -> int:
+        return len(rows)
+
+    return Page(chunk, page.offset, page.offset + page.first < len(rows), count)
+
+
+class CodeNode(relay.Node):
+    """Territories are identified by their INSEE code (SIREN for EPCIs)."""
+
+    @classmethod
+    def resolve_id(cls, root: Any, *, info: Info[Context, None]) -> str:
+        return root.code
+
+
+@strawberry.type(description="France as a whole.")
+class Nation(Territory, CodeNode):
+    is_type_of = rows_of(NationRow)
+
+
+@strawberry.type
+class Region(Territory, CodeNode):
+    overseas: bool
+    is_type_of = rows_of(RegionRow)
+
+    @strawberry.field
+    def nation(self) -> Nation:
+        return NATION  # type: ignore[return-value]
+
+
+@strawberry.type
+class Departement(Territory, CodeNode):
+    overseas: bool
+    is_type_of = rows_of(DepartementRow)
+
+    @strawberry.field
+    async def region(root: strawberry.Parent[DepartementRow], info: Info[Context, None]) -> Region:
+        return await info.context.loaders[loaders.region_by_code].load(root.region_id)
+
+
+@strawberry.type(description="An intercommunality (EPCI), identified by its SIREN.")
+class Epci(Territory, CodeNode):
+    kind: str = strawberry.field(description="CC, CA, CU or METRO.")
+    is_type_of = rows_of(EpciRow)
+
+    @strawberry.field(description="An EPCI may span several départements.")
+    async def departements(
+        root: strawberry.Parent[EpciRow], info: Info[Context, None]
+    ) -> list[Departement]:
+        codes = await info.context.loaders[loaders.departements_of_epci].load(root.code)
+        return await info.context.loaders[loaders.departement_by_code].load_many(codes)
+
+
+@strawberry.type(description="A commune, or a municipal arrondissement of Paris, Lyon, Marseille.")
+class Commune(Territory, CodeNode):
+    population: int | None
+    latitude: float | None = strawberry.field(description="Latitude of the commune centre.")
+    longitude: float | None = strawberry.field(description="Longitude of the commune centre.")
+    is_type_of = rows_of(CommuneRow)
+
+    @strawberry.field
+    async def departement(
+        root: strawberry.Parent[CommuneRow], info: Info[Context, None]
+    ) -> Departement:
+        return await info.context.loaders[loaders.departement_by_code].load(root.departement_id)
+
+    @strawberry.field
+    async def region(root: strawberry.Parent[CommuneRow], info: Info[Context, None]) -> Region:
+        return await info.context.loaders[loaders.region_by_code].load(root.region_id)
+
+    @strawberry.field
+    async def epci(root: strawberry.Parent[CommuneRow], info: Info[Context, None]) -> Epci | None:
+        if root.epci_id is None:
+            return None
+        return await info.context.loaders[loaders.epci_by_code].load(root.epci_id)
+
+    @strawberry.field(description="For an arrondissement, the commune it belongs to.")
+    async def main_commune(
+        root: strawberry.Parent[CommuneRow], info: Info[Context, None]
+    ) -> Commune | None:
+        if root.main_commune_id is None:
+            return None
+        return await info.context.loaders[loaders.commune_by_code].load(root.main_commune_id)
+
+    @strawberry.field
+    async def arrondissements(
+        root: strawberry.Parent[CommuneRow], info: Info[Context, None]
+    ) -> list[Commune]:
+        return await info.context.loaders[loaders.arrondissements_of_commune].load(root.code)
