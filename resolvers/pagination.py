@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from tortoise.expressions import RawSQL
 from tortoise.functions import Count
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from hub.settings import Settings
@@ -102,36 +100,48 @@ def _sql_and_params(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
 class ChildList:
     """How to list the children of many parents.
 
-    ``parent_field`` is a column of the child table (``site_id``); ``order_sql`` orders
-    siblings and must end with a unique column so pages are stable.
+    ``queryset(parents)`` selects the children of all the parents; ``parent_field`` is the
+    ``values()`` key naming a child's parent (``site_id``, or a relation path such as
+    ``operators__organization_id``); ``order`` lists ``values()`` keys (``-`` for descending)
+    and ends with a unique key so that pages are stable.
     """
 
-    model: type[Model]
-    parent_field: str
-    order_sql: str
     queryset: Callable[[Sequence[Hashable]], QuerySet[Any]]
+    parent_field: str
+    order: tuple[str, ...]
     id_field: str = "id"
+
+    @property
+    def columns(self) -> list[str]:
+        keys = [self.id_field, self.parent_field]
+        keys += [key.lstrip("-") for key in self.order if key.lstrip("-") not in keys]
+        return keys
 
 
 async def window_ids(
     children: ChildList, parents: Sequence[Hashable], page: PageRequest
 ) -> dict[Hashable, list[Any]]:
-    """Ids of up to ``page.first + 1`` children of each parent, in one statement."""
-    table = children.model._meta.db_table
-    partition = f'PARTITION BY "{table}"."{children.parent_field}" ORDER BY {children.order_sql}'
-    queryset = (
-        children.queryset(parents)
-        .annotate(hub_row_number=RawSQL(f"ROW_NUMBER() OVER ({partition})"))
-        .values(children.id_field, children.parent_field, "hub_row_number")
+    """Ids of up to ``page.first + 1`` children of each parent, in one statement.
+
+    The distinct (child, parent) pairs are numbered per parent by ``ROW_NUMBER()``, so a
+    child reached twice through a join still counts once.
+    """
+    pairs = children.queryset(parents).distinct().values(*children.columns)
+    inner, params = _sql_and_params(pairs)
+    order = ", ".join(
+        f'pairs."{key.lstrip("-")}" {"DESC" if key.startswith("-") else "ASC"}'
+        for key in children.order
     )
-    inner, params = _sql_and_params(queryset)
-    low, high = page.offset, page.offset + page.first + 1
+    child, parent = f'"{children.id_field}"', f'"{children.parent_field}"'
+    low, high = int(page.offset), int(page.offset + page.first + 1)
     sql = (
-        f"SELECT * FROM ({inner}) AS hub_window "
-        f'WHERE "hub_row_number" > {int(low)} AND "hub_row_number" <= {int(high)} '
-        f'ORDER BY "hub_row_number"'
+        f"SELECT numbered.{child}, numbered.{parent} FROM ("
+        f"SELECT pairs.*, ROW_NUMBER() OVER (PARTITION BY pairs.{parent} ORDER BY {order})"
+        f" AS hub_row_number FROM ({inner}) AS pairs) AS numbered"
+        f" WHERE numbered.hub_row_number > {low} AND numbered.hub_row_number <= {high}"
+        f" ORDER BY numbered.{parent}, numbered.hub_row_number"
     )
-    rows = await queryset._db.execute_query_dict(sql, params)
+    rows = await pairs._db.execute_query_dict(sql, params)
     found: dict[Hashable, list[Any]] = defaultdict(list)
     for row in rows:
         found[row[children.parent_field]].append(row[children.id_field])
@@ -157,7 +167,7 @@ def child_count_loader(children: ChildList) -> DataLoader[Hashable, int]:
     async def load(parents: list[Hashable]) -> list[int]:
         rows = (
             await children.queryset(parents)
-            .annotate(hub_count=Count(children.id_field))
+            .annotate(hub_count=Count(children.id_field, distinct=True))
             .group_by(children.parent_field)
             .values(children.parent_field, "hub_count")
         )

@@ -7,7 +7,7 @@ import base64
 import httpx
 
 from hub.models import Action, Comment, Organization, Site, User
-from tests.conftest import error_codes, graphql
+from tests.support import error_codes, graphql
 
 
 def gid(type_name: str, key: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.models import Site
-from tests.conftest import error_codes, graphql
+from tests.support import error_codes, graphql
 
 PAGE = """
 query Page($first: Int, $after: String) {

@@ -10,7 +10,7 @@ import pytest
 
 from hub.models import Action, Site, SiteActor
 from hub.models.enums import SiteStatus
-from tests.conftest import error_codes, graphql
+from tests.support import error_codes, graphql
 
 IDS = """
 query Sites($filter: SiteFilter, $orderBy: SiteOrder) {

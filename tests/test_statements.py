@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.database import count_statements
-from tests.conftest import graphql
+from tests.support import graphql
 
 DEEP = """
 query Deep($first: Int!) {

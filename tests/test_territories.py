@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,11 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import asyncpg
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from hub import database
 from hub.models.territories import Commune, Departement, Epci, Region
 from hub.territories import (
     OVERSEAS_DEPARTEMENTS,
@@ -25,11 +21,9 @@ from hub.territories import (
     load_territories,
     read_territories,
 )
+from tests.support import Databases, isolated_database
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_ADMIN_URL = os.environ.get(
-    "HUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
 EXPECTED_COUNTS = {"region": 18, "departement": 101, "epci": 1255, "commune": 34920}
 ARRONDISSEMENTS = 45
 
@@ -65,54 +59,13 @@ async def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-async def _create_postgres_database() -> str:
-    name = f"hub_test_territories_{os.getpid()}"
-    try:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {error}")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-async def _drop_postgres_database(url: str) -> None:
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-async def territory_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[TerritoryDb]:
+@pytest.fixture(scope="module")
+async def territory_db(databases: Databases, backend: str) -> AsyncIterator[TerritoryDb]:
     # Module scope: the first load is the slow part, the read-only tests share it.
-    backend: str = request.param
-    if backend == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('territories') / 'hub.sqlite3'}"
-    else:
-        url = await _create_postgres_database()
-    try:
-        await database.migrate(url)
-        await database.connect(url)
-        try:
-            started = time.perf_counter()
-            counts = await load_territories()
-            yield TerritoryDb(backend, counts, time.perf_counter() - started)
-        finally:
-            # aiosqlite keeps a non-daemon thread per open connection: always close.
-            await database.disconnect()
-            # Tortoise caches each model's INSERT by connection name, not by dialect: without
-            # this, PostgreSQL would get SQLite's "?" placeholders after the SQLite run.
-            EXECUTOR_CACHE.clear()
-    finally:
-        if backend == "postgres":
-            await _drop_postgres_database(url)
+    async with isolated_database(databases, "territories"):
+        started = time.perf_counter()
+        counts = await load_territories()
+        yield TerritoryDb(backend, counts, time.perf_counter() - started)
 
 
 async def test_counts_and_idempotent_reload(territory_db: TerritoryDb) -> None:

@@ -8,7 +8,7 @@ import httpx
 
 from hub.models import Commune, Site, SiteActor
 from hub.models.enums import SiteStatus
-from tests.conftest import error_codes, graphql
+from tests.support import error_codes, graphql
 
 TERRITORY = """
 query T($level: LocationLevel!, $code: String) {

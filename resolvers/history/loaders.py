@@ -12,7 +12,7 @@ from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from resolvers.pagination import ChildList, by_key_loader, child_connection
 
-_NEWEST_FIRST = '"history_entry"."changed_at" DESC, "history_entry"."id" DESC'
+_NEWEST_FIRST = ("-changed_at", "-id")
 
 
 def history_entry_by_id(_: Principal) -> DataLoader[int, HistoryEntry | None]:
@@ -26,7 +26,7 @@ def _history_of(subject: HistorySubject) -> ChildList:
     def queryset(parents: Sequence[Hashable]) -> Any:
         return HistoryEntry.filter(subject_type=subject, subject_id__in=parents)
 
-    return ChildList(HistoryEntry, "subject_id", _NEWEST_FIRST, queryset)
+    return ChildList(queryset, "subject_id", _NEWEST_FIRST)
 
 
 SITE_HISTORY = child_connection(_history_of(HistorySubject.SITE), history_entry_by_id)

@@ -11,7 +11,7 @@ from hub.models import Comment, Organization, User
 from permissions.principal import Principal
 from resolvers.pagination import ChildList, by_key_loader, child_connection
 
-_NEWEST_FIRST = '"comment"."created_at" DESC, "comment"."id" DESC'
+_NEWEST_FIRST = ("-created_at", "-id")
 
 
 def comment_by_id(_: Principal) -> DataLoader[int, Comment | None]:
@@ -52,9 +52,7 @@ def _action_comments(parents: Sequence[Hashable]) -> Any:
     return Comment.filter(action_id__in=parents)
 
 
-SITE_JOURNAL = child_connection(
-    ChildList(Comment, "site_id", _NEWEST_FIRST, _site_comments), comment_by_id
-)
+SITE_JOURNAL = child_connection(ChildList(_site_comments, "site_id", _NEWEST_FIRST), comment_by_id)
 ACTION_JOURNAL = child_connection(
-    ChildList(Comment, "action_id", _NEWEST_FIRST, _action_comments), comment_by_id
+    ChildList(_action_comments, "action_id", _NEWEST_FIRST), comment_by_id
 )

@@ -7,8 +7,9 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
-from hub.models import InterventionArea, Organization, SiteActor, User
+from hub.models import Action, InterventionArea, Organization, SiteActor, User
 from permissions.principal import Principal
+from resolvers.actions.loaders import action_by_id
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
@@ -55,15 +56,17 @@ def _actor_entries(parents: Sequence[Hashable]) -> Any:
     return SiteActor.filter(organization_id__in=parents)
 
 
+def _operated_actions(parents: Sequence[Hashable]) -> Any:
+    return Action.filter(operators__organization_id__in=parents)
+
+
 MEMBERS = child_connection(
-    ChildList(User, "organization_id", '"user"."last_name", "user"."id"', _members), user_by_id
+    ChildList(_members, "organization_id", ("last_name", "first_name", "id")), user_by_id
 )
 ACTOR_ENTRIES = child_connection(
-    ChildList(
-        SiteActor,
-        "organization_id",
-        '"site_actor"."created_at" DESC, "site_actor"."id" DESC',
-        _actor_entries,
-    ),
-    actor_by_id,
+    ChildList(_actor_entries, "organization_id", ("-created_at", "-id")), actor_by_id
+)
+OPERATED_ACTIONS = child_connection(
+    ChildList(_operated_actions, "operators__organization_id", ("-started_at", "-id")),
+    action_by_id,
 )

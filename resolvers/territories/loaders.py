@@ -35,16 +35,16 @@ def commune_by_code(_: Principal) -> DataLoader[str, Commune | None]:
     return _by_code(Commune)
 
 
-def _children(model: Any, parent_field: str, order_sql: str, **extra: Any) -> ChildList:
+def _children(model: Any, parent_field: str, order: tuple[str, ...], **extra: Any) -> ChildList:
     def queryset(parents: Sequence[Hashable]) -> Any:
         return model.filter(**{f"{parent_field}__in": parents}, **extra)
 
-    return ChildList(model, parent_field, order_sql, queryset, id_field="code")
+    return ChildList(queryset, parent_field, order, id_field="code")
 
 
-_BY_NAME = '"commune"."name", "commune"."code"'
+_BY_NAME = ("name", "code")
 DEPARTEMENTS_OF_REGION = child_connection(
-    _children(Departement, "region_id", '"departement"."code"'), departement_by_code
+    _children(Departement, "region_id", ("code",)), departement_by_code
 )
 # Arrondissements are listed under their main commune, not beside it.
 COMMUNES_OF_DEPARTEMENT = child_connection(

@@ -7,8 +7,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.models import Commune, Departement, Epci, Region, Site
+from hub.models import Action, Commune, Departement, Epci, Region, Site
 from hub.models.enums import LocationLevel, SiteStatus
+from resolvers.actions.loaders import action_by_id
 from resolvers.pagination import ChildConnection, ChildList, child_connection
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.sites.loaders import site_by_id
@@ -54,5 +55,24 @@ def sites_of(level: LocationLevel, statuses: tuple[SiteStatus, ...]) -> ChildCon
     def queryset(parents: Sequence[Hashable]) -> Any:
         return Site.filter(**{f"{column}__in": parents, "status__in": list(statuses)})
 
-    order = '"site"."updated_at" DESC, "site"."id" DESC'
-    return child_connection(ChildList(Site, column, order, queryset), site_by_id)
+    return child_connection(ChildList(queryset, column, ("-updated_at", "-id")), site_by_id)
+
+
+# An action belongs to one département; below that level it is "in" a territory when one of
+# its sites is.
+_ACTION_PARENTS = {
+    LocationLevel.REGION: "region_code",
+    LocationLevel.DEPARTEMENT: "departement_id",
+    LocationLevel.EPCI: "sites__epci_code",
+    LocationLevel.COMMUNE: "sites__commune_scope_code",
+}
+
+
+@functools.cache
+def actions_of(level: LocationLevel) -> ChildConnection:
+    parent_field = _ACTION_PARENTS[level]
+
+    def queryset(parents: Sequence[Hashable]) -> Any:
+        return Action.filter(**{f"{parent_field}__in": parents})
+
+    return child_connection(ChildList(queryset, parent_field, ("-started_at", "-id")), action_by_id)

@@ -27,9 +27,11 @@ from schema.pagination import Connection
 from schema.rows import rows_of
 
 if TYPE_CHECKING:
+    from schema.types.actions import Action
     from schema.types.sites import SiteActor
 
 SiteActorRef = Annotated["SiteActor", strawberry.lazy("schema.types.sites")]
+ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
 
 
 @strawberry.type(description="A territory given by level and code (no code for NATION).")
@@ -84,6 +86,19 @@ class Organization(relay.Node):
         context = info.context
         page = await child_page(
             context.loaders, context.settings, loaders.ACTOR_ENTRIES, root.id, first, after
+        )
+        return Connection.of(page)
+
+    @strawberry.field(description="Actions one of whose operators belongs to the organization.")
+    async def actions(
+        root: strawberry.Parent[OrganizationRow],
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ActionRef]:
+        context = info.context
+        page = await child_page(
+            context.loaders, context.settings, loaders.OPERATED_ACTIONS, root.id, first, after
         )
         return Connection.of(page)
 

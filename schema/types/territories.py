@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from hub.models import Action as ActionRow
 from hub.models import Commune as CommuneRow
 from hub.models import Departement as DepartementRow
 from hub.models import Epci as EpciRow
@@ -17,16 +18,18 @@ from hub.models.enums import LocationLevel, SiteStatus
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.territories import loaders
-from resolvers.territories.queries import LEVEL_OF_ROW, NATION, sites_of
+from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
 from resolvers.territories.stats import territory_counts
 from schema.pagination import Connection
 from schema.rows import rows_of
 
 if TYPE_CHECKING:
+    from schema.types.actions import Action
     from schema.types.sites import Site
 
 SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
+ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
 
 
 @strawberry.type(description="Open sites and people in a territory.")
@@ -72,6 +75,23 @@ class Territory:
             return Connection.of(await page_of(query, page, ["-updated_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = sites_of(level, wanted)
+        page = await child_page(context.loaders, context.settings, children, code, first, after)
+        return Connection.of(page)
+
+    @strawberry.field(description="Actions in the territory, most recently started first.")
+    async def actions(
+        root: strawberry.Parent[Any],
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ActionRef]:
+        context = info.context
+        level = LEVEL_OF_ROW[type(root)]
+        if level is LocationLevel.NATION:
+            page = PageRequest.parse(context.settings, first, after)
+            return Connection.of(await page_of(ActionRow.all(), page, ["-started_at", "-id"]))
+        code = root.scope_code if isinstance(root, CommuneRow) else root.code
+        children = actions_of(level)
         page = await child_page(context.loaders, context.settings, children, code, first, after)
         return Connection.of(page)
 

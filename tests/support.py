@@ -1,0 +1,100 @@
+"""Helpers shared by the tests: throwaway databases, switching tortoise, GraphQL calls."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from hub import database
+from hub.settings import Environment, Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+
+
+class Databases:
+    """Creates and drops throwaway databases of one backend."""
+
+    def __init__(self, backend: str, folder: Path) -> None:
+        self.backend = backend
+        self.folder = folder
+        self.created: list[str] = []
+
+    async def create(self, name: str) -> str:
+        if self.backend == "sqlite":
+            url = f"sqlite://{self.folder / f'{name}.sqlite3'}"
+        else:
+            db_name = f"hub_test_{os.getpid()}_{name}"
+            admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+                await admin.execute(f'CREATE DATABASE "{db_name}"')
+            finally:
+                await admin.close()
+            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}"
+        self.created.append(url)
+        return url
+
+    async def drop_all(self) -> None:
+        if self.backend != "postgres":
+            return
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            for url in self.created:
+                db_name = url.rsplit("/", 1)[1]
+                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def use_database(url: str | None) -> None:
+    """Point tortoise's global connection at ``url`` (migrated), or at nothing."""
+    await database.disconnect()
+    # tortoise caches INSERT statements per connection name, not per dialect.
+    EXECUTOR_CACHE.clear()
+    if url is not None:
+        await database.migrate(url)
+        await database.disconnect()
+        await database.connect(url)
+
+
+# The shared demo database, reconnected after a test that needed a database of its own.
+SESSION_DATABASE: dict[str, str | None] = {"url": None}
+
+
+@asynccontextmanager
+async def isolated_database(databases: Databases, name: str) -> AsyncIterator[str]:
+    """An empty, migrated database; the shared demo database is reconnected afterwards."""
+    url = await databases.create(f"{name}_{len(databases.created)}")
+    await use_database(url)
+    try:
+        yield url
+    finally:
+        await use_database(SESSION_DATABASE["url"])
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    return Settings(environment=Environment.TEST, database_url=url, **overrides)
+
+
+async def graphql(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a GraphQL request; the HTTP status is 200 and the body has data or errors."""
+    response = await http.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "data" in body or "errors" in body, body
+    return body
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
