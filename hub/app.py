@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            await database.connect(settings.database_url)
+            await database.connect(settings.database_url, shared_across_tasks=True)
         try:
             yield
         finally:

@@ -42,8 +42,15 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def connect(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+async def connect(database_url: str, *, shared_across_tasks: bool = False) -> None:
+    """Open the connections.
+
+    tortoise keeps them in a context variable: a server that connects in its lifespan task
+    must share them with the request tasks (``shared_across_tasks``).
+    """
+    await Tortoise.init(
+        config=tortoise_config(database_url), _enable_global_fallback=shared_across_tasks
+    )
 
 
 async def disconnect() -> None:
@@ -63,7 +70,8 @@ class StatementCounter(logging.Handler):
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.args and isinstance(record.args, tuple) and len(record.args) == 2:
+        # Statements are logged as "%s: %s" (SQL, parameters); other messages are not SQL.
+        if record.msg == "%s: %s" and isinstance(record.args, tuple):
             self.statements.append(str(record.args[0]))
 
     @property

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiodataloader import DataLoader
 from starlette.requests import Request
 
 from hub.settings import Settings
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad, WaveLoader, Waves
 
-LoaderFactory = Callable[[Principal], DataLoader[Any, Any]]
+# A factory gives the batch function of one loader, for one principal.
+LoaderFactory = Callable[[Principal], BatchLoad[Any, Any]]
 
 
 @dataclass
@@ -25,12 +26,14 @@ class Loaders:
     """
 
     principal: Principal
-    _built: dict[LoaderFactory, DataLoader[Any, Any]] = field(default_factory=dict)
+    _waves: Waves = field(default_factory=Waves)
+    _built: dict[LoaderFactory, WaveLoader[Any, Any]] = field(default_factory=dict)
 
-    def __getitem__(self, factory: LoaderFactory) -> DataLoader[Any, Any]:
+    def __getitem__(self, factory: LoaderFactory) -> WaveLoader[Any, Any]:
         loader = self._built.get(factory)
         if loader is None:
-            loader = self._built[factory] = factory(self.principal)
+            loader = WaveLoader(factory(self.principal), self._waves)
+            self._built[factory] = loader
         return loader
 
 

@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from aiodataloader import DataLoader
+from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from hub.settings import Settings
+from resolvers.batching import BatchLoad
 from schema.errors import BadUserInput
 
 RowT = TypeVar("RowT")
@@ -148,7 +150,7 @@ async def window_ids(
     return found
 
 
-def child_page_loader(children: ChildList) -> DataLoader[tuple[Hashable, PageRequest], list[Any]]:
+def child_page_loader(children: ChildList) -> BatchLoad[tuple[Hashable, PageRequest], list[Any]]:
     """Loads (parent, page) → ids; one statement per distinct page size and offset."""
 
     async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[list[Any]]:
@@ -160,10 +162,10 @@ def child_page_loader(children: ChildList) -> DataLoader[tuple[Hashable, PageReq
             results[page] = await window_ids(children, parents, page) if page.first else {}
         return [results[page].get(parent, []) for parent, page in keys]
 
-    return DataLoader(load)
+    return load
 
 
-def child_count_loader(children: ChildList) -> DataLoader[Hashable, int]:
+def child_count_loader(children: ChildList) -> BatchLoad[Hashable, int]:
     async def load(parents: list[Hashable]) -> list[int]:
         rows = (
             await children.queryset(parents)
@@ -174,24 +176,24 @@ def child_count_loader(children: ChildList) -> DataLoader[Hashable, int]:
         counts = {row[children.parent_field]: row["hub_count"] for row in rows}
         return [counts.get(parent, 0) for parent in parents]
 
-    return DataLoader(load)
+    return load
 
 
 def by_key_loader(
     fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]], key: Callable[[Any], Hashable]
-) -> DataLoader[Any, Any]:
+) -> BatchLoad[Any, Any]:
     """One row per key (or None), fetched for the whole batch at once."""
 
     async def load(keys: list[Any]) -> list[Any]:
         found = {key(row): row for row in await fetch(keys)}
         return [found.get(k) for k in keys]
 
-    return DataLoader(load)
+    return load
 
 
 def grouped_loader(
     fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]], key: Callable[[Any], Hashable]
-) -> DataLoader[Any, list[Any]]:
+) -> BatchLoad[Any, list[Any]]:
     """All rows of each key, fetched for the whole batch at once."""
 
     async def load(keys: list[Any]) -> list[list[Any]]:
@@ -200,20 +202,20 @@ def grouped_loader(
             found[key(row)].append(row)
         return [found.get(k, []) for k in keys]
 
-    return DataLoader(load)
+    return load
 
 
 @dataclass(frozen=True)
 class ChildConnection:
     """The three loaders behind a nested connection: pages of ids, counts, rows by id."""
 
-    pages: Callable[[Any], DataLoader[Any, list[Any]]]
-    counts: Callable[[Any], DataLoader[Any, int]]
-    rows: Callable[[Any], DataLoader[Any, Any]]
+    pages: Callable[[Any], BatchLoad[Any, list[Any]]]
+    counts: Callable[[Any], BatchLoad[Any, int]]
+    rows: Callable[[Any], BatchLoad[Any, Any]]
 
 
 def child_connection(
-    children: ChildList, rows: Callable[[Any], DataLoader[Any, Any]]
+    children: ChildList, rows: Callable[[Any], BatchLoad[Any, Any]]
 ) -> ChildConnection:
     """Built once at import, so the factories are stable keys of the request's loaders."""
     return ChildConnection(
@@ -223,21 +225,47 @@ def child_connection(
     )
 
 
+def selects_total_count(info: Info[Any, Any]) -> bool:
+    """Whether the connection being resolved asks for ``totalCount`` (fragments included)."""
+
+    def walk(selections: Sequence[Any]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name == "totalCount":
+                return True
+            if isinstance(selection, (FragmentSpread, InlineFragment)) and walk(
+                selection.selections
+            ):
+                return True
+        return False
+
+    return any(walk(field.selections) for field in info.selected_fields)
+
+
 async def child_page(
-    loaders: Any,
-    settings: Settings,
+    info: Info[Any, Any],
     children: ChildConnection,
     parent: Hashable,
     first: int | None,
     after: str | None,
 ) -> Page[Any]:
-    page = PageRequest.parse(settings, first, after)
+    """A page of one parent's children through the request's loaders.
+
+    A wanted ``totalCount`` is asked for with the page, not after it: otherwise parents
+    with an empty page would ask one wave earlier than the others, splitting the batch.
+    """
+    loaders = info.context.loaders
+    page = PageRequest.parse(info.context.settings, first, after)
+    count_loader = loaders[children.counts]
+    early_count = count_loader.load(parent) if selects_total_count(info) else None
     ids = await loaders[children.pages].load((parent, page))
     rows = await loaders[children.rows].load_many(ids[: page.first])
-    count_loader = loaders[children.counts]
+
+    def count() -> Awaitable[int]:
+        return early_count if early_count is not None else count_loader.load(parent)
+
     return Page(
         rows=[row for row in rows if row is not None],
         offset=page.offset,
         has_next=len(ids) > page.first,
-        count=lambda: count_loader.load(parent),
+        count=count,
     )

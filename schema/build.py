@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.query import Query
 from schema.types.history import HistoryEntry
@@ -14,7 +15,12 @@ _INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, Hi
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=_INTERFACE_ONLY_TYPES)
+    # Parsing and validating a document costs more than many queries: do it once per document.
+    return strawberry.Schema(
+        query=Query,
+        types=_INTERFACE_ONLY_TYPES,
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    )
 
 
 def print_sdl(schema: strawberry.Schema | None = None) -> str:

@@ -19,9 +19,9 @@ query Node($id: ID!) {
   node(id: $id) {
     id
     __typename
-    ... on Site { name }
-    ... on Action { name }
-    ... on Organization { name }
+    ... on Site { siteName: name }
+    ... on Action { actionName: name }
+    ... on Organization { organizationName: name }
     ... on User { email }
     ... on Comment { body }
     ... on Territory { code name level }

@@ -15,7 +15,7 @@ class Action(Model):
     name = fields.CharField(max_length=200)
     goals = fields.TextField(null=True)
     departement: fields.ForeignKeyRelation[Departement] = fields.ForeignKeyField(
-        "hub.Departement", related_name="actions", on_delete=fields.RESTRICT
+        "hub.Departement", related_name="actions", on_delete=fields.RESTRICT, db_index=True
     )
     region_code = fields.CharField(max_length=3, db_index=True)
     overseas = fields.BooleanField(default=False)
@@ -68,7 +68,7 @@ class ActionTopicLink(Model):
 class ActionFinance(Model):
     id = fields.IntField(primary_key=True)
     action: fields.ForeignKeyRelation[Action] = fields.ForeignKeyField(
-        "hub.Action", related_name="finances", on_delete=fields.CASCADE
+        "hub.Action", related_name="finances", on_delete=fields.CASCADE, db_index=True
     )
     year = fields.IntField()
     finance_type = fields.CharEnumField(FinanceType, max_length=40)

@@ -31,7 +31,7 @@ class Organization(Model):
 class User(Model):
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
-        "hub.Organization", related_name="members", on_delete=fields.RESTRICT
+        "hub.Organization", related_name="members", on_delete=fields.RESTRICT, db_index=True
     )
     first_name = fields.CharField(max_length=100)
     last_name = fields.CharField(max_length=100)
@@ -71,10 +71,10 @@ class InterventionArea(Model):
 
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
-        "hub.Organization", related_name="areas", null=True, on_delete=fields.CASCADE
+        "hub.Organization", related_name="areas", null=True, on_delete=fields.CASCADE, db_index=True
     )
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "hub.User", related_name="areas", null=True, on_delete=fields.CASCADE
+        "hub.User", related_name="areas", null=True, on_delete=fields.CASCADE, db_index=True
     )
     level = fields.CharEnumField(LocationLevel, max_length=12)
     code = fields.CharField(max_length=9, null=True)

@@ -47,7 +47,7 @@ class Site(Model):
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
     commune: fields.ForeignKeyRelation[Commune] = fields.ForeignKeyField(
-        "hub.Commune", related_name="sites", on_delete=fields.RESTRICT
+        "hub.Commune", related_name="sites", on_delete=fields.RESTRICT, db_index=True
     )
     commune_scope_code = fields.CharField(max_length=5, db_index=True)
     epci_code = fields.CharField(max_length=9, null=True, db_index=True)
@@ -164,7 +164,7 @@ class Site(Model):
 class ParcelOwner(Model):
     id = fields.IntField(primary_key=True)
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
-        "hub.Site", related_name="parcel_owners", on_delete=fields.CASCADE
+        "hub.Site", related_name="parcel_owners", on_delete=fields.CASCADE, db_index=True
     )
     parcel = fields.CharField(max_length=50, null=True)
     owner_type = fields.CharEnumField(OwnerType, max_length=10, default=OwnerType.UNKNOWN)
@@ -213,10 +213,10 @@ class SiteActor(Model):
 
     id = fields.IntField(primary_key=True)
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
-        "hub.Site", related_name="actors", on_delete=fields.CASCADE
+        "hub.Site", related_name="actors", on_delete=fields.CASCADE, db_index=True
     )
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
-        "hub.Organization", related_name="site_actors", on_delete=fields.RESTRICT
+        "hub.Organization", related_name="site_actors", on_delete=fields.RESTRICT, db_index=True
     )
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="site_actors", null=True, on_delete=fields.SET_NULL

@@ -48,16 +48,20 @@ class Commune(Model):
     code = fields.CharField(max_length=5, primary_key=True)
     name = fields.CharField(max_length=200)
     departement: fields.ForeignKeyRelation[Departement] = fields.ForeignKeyField(
-        "hub.Departement", related_name="communes", on_delete=fields.RESTRICT
+        "hub.Departement", related_name="communes", on_delete=fields.RESTRICT, db_index=True
     )
     region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
         "hub.Region", related_name="communes", on_delete=fields.RESTRICT
     )
     epci: fields.ForeignKeyNullableRelation[Epci] = fields.ForeignKeyField(
-        "hub.Epci", related_name="communes", null=True, on_delete=fields.RESTRICT
+        "hub.Epci", related_name="communes", null=True, on_delete=fields.RESTRICT, db_index=True
     )
     main_commune: fields.ForeignKeyNullableRelation["Commune"] = fields.ForeignKeyField(
-        "hub.Commune", related_name="arrondissements", null=True, on_delete=fields.RESTRICT
+        "hub.Commune",
+        related_name="arrondissements",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,
     )
     scope_code = fields.CharField(max_length=5, db_index=True)
     population = fields.IntField(null=True)

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink, Site, User
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.pagination import by_key_loader, grouped_loader
 
 
-def action_by_id(_: Principal) -> DataLoader[int, Action | None]:
+def action_by_id(_: Principal) -> BatchLoad[int, Action | None]:
     async def fetch(ids: list[int]) -> list[Action]:
         return await Action.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def topics_by_action(_: Principal) -> DataLoader[int, list[ActionTopicLink]]:
+def topics_by_action(_: Principal) -> BatchLoad[int, list[ActionTopicLink]]:
     async def fetch(ids: list[int]) -> list[ActionTopicLink]:
         return await ActionTopicLink.filter(action_id__in=ids).order_by("topic")
 
     return grouped_loader(fetch, key=lambda row: row.action_id)
 
 
-def _linked_ids(model: Any, relation: str) -> DataLoader[int, list[Any]]:
+def _linked_ids(model: Any, relation: str) -> BatchLoad[int, list[Any]]:
     """Ids of ``model`` rows linked to each action through a many-to-many table."""
 
     async def load(action_ids: list[int]) -> list[list[Any]]:
@@ -39,29 +38,29 @@ def _linked_ids(model: Any, relation: str) -> DataLoader[int, list[Any]]:
             found.setdefault(row[f"{relation}__id"], []).append(row["id"])
         return [found.get(action_id, []) for action_id in action_ids]
 
-    return DataLoader(load)
+    return load
 
 
-def manager_ids_by_action(_: Principal) -> DataLoader[int, list[int]]:
+def manager_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
     return _linked_ids(User, "managed_actions")
 
 
-def operator_ids_by_action(_: Principal) -> DataLoader[int, list[int]]:
+def operator_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
     return _linked_ids(User, "operated_actions")
 
 
-def site_ids_by_action(_: Principal) -> DataLoader[int, list[int]]:
+def site_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
     return _linked_ids(Site, "actions")
 
 
-def finances_by_action(_: Principal) -> DataLoader[int, list[ActionFinance]]:
+def finances_by_action(_: Principal) -> BatchLoad[int, list[ActionFinance]]:
     async def fetch(ids: list[int]) -> list[ActionFinance]:
         return await ActionFinance.filter(action_id__in=ids).order_by("year", "finance_type", "id")
 
     return grouped_loader(fetch, key=lambda row: row.action_id)
 
 
-def indicators_by_action(_: Principal) -> DataLoader[int, list[ActionIndicators]]:
+def indicators_by_action(_: Principal) -> BatchLoad[int, list[ActionIndicators]]:
     async def fetch(ids: list[int]) -> list[ActionIndicators]:
         return await ActionIndicators.filter(action_id__in=ids).order_by("year")
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from hub.models import HistoryEntry
 from hub.models.enums import HistorySubject
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.pagination import ChildList, by_key_loader, child_connection
 
 _NEWEST_FIRST = ("-changed_at", "-id")
 
 
-def history_entry_by_id(_: Principal) -> DataLoader[int, HistoryEntry | None]:
+def history_entry_by_id(_: Principal) -> BatchLoad[int, HistoryEntry | None]:
     async def fetch(ids: list[int]) -> list[HistoryEntry]:
         return await HistoryEntry.filter(id__in=ids)
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from hub.models import Comment, Organization, User
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.pagination import ChildList, by_key_loader, child_connection
 
 _NEWEST_FIRST = ("-created_at", "-id")
 
 
-def comment_by_id(_: Principal) -> DataLoader[int, Comment | None]:
+def comment_by_id(_: Principal) -> BatchLoad[int, Comment | None]:
     async def fetch(ids: list[int]) -> list[Comment]:
         return await Comment.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def _targets(model: Any, relation: str) -> DataLoader[int, list[int]]:
+def _targets(model: Any, relation: str) -> BatchLoad[int, list[int]]:
     async def load(comment_ids: list[int]) -> list[list[int]]:
         rows = (
             await model.filter(**{f"{relation}__id__in": comment_ids})
@@ -33,14 +32,14 @@ def _targets(model: Any, relation: str) -> DataLoader[int, list[int]]:
             found.setdefault(row[f"{relation}__id"], []).append(row["id"])
         return [found.get(comment_id, []) for comment_id in comment_ids]
 
-    return DataLoader(load)
+    return load
 
 
-def target_user_ids(_: Principal) -> DataLoader[int, list[int]]:
+def target_user_ids(_: Principal) -> BatchLoad[int, list[int]]:
     return _targets(User, "targeted_comments")
 
 
-def target_organization_ids(_: Principal) -> DataLoader[int, list[int]]:
+def target_organization_ids(_: Principal) -> BatchLoad[int, list[int]]:
     return _targets(Organization, "targeted_comments")
 
 

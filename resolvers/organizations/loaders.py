@@ -5,43 +5,42 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from hub.models import Action, InterventionArea, Organization, SiteActor, User
 from permissions.principal import Principal
 from resolvers.actions.loaders import action_by_id
+from resolvers.batching import BatchLoad
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
-def organization_by_id(_: Principal) -> DataLoader[int, Organization | None]:
+def organization_by_id(_: Principal) -> BatchLoad[int, Organization | None]:
     async def fetch(ids: list[int]) -> list[Organization]:
         return await Organization.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def user_by_id(_: Principal) -> DataLoader[int, User | None]:
+def user_by_id(_: Principal) -> BatchLoad[int, User | None]:
     async def fetch(ids: list[int]) -> list[User]:
         return await User.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def areas_by_organization(_: Principal) -> DataLoader[int, list[InterventionArea]]:
+def areas_by_organization(_: Principal) -> BatchLoad[int, list[InterventionArea]]:
     async def fetch(ids: list[int]) -> list[InterventionArea]:
         return await InterventionArea.filter(organization_id__in=ids).order_by("id")
 
     return grouped_loader(fetch, key=lambda row: row.organization_id)
 
 
-def areas_by_user(_: Principal) -> DataLoader[int, list[InterventionArea]]:
+def areas_by_user(_: Principal) -> BatchLoad[int, list[InterventionArea]]:
     async def fetch(ids: list[int]) -> list[InterventionArea]:
         return await InterventionArea.filter(user_id__in=ids).order_by("id")
 
     return grouped_loader(fetch, key=lambda row: row.user_id)
 
 
-def actor_by_id(_: Principal) -> DataLoader[int, SiteActor | None]:
+def actor_by_id(_: Principal) -> BatchLoad[int, SiteActor | None]:
     async def fetch(ids: list[int]) -> list[SiteActor]:
         return await SiteActor.filter(id__in=ids)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.queryset import QuerySet
 
-from hub.models import Action, SiteActor
+from hub.models import Action, Site, SiteActor
 from hub.models.enums import LocationLevel, Origin, Zone
 from hub.settings import Settings
 from resolvers.territories.locations import check_locations, location_q
@@ -127,9 +128,29 @@ def _stale_q(before: datetime.date) -> Q:
     )
 
 
-def site_order(order: SiteOrder | None) -> list[str]:
+# Nullable columns an ordering may use: unknown values go last in both directions, on
+# SQLite as on PostgreSQL (whose defaults differ).
+_NULLABLE_ORDER_COLUMNS = {
+    SiteOrderField.POPULATION: '"site"."population_total"',
+    SiteOrderField.NAME: '"site"."name"',
+}
+
+
+def ordered_sites(order: SiteOrder | None) -> list[str]:
     """ORDER BY terms, always ending with the id so that pages are stable."""
     if order is None:
         return ["-updated_at", "-id"]
     sign = "-" if order.direction == Direction.DESC else ""
-    return [f"{sign}{_ORDER_COLUMNS[order.field]}", f"{sign}id"]
+    terms = [f"{sign}{_ORDER_COLUMNS[order.field]}", f"{sign}id"]
+    if order.field in _NULLABLE_ORDER_COLUMNS:
+        terms.insert(0, "hub_unknown_last")
+    return terms
+
+
+def with_order_keys(queryset: QuerySet[Site], order: SiteOrder | None) -> QuerySet[Site]:
+    if order is None or order.field not in _NULLABLE_ORDER_COLUMNS:
+        return queryset
+    column = _NULLABLE_ORDER_COLUMNS[order.field]
+    return queryset.annotate(
+        hub_unknown_last=RawSQL(f"CASE WHEN {column} IS NULL THEN 1 ELSE 0 END")
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiodataloader import DataLoader
-
 from hub.models import (
     Action,
     ParcelOwner,
@@ -13,24 +11,25 @@ from hub.models import (
     SiteResorptionPhase,
 )
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.pagination import by_key_loader, grouped_loader
 
 
-def site_by_id(_: Principal) -> DataLoader[int, Site | None]:
+def site_by_id(_: Principal) -> BatchLoad[int, Site | None]:
     async def fetch(ids: list[int]) -> list[Site]:
         return await Site.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def actors_by_site(_: Principal) -> DataLoader[int, list[SiteActor]]:
+def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:
     async def fetch(ids: list[int]) -> list[SiteActor]:
         return await SiteActor.filter(site_id__in=ids).order_by("created_at", "id")
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
-def action_ids_by_site(_: Principal) -> DataLoader[int, list[int]]:
+def action_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
     async def load(ids: list[int]) -> list[list[int]]:
         rows = (
             await Action.filter(sites__id__in=ids)
@@ -42,31 +41,31 @@ def action_ids_by_site(_: Principal) -> DataLoader[int, list[int]]:
             found.setdefault(row["sites__id"], []).append(row["id"])
         return [found.get(site_id, []) for site_id in ids]
 
-    return DataLoader(load)
+    return load
 
 
-def parcel_owners_by_site(_: Principal) -> DataLoader[int, list[ParcelOwner]]:
+def parcel_owners_by_site(_: Principal) -> BatchLoad[int, list[ParcelOwner]]:
     async def fetch(ids: list[int]) -> list[ParcelOwner]:
         return await ParcelOwner.filter(site_id__in=ids).order_by("id")
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
-def closing_solutions_by_site(_: Principal) -> DataLoader[int, list[SiteClosingSolution]]:
+def closing_solutions_by_site(_: Principal) -> BatchLoad[int, list[SiteClosingSolution]]:
     async def fetch(ids: list[int]) -> list[SiteClosingSolution]:
         return await SiteClosingSolution.filter(site_id__in=ids).order_by("id")
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
-def resorption_phases_by_site(_: Principal) -> DataLoader[int, list[SiteResorptionPhase]]:
+def resorption_phases_by_site(_: Principal) -> BatchLoad[int, list[SiteResorptionPhase]]:
     async def fetch(ids: list[int]) -> list[SiteResorptionPhase]:
         return await SiteResorptionPhase.filter(site_id__in=ids).order_by("id")
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
-def origin_site_ids_by_site(_: Principal) -> DataLoader[int, list[int]]:
+def origin_site_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
     """The sites the residents of a reinstallation came from."""
 
     async def load(ids: list[int]) -> list[list[int]]:
@@ -76,4 +75,4 @@ def origin_site_ids_by_site(_: Principal) -> DataLoader[int, list[int]]:
             found.setdefault(row["reinstalled_to__id"], []).append(row["id"])
         return [sorted(found.get(site_id, [])) for site_id in ids]
 
-    return DataLoader(load)
+    return load

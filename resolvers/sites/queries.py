@@ -5,7 +5,7 @@ from __future__ import annotations
 from hub.models import Site
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, page_of
-from resolvers.sites.filters import site_filter_q, site_order
+from resolvers.sites.filters import ordered_sites, site_filter_q, with_order_keys
 from schema.filters import SiteFilter, SiteOrder
 
 
@@ -18,4 +18,5 @@ async def list_sites(
 ) -> Page[Site]:
     page = PageRequest.parse(context.settings, first, after)
     query = await site_filter_q(site_filter, context.settings, context.today)
-    return await page_of(Site.filter(query), page, site_order(order))
+    queryset = with_order_keys(Site.filter(query), order)
+    return await page_of(queryset, page, ordered_sites(order))

@@ -5,33 +5,32 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from hub.models import Commune, Departement, Epci, Region
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
-def _by_code(model: Any) -> DataLoader[str, Any]:
+def _by_code(model: Any) -> BatchLoad[str, Any]:
     async def fetch(codes: list[str]) -> list[Any]:
         return await model.filter(code__in=codes)
 
     return by_key_loader(fetch, key=lambda row: row.code)
 
 
-def region_by_code(_: Principal) -> DataLoader[str, Region | None]:
+def region_by_code(_: Principal) -> BatchLoad[str, Region | None]:
     return _by_code(Region)
 
 
-def departement_by_code(_: Principal) -> DataLoader[str, Departement | None]:
+def departement_by_code(_: Principal) -> BatchLoad[str, Departement | None]:
     return _by_code(Departement)
 
 
-def epci_by_code(_: Principal) -> DataLoader[str, Epci | None]:
+def epci_by_code(_: Principal) -> BatchLoad[str, Epci | None]:
     return _by_code(Epci)
 
 
-def commune_by_code(_: Principal) -> DataLoader[str, Commune | None]:
+def commune_by_code(_: Principal) -> BatchLoad[str, Commune | None]:
     return _by_code(Commune)
 
 
@@ -55,14 +54,14 @@ COMMUNES_OF_EPCI = child_connection(
 )
 
 
-def arrondissements_of_commune(_: Principal) -> DataLoader[str, list[Commune]]:
+def arrondissements_of_commune(_: Principal) -> BatchLoad[str, list[Commune]]:
     async def fetch(codes: list[str]) -> list[Commune]:
         return await Commune.filter(main_commune_id__in=codes).order_by("code")
 
     return grouped_loader(fetch, key=lambda row: row.main_commune_id)
 
 
-def departements_of_epci(_: Principal) -> DataLoader[str, list[str]]:
+def departements_of_epci(_: Principal) -> BatchLoad[str, list[str]]:
     """An EPCI may span several départements: the distinct départements of its communes."""
 
     async def load(codes: list[str]) -> list[list[str]]:
@@ -77,4 +76,4 @@ def departements_of_epci(_: Principal) -> DataLoader[str, list[str]]:
             found.setdefault(row["epci_id"], []).append(row["departement_id"])
         return [found.get(code, []) for code in codes]
 
-    return DataLoader(load)
+    return load

@@ -6,12 +6,12 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from aiodataloader import DataLoader
 from tortoise.functions import Count, Sum
 
 from hub.models import Site
 from hub.models.enums import LocationLevel, SiteStatus
 from permissions.principal import Principal
+from resolvers.batching import BatchLoad
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, without_intervention_q
 
 NATION_CODE = "FR"
@@ -62,7 +62,7 @@ async def _grouped(level: LocationLevel, codes: list[str], today: datetime.date)
     }
 
 
-def territory_counts(_: Principal) -> DataLoader[tuple[LocationLevel, str, datetime.date], Any]:
+def territory_counts(_: Principal) -> BatchLoad[tuple[LocationLevel, str, datetime.date], Any]:
     """Keys are (level, code, today); two statements per level present in the batch."""
 
     async def load(keys: list[tuple[LocationLevel, str, datetime.date]]) -> list[TerritoryCounts]:
@@ -75,4 +75,4 @@ def territory_counts(_: Principal) -> DataLoader[tuple[LocationLevel, str, datet
                 found[(level, code)] = counts
         return [found.get((level, code), TerritoryCounts()) for level, code, _ in keys]
 
-    return DataLoader(load)
+    return load

@@ -138,18 +138,12 @@ class Action(relay.Node):
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, ACTION_JOURNAL, root.id, first, after
-        )
+        page = await child_page(info, ACTION_JOURNAL, root.id, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Changes of the action, newest first.")
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[HistoryEntryRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, ACTION_HISTORY, root.id, first, after
-        )
+        page = await child_page(info, ACTION_HISTORY, root.id, first, after)
         return Connection.of(page)

@@ -70,10 +70,7 @@ class Organization(relay.Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[User]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, loaders.MEMBERS, root.id, first, after
-        )
+        page = await child_page(info, loaders.MEMBERS, root.id, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Where the organization is declared as an actor on a site.")
@@ -83,10 +80,7 @@ class Organization(relay.Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[SiteActorRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, loaders.ACTOR_ENTRIES, root.id, first, after
-        )
+        page = await child_page(info, loaders.ACTOR_ENTRIES, root.id, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Actions one of whose operators belongs to the organization.")
@@ -96,10 +90,7 @@ class Organization(relay.Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ActionRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, loaders.OPERATED_ACTIONS, root.id, first, after
-        )
+        page = await child_page(info, loaders.OPERATED_ACTIONS, root.id, first, after)
         return Connection.of(page)
 
 

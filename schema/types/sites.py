@@ -103,24 +103,26 @@ class SitePopulation:
     minors: int | None
     minors_in_school: int | None
     counted_at: datetime.date | None
+    _site: strawberry.Private[SiteRow]
 
     @strawberry.field
-    def minors_by_age(root: Row) -> MinorsByAge:
+    def minors_by_age(self) -> MinorsByAge:
+        site = self._site
         return MinorsByAge(
-            from_0_to_3=root.minors_0_3,
-            from_3_to_6=root.minors_3_6,
-            from_6_to_12=root.minors_6_12,
-            from_12_to_16=root.minors_12_16,
-            from_16_to_18=root.minors_16_18,
+            from_0_to_3=site.minors_0_3,
+            from_3_to_6=site.minors_3_6,
+            from_6_to_12=site.minors_6_12,
+            from_12_to_16=site.minors_12_16,
+            from_16_to_18=site.minors_16_18,
         )
 
     @strawberry.field
-    def dwellings(root: Row) -> Dwellings:
-        return root  # type: ignore[return-value]
+    def dwellings(self) -> Dwellings:
+        return self._site  # type: ignore[return-value]
 
     @strawberry.field(description="Origin groups recorded on the site.")
-    def origins(root: Row) -> list[Origin]:
-        return [origin for origin, column in _ORIGIN_FLAGS if getattr(root, column)]
+    def origins(self) -> list[Origin]:
+        return [origin for origin, column in _ORIGIN_FLAGS if getattr(self._site, column)]
 
 
 @strawberry.type
@@ -390,6 +392,7 @@ class Site(relay.Node):
             minors=root.population_minors,
             minors_in_school=root.minors_in_school,
             counted_at=root.population_counted_at,
+            _site=root,
         )
 
     @strawberry.field
@@ -453,18 +456,12 @@ class Site(relay.Node):
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, SITE_JOURNAL, root.id, first, after
-        )
+        page = await child_page(info, SITE_JOURNAL, root.id, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Changes of the site, newest first.")
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[HistoryEntryRef]:
-        context = info.context
-        page = await child_page(
-            context.loaders, context.settings, SITE_HISTORY, root.id, first, after
-        )
+        page = await child_page(info, SITE_HISTORY, root.id, first, after)
         return Connection.of(page)

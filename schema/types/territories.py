@@ -75,7 +75,7 @@ class Territory:
             return Connection.of(await page_of(query, page, ["-updated_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = sites_of(level, wanted)
-        page = await child_page(context.loaders, context.settings, children, code, first, after)
+        page = await child_page(info, children, code, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Actions in the territory, most recently started first.")
@@ -92,7 +92,7 @@ class Territory:
             return Connection.of(await page_of(ActionRow.all(), page, ["-started_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = actions_of(level)
-        page = await child_page(context.loaders, context.settings, children, code, first, after)
+        page = await child_page(info, children, code, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="The territories one level down.")
@@ -113,9 +113,7 @@ class Territory:
             DepartementRow: loaders.COMMUNES_OF_DEPARTEMENT,
             EpciRow: loaders.COMMUNES_OF_EPCI,
         }[type(root)]
-        page = await child_page(
-            context.loaders, context.settings, children, root.code, first, after
-        )
+        page = await child_page(info, children, root.code, first, after)
         return Connection.of(page)
 
 
