@@ -17,6 +17,7 @@ from hub.app import create_app
 from tests.support import (
     SESSION_DATABASE,
     Databases,
+    close_stray_sqlite_connections,
     isolated_database,
     settings_for,
     use_database,
@@ -51,6 +52,7 @@ async def databases(
     dbs = Databases(backend, tmp_path_factory.mktemp("databases"))
     yield dbs
     await use_database(None)
+    await close_stray_sqlite_connections()
     await dbs.drop_all()
 
 

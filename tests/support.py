@@ -98,3 +98,19 @@ async def graphql(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+async def close_stray_sqlite_connections() -> None:
+    """Close aiosqlite connections that tortoise's teardown did not reach.
+
+    tortoise keeps its connections per context variable; a connection opened in one
+    fixture's context can be invisible to the teardown running in another, and aiosqlite's
+    worker thread (not a daemon) then keeps the finished pytest process alive.
+    """
+    import gc
+
+    import aiosqlite
+
+    for candidate in gc.get_objects():
+        if isinstance(candidate, aiosqlite.Connection) and candidate._running:
+            await candidate.close()
