@@ -191,6 +191,22 @@ def by_key_loader(
     return load
 
 
+def linked_ids_loader(
+    model: Any, relation: str, order: Sequence[str] = ("id",)
+) -> BatchLoad[Any, list[Any]]:
+    """Ids of ``model`` rows linked to each key through a many-to-many ``relation``."""
+    key = f"{relation}__id"
+
+    async def load(keys: list[Any]) -> list[list[Any]]:
+        rows = await model.filter(**{f"{key}__in": keys}).order_by(*order).values("id", key)
+        found: dict[Any, list[Any]] = defaultdict(list)
+        for row in rows:
+            found[row[key]].append(row["id"])
+        return [found.get(k, []) for k in keys]
+
+    return load
+
+
 def grouped_loader(
     fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]], key: Callable[[Any], Hashable]
 ) -> BatchLoad[Any, list[Any]]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink, Site, User
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from resolvers.pagination import by_key_loader, grouped_loader
+from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
 def action_by_id(_: Principal) -> BatchLoad[int, Action | None]:
@@ -24,33 +22,16 @@ def topics_by_action(_: Principal) -> BatchLoad[int, list[ActionTopicLink]]:
     return grouped_loader(fetch, key=lambda row: row.action_id)
 
 
-def _linked_ids(model: Any, relation: str) -> BatchLoad[int, list[Any]]:
-    """Ids of ``model`` rows linked to each action through a many-to-many table."""
-
-    async def load(action_ids: list[int]) -> list[list[Any]]:
-        rows = (
-            await model.filter(**{f"{relation}__id__in": action_ids})
-            .order_by("id")
-            .values("id", f"{relation}__id")
-        )
-        found: dict[int, list[Any]] = {}
-        for row in rows:
-            found.setdefault(row[f"{relation}__id"], []).append(row["id"])
-        return [found.get(action_id, []) for action_id in action_ids]
-
-    return load
-
-
 def manager_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
-    return _linked_ids(User, "managed_actions")
+    return linked_ids_loader(User, "managed_actions")
 
 
 def operator_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
-    return _linked_ids(User, "operated_actions")
+    return linked_ids_loader(User, "operated_actions")
 
 
 def site_ids_by_action(_: Principal) -> BatchLoad[int, list[int]]:
-    return _linked_ids(Site, "actions")
+    return linked_ids_loader(Site, "actions")
 
 
 def finances_by_action(_: Principal) -> BatchLoad[int, list[ActionFinance]]:

@@ -8,7 +8,7 @@ from typing import Any
 from hub.models import Comment, Organization, User
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from resolvers.pagination import ChildList, by_key_loader, child_connection
+from resolvers.pagination import ChildList, by_key_loader, child_connection, linked_ids_loader
 
 _NEWEST_FIRST = ("-created_at", "-id")
 
@@ -20,27 +20,12 @@ def comment_by_id(_: Principal) -> BatchLoad[int, Comment | None]:
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def _targets(model: Any, relation: str) -> BatchLoad[int, list[int]]:
-    async def load(comment_ids: list[int]) -> list[list[int]]:
-        rows = (
-            await model.filter(**{f"{relation}__id__in": comment_ids})
-            .order_by("id")
-            .values("id", f"{relation}__id")
-        )
-        found: dict[int, list[int]] = {}
-        for row in rows:
-            found.setdefault(row[f"{relation}__id"], []).append(row["id"])
-        return [found.get(comment_id, []) for comment_id in comment_ids]
-
-    return load
-
-
 def target_user_ids(_: Principal) -> BatchLoad[int, list[int]]:
-    return _targets(User, "targeted_comments")
+    return linked_ids_loader(User, "targeted_comments")
 
 
 def target_organization_ids(_: Principal) -> BatchLoad[int, list[int]]:
-    return _targets(Organization, "targeted_comments")
+    return linked_ids_loader(Organization, "targeted_comments")
 
 
 def _site_comments(parents: Sequence[Hashable]) -> Any:

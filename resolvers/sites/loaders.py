@@ -12,7 +12,7 @@ from hub.models import (
 )
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from resolvers.pagination import by_key_loader, grouped_loader
+from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
 def site_by_id(_: Principal) -> BatchLoad[int, Site | None]:
@@ -30,18 +30,7 @@ def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:
 
 
 def action_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
-    async def load(ids: list[int]) -> list[list[int]]:
-        rows = (
-            await Action.filter(sites__id__in=ids)
-            .order_by("-started_at", "-id")
-            .values("id", "sites__id")
-        )
-        found: dict[int, list[int]] = {}
-        for row in rows:
-            found.setdefault(row["sites__id"], []).append(row["id"])
-        return [found.get(site_id, []) for site_id in ids]
-
-    return load
+    return linked_ids_loader(Action, "sites", order=("-started_at", "-id"))
 
 
 def parcel_owners_by_site(_: Principal) -> BatchLoad[int, list[ParcelOwner]]:
@@ -67,12 +56,4 @@ def resorption_phases_by_site(_: Principal) -> BatchLoad[int, list[SiteResorptio
 
 def origin_site_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
     """The sites the residents of a reinstallation came from."""
-
-    async def load(ids: list[int]) -> list[list[int]]:
-        rows = await Site.filter(reinstalled_to__id__in=ids).values("id", "reinstalled_to__id")
-        found: dict[int, list[int]] = {}
-        for row in rows:
-            found.setdefault(row["reinstalled_to__id"], []).append(row["id"])
-        return [sorted(found.get(site_id, [])) for site_id in ids]
-
-    return load
+    return linked_ids_loader(Site, "reinstalled_to")
