@@ -14,8 +14,8 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from hub import database
+from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
 from hub.settings import Settings
-from permissions.principal import Principal
 from resolvers.context import Context
 from schema.build import build_schema
 
@@ -32,9 +32,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:  # type: ignore[override]
-        # Until identity lands (issue 3), every caller is a national administrator.
         assert isinstance(request, Request)
-        return Context.build(request, self.settings, Principal.national_admin())
+        return Context.build(request, self.settings, principal_of(request.scope))
 
 
 async def health(_: Request) -> JSONResponse:
@@ -65,12 +64,15 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await database.disconnect()
 
-    graphql = HubGraphQL(settings)
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/health", health, methods=["GET"]),
-            Route("/ready", ready, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    authenticator = Authenticator.from_settings(settings)
+    graphql = RequireIdentity(HubGraphQL(settings), authenticator)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+    ]
+    if authenticator.dev_issuer is not None:
+        routes += authenticator.dev_issuer.routes()
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.authenticator = authenticator
+    return app

@@ -1,4 +1,5 @@
-"""The ``hub`` command: serve, migrate, load territories, seed demo data, export the schema."""
+"""The ``hub`` command: serve, migrate, load territories, seed demo data, export the schema,
+print demo tokens."""
 
 from __future__ import annotations
 
@@ -109,6 +110,35 @@ async def _noop() -> None:
     return None
 
 
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.auth.dev_issuer import DevIssuer, DevIssuerRefused
+
+    try:
+        issuer = DevIssuer.load(settings)
+    except DevIssuerRefused as error:
+        print(f"hub token: {error}", file=sys.stderr)
+        return 2
+    outcome: list[int] = [0]
+
+    async def work() -> None:
+        try:
+            token, holder = await issuer.token_for(args.who, ttl=args.hours * 3600)
+        except LookupError as error:
+            print(f"hub token: {error}", file=sys.stderr)
+            outcome[0] = 1
+            return
+        # The token alone on stdout, so that TOKEN=$(hub token …) works.
+        print(token)
+        print(
+            f"Token for {holder}, valid {args.hours} h. "
+            "Send it as the header  Authorization: Bearer <token>",
+            file=sys.stderr,
+        )
+
+    asyncio.run(_with_database(settings, work))
+    return outcome[0]
+
+
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
     """For developers: write a migration for model changes (tortoise's autodetector)."""
     from tortoise.cli.cli import main as tortoise_main
@@ -147,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     export.set_defaults(run=cmd_export_schema)
+
+    token = commands.add_parser(
+        "token", help="(demo mode) print an access token of the development issuer"
+    )
+    token.add_argument("who", help="a user's e-mail address or a partner application's client id")
+    token.add_argument("--hours", type=_positive, default=12, help="validity (12 hours)")
+    token.set_defaults(run=cmd_token)
 
     make = commands.add_parser("makemigrations", help="(developers) write a migration")
     make.add_argument("--name")

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 from hub.models.enums import LocationLevel, Role, UserOption
 
+# OAuth scopes a partner application may be granted; they narrow its role, never widen it.
+READ_SCOPE = "hub:read"
+WRITE_SCOPE = "hub:write"
+HUB_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
+
 
 @dataclass(frozen=True)
 class Location:
@@ -21,12 +26,19 @@ class Principal:
     application_id: int | None = None
     areas: tuple[Location, ...] = ()
     options: frozenset[UserOption] = field(default_factory=frozenset)
+    # A partner application's granted scopes; None for a person, whom the role alone governs.
+    scopes: frozenset[str] | None = None
 
     @property
     def anonymous(self) -> bool:
         return self.role is None
 
-    @classmethod
-    def national_admin(cls) -> Principal:
-        """The stand-in caller used until identity and the policy land."""
-        return cls(role=Role.NATIONAL_ADMIN, areas=(Location(LocationLevel.NATION),))
+    @property
+    def may_write(self) -> bool:
+        """False for anonymous callers and for applications without the write scope."""
+        if self.anonymous:
+            return False
+        return self.scopes is None or WRITE_SCOPE in self.scopes
+
+
+ANONYMOUS = Principal(role=None)

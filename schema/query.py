@@ -18,7 +18,7 @@ from resolvers.territories.queries import territory
 from schema.filters import ActionFilter, OrganizationFilter, SiteFilter, SiteOrder
 from schema.pagination import Connection
 from schema.types.actions import Action
-from schema.types.organizations import Location, Me, Organization
+from schema.types.organizations import Me, Organization
 from schema.types.sites import Site
 from schema.types.territories import Territory
 
@@ -33,14 +33,7 @@ class Query:
 
     @strawberry.field(description="The caller: role, organization, areas and options.")
     def me(self, info: Ctx) -> Me:
-        principal = info.context.principal
-        return Me(
-            role=principal.role,
-            intervention_areas=[Location(level=a.level, code=a.code) for a in principal.areas],
-            options=sorted(principal.options),
-            _user_id=principal.user_id,
-            _organization_id=principal.organization_id,
-        )
+        return Me(principal=info.context.principal)
 
     @strawberry.field(description="Sites matching a filter, most recently updated first.")
     async def sites(

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from hub.app import create_app
+from hub.auth.dev_issuer import DevIssuer
+from hub.settings import Settings
 from tests.support import (
     SESSION_DATABASE,
     Databases,
@@ -77,9 +79,20 @@ async def fresh_db(databases: Databases) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def settings(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the hub over the demo database; its development issuer signs test tokens."""
+    return settings_for(demo_db, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
+
+
+@pytest.fixture(scope="session")
+def dev_issuer(settings: Settings) -> DevIssuer:
+    return DevIssuer.load(settings)
+
+
 @pytest.fixture
-async def client(demo_db: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings_for(demo_db), manage_database=False)
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield http

@@ -85,11 +85,22 @@ def settings_for(url: str, **overrides: Any) -> Settings:
     return Settings(environment=Environment.TEST, database_url=url, **overrides)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def graphql(
-    http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+    http: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> dict[str, Any]:
     """POST a GraphQL request; the HTTP status is 200 and the body has data or errors."""
-    response = await http.post("/graphql", json={"query": query, "variables": variables or {}})
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers=bearer(token) if token else {},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert "data" in body or "errors" in body, body

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,9 +21,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(fresh_db: str) -> Iterator[str]:
+def served(fresh_db: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "HUB_ENV": "test", "HUB_DATABASE_URL": fresh_db}
+    env = {
+        **os.environ,
+        "HUB_ENV": "test",
+        "HUB_DATABASE_URL": fresh_db,
+        "HUB_DEV_ISSUER_KEY": str(tmp_path / "dev-issuer-key.json"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
         env=env,

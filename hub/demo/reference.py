@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from hub.models.enums import LocationLevel, Role, UserOption
+from hub.settings import DEV_ISSUER
 
 # "Today" for the demo: freshness, ended actions and closing dates are measured from it.
 REFERENCE_DATE = date(2026, 11, 1)
@@ -19,7 +20,8 @@ PLATFORM_START = date(2019, 1, 7)
 DEFAULT_SITES = 2000
 DEFAULT_SEED = 20261126
 PERSONA_DOMAIN = "demo.bidonvilles.example"
-DEMO_OIDC_ISSUER = "https://auth.demo.bidonvilles.example"
+# Personas sign in through the built-in development issuer.
+DEMO_OIDC_ISSUER = DEV_ISSUER
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from hub.models import Action, InterventionArea, Organization, SiteActor, User
+from hub.models import Action, InterventionArea, Organization, PartnerApplication, SiteActor, User
 from permissions.principal import Principal
 from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
@@ -22,6 +22,13 @@ def organization_by_id(_: Principal) -> BatchLoad[int, Organization | None]:
 def user_by_id(_: Principal) -> BatchLoad[int, User | None]:
     async def fetch(ids: list[int]) -> list[User]:
         return await User.filter(id__in=ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def application_by_id(_: Principal) -> BatchLoad[int, PartnerApplication | None]:
+    async def fetch(ids: list[int]) -> list[PartnerApplication]:
+        return await PartnerApplication.filter(id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from hub.models import InterventionArea as AreaRow
 from hub.models import Organization as OrganizationRow
+from hub.models import PartnerApplication as ApplicationRow
 from hub.models import User as UserRow
 from hub.models.enums import (
     LocationLevel,
@@ -20,6 +21,7 @@ from hub.models.enums import (
     UserOption,
     UserStatus,
 )
+from permissions.principal import Principal
 from resolvers.context import Context
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
@@ -127,22 +129,62 @@ class User(relay.Node):
         return await info.context.loaders[loaders.areas_by_organization].load(root.organization_id)
 
 
-@strawberry.type(description="The caller, as the hub sees it.")
-class Me:
-    role: Role | None = strawberry.field(description="Null for an anonymous caller.")
-    intervention_areas: list[Location]
-    options: list[UserOption]
-    _user_id: strawberry.Private[int | None]
-    _organization_id: strawberry.Private[int | None]
+@strawberry.type(description="An OIDC client acting for one organization with a fixed role.")
+class PartnerApplication:
+    client_id: str
+    name: str
+    role: Role
+    scopes: list[str] = strawberry.field(description="OAuth scopes the hub may grant it.")
+    active: bool
+    is_type_of = rows_of(ApplicationRow)
 
     @strawberry.field
+    async def organization(
+        root: strawberry.Parent[ApplicationRow], info: Info[Context, None]
+    ) -> Organization:
+        return await info.context.loaders[loaders.organization_by_id].load(root.organization_id)
+
+
+@strawberry.type(description="The caller, as the hub sees it.")
+class Me:
+    principal: strawberry.Private[Principal]
+
+    @strawberry.field(description="Null for an anonymous caller.")
+    def role(self) -> Role | None:
+        return self.principal.role
+
+    @strawberry.field(description="Where the caller acts: its own areas, else its organization's.")
+    def intervention_areas(self) -> list[Location]:
+        return [Location(level=area.level, code=area.code) for area in self.principal.areas]
+
+    @strawberry.field
+    def options(self) -> list[UserOption]:
+        return sorted(self.principal.options)
+
+    @strawberry.field(description="Scopes granted to a partner application; null for a person.")
+    def scopes(self) -> list[str] | None:
+        return None if self.principal.scopes is None else sorted(self.principal.scopes)
+
+    @strawberry.field(description="False when anonymous or for an application without hub:write.")
+    def may_write(self) -> bool:
+        return self.principal.may_write
+
+    @strawberry.field(description="The signed-in person; null for an application or anonymous.")
     async def user(self, info: Info[Context, None]) -> User | None:
-        if self._user_id is None:
+        if self.principal.user_id is None:
             return None
-        return await info.context.loaders[loaders.user_by_id].load(self._user_id)
+        return await info.context.loaders[loaders.user_by_id].load(self.principal.user_id)
 
     @strawberry.field
     async def organization(self, info: Info[Context, None]) -> Organization | None:
-        if self._organization_id is None:
+        if self.principal.organization_id is None:
             return None
-        return await info.context.loaders[loaders.organization_by_id].load(self._organization_id)
+        organizations = info.context.loaders[loaders.organization_by_id]
+        return await organizations.load(self.principal.organization_id)
+
+    @strawberry.field(description="The partner application calling with its own token.")
+    async def application(self, info: Info[Context, None]) -> PartnerApplication | None:
+        if self.principal.application_id is None:
+            return None
+        applications = info.context.loaders[loaders.application_by_id]
+        return await applications.load(self.principal.application_id)

@@ -1,0 +1,106 @@
+"""Authentication at the edge: the caller is built once per request, before GraphQL runs.
+
+Without an ``Authorization`` header the caller is anonymous. A bearer token that fails
+validation is answered here with 401 and ``WWW-Authenticate: Bearer error="invalid_token"``
+(RFC 6750), a holder the hub does not admit with 403, and an issuer whose keys are
+unreachable with 503, each with a GraphQL-shaped body ``{"errors": [{message, extensions:
+{code}}]}``. The token itself is never logged nor echoed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub.auth.dev_issuer import DevIssuer
+from hub.auth.errors import AuthError, BadAuthorization, InsufficientScope
+from hub.auth.keys import RemoteKeys, StaticKeys
+from hub.auth.principals import principal_for
+from hub.auth.tokens import TokenValidator, Trust
+from hub.settings import Settings
+from permissions.principal import ANONYMOUS, HUB_SCOPES, Principal
+
+log = logging.getLogger(__name__)
+
+REALM = "hub"
+# While an issuer's keys are unreachable, clients are asked to come back after this delay.
+RETRY_AFTER_SECONDS = 5
+
+
+class Authenticator:
+    """Turns a request's headers into its Principal, or refuses it with an AuthError."""
+
+    def __init__(self, validator: TokenValidator, dev_issuer: DevIssuer | None = None) -> None:
+        self.validator = validator
+        self.dev_issuer = dev_issuer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        trusted = [Trust(issuer, RemoteKeys(issuer, settings)) for issuer in settings.oidc_issuers]
+        dev_issuer = DevIssuer.load(settings) if settings.dev_issuer else None
+        if dev_issuer is not None:
+            trusted.append(Trust(dev_issuer.trusted, StaticKeys([dev_issuer.public_key])))
+        return cls(TokenValidator(trusted, settings.token_leeway), dev_issuer)
+
+    async def principal(self, headers: Headers) -> Principal:
+        values = headers.getlist("authorization")
+        if not values:
+            return ANONYMOUS
+        if len(values) > 1:
+            raise BadAuthorization("send one Authorization header, not several")
+        scheme, _, token = values[0].strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise BadAuthorization("the Authorization header must be: Bearer <access token>")
+        return await principal_for(await self.validator.validate(token.strip()))
+
+
+class RequireIdentity:
+    """ASGI wrapper that puts the caller in ``scope["state"]["principal"]``."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self.authenticator.principal(Headers(scope=scope))
+        except AuthError as error:
+            log.info("Refused a request (%s %s): %s", error.status, error.code, error.message)
+            await refusal(error)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def principal_of(scope: Scope) -> Principal:
+    """The caller RequireIdentity found; anonymous (default deny) on an unwrapped route."""
+    principal = scope.get("state", {}).get("principal", ANONYMOUS)
+    assert isinstance(principal, Principal)
+    return principal
+
+
+def refusal(error: AuthError) -> JSONResponse:
+    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    headers: dict[str, str] = {}
+    if error.challenge is not None:
+        challenge = (
+            f'Bearer realm="{REALM}", error="{error.challenge}", '
+            f'error_description="{_header_text(error.message)}"'
+        )
+        if isinstance(error, InsufficientScope):
+            challenge += f', scope="{" ".join(sorted(HUB_SCOPES))}"'
+        headers["WWW-Authenticate"] = challenge
+    if error.status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def _header_text(text: str) -> str:
+    # RFC 6750 3: error_description is printable ASCII without '"' and '\'.
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)

@@ -1,0 +1,163 @@
+"""From a validated token's claims to the caller: a person (user) or a partner application.
+
+A token whose subject is its own client (``sub`` absent or equal to ``client_id``, as
+RFC 9068 prescribes for the client-credentials grant) is a partner application's; any other
+is a person's, identified by (issuer, ``sub``). A person signing in for the first time is
+linked to the active user with the same verified e-mail address.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from hub.auth.errors import AccessDenied, InsufficientScope, InvalidToken
+from hub.auth.tokens import AccessToken
+from hub.models import InterventionArea, PartnerApplication, User, UserIdentity
+from hub.models.enums import Role, UserOption, UserStatus
+from permissions.principal import HUB_SCOPES, Location, Principal
+
+log = logging.getLogger(__name__)
+
+ADMIN_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.LOCAL_ADMIN})
+KNOWN_OPTIONS = frozenset(option.value for option in UserOption)
+
+ACCOUNT_UNKNOWN = (
+    "No hub account matches your identity. Request access to the hub: a local administrator "
+    "of your departement validates requests. If you already have an account, check that your "
+    "identity provider shares your verified e-mail address."
+)
+ACCOUNT_PENDING = (
+    "Your access request is waiting for validation by a local administrator of your "
+    "departement; you can sign in once it is accepted."
+)
+ACCOUNT_DEACTIVATED = (
+    "Your hub account is deactivated. Contact a local administrator of your departement "
+    "to have it reactivated."
+)
+ORGANIZATION_DEACTIVATED = (
+    "Your organization's access to the hub is deactivated. Contact a local administrator "
+    "of your departement."
+)
+IDENTITY_CONFLICT = (
+    "Your e-mail address belongs to a hub account already linked to another identity at "
+    "this provider. Contact a local administrator of your departement."
+)
+
+
+async def principal_for(token: AccessToken) -> Principal:
+    claims = token.claims
+    client_id = claims.get("client_id", claims.get("azp"))
+    subject = claims.get("sub")
+    if subject is None or subject == client_id:
+        if not isinstance(client_id, str) or not client_id:
+            raise InvalidToken("the token names neither a subject nor a client")
+        return await _application(client_id, claims)
+    if not isinstance(subject, str) or not subject:
+        raise InvalidToken("the token's sub claim is invalid")
+    return await _person(token.issuer, subject, claims)
+
+
+async def _application(client_id: str, claims: dict[str, Any]) -> Principal:
+    app = await PartnerApplication.get_or_none(client_id=client_id).select_related("organization")
+    shown = client_id[:100]
+    if app is None:
+        raise AccessDenied(
+            "APPLICATION_NOT_REGISTERED",
+            f"The client {shown!r} is not registered as a partner application of the hub. "
+            "Ask the national administration (DIHAL) to register it for your organization.",
+        )
+    if not app.active or not app.organization.active:
+        raise AccessDenied(
+            "APPLICATION_DISABLED",
+            f"The partner application {shown!r} is disabled. "
+            "Contact the national administration (DIHAL).",
+        )
+    if app.role in ADMIN_ROLES:
+        # DOMAIN.md: partner applications never hold an admin role; refuse a bad registration.
+        raise AccessDenied(
+            "APPLICATION_DISABLED",
+            f"The partner application {shown!r} is registered with an admin role, which "
+            "applications may not hold. Contact the national administration (DIHAL).",
+        )
+    scopes = _scopes(claims) & set(app.scopes) & HUB_SCOPES
+    if not scopes:
+        raise InsufficientScope(
+            "The token grants none of the hub scopes this application is registered for "
+            f"({' '.join(sorted(app.scopes)) or 'none'}). Request them from the provider."
+        )
+    areas = await InterventionArea.filter(organization_id=app.organization_id).order_by("id")
+    return Principal(
+        role=app.role,
+        organization_id=app.organization_id,
+        application_id=app.id,
+        areas=tuple(Location(area.level, area.code) for area in areas),
+        scopes=frozenset(scopes),
+    )
+
+
+def _scopes(claims: dict[str, Any]) -> set[str]:
+    # RFC 9068 says a space-separated "scope"; some providers send a "scp" list instead.
+    raw = claims.get("scope", claims.get("scp"))
+    if isinstance(raw, str):
+        return set(raw.split())
+    if isinstance(raw, list):
+        return {scope for scope in raw if isinstance(scope, str)}
+    return set()
+
+
+async def _person(issuer: str, subject: str, claims: dict[str, Any]) -> Principal:
+    identity = await UserIdentity.get_or_none(issuer=issuer, subject=subject).select_related(
+        "user__organization"
+    )
+    user = identity.user if identity is not None else await _link_by_email(issuer, subject, claims)
+    _check_standing(user)
+    rows = await InterventionArea.filter(
+        Q(user_id=user.id) | Q(organization_id=user.organization_id)
+    ).order_by("id")
+    # A user's own areas replace the organization's.
+    own = [row for row in rows if row.user_id == user.id]
+    areas = own or [row for row in rows if row.organization_id == user.organization_id]
+    return Principal(
+        role=user.role,
+        user_id=user.id,
+        organization_id=user.organization_id,
+        areas=tuple(Location(area.level, area.code) for area in areas),
+        # An option the code no longer knows is ignored rather than failing every request.
+        options=frozenset(UserOption(o) for o in user.options if o in KNOWN_OPTIONS),
+    )
+
+
+def _check_standing(user: User) -> None:
+    if user.status == UserStatus.PENDING:
+        raise AccessDenied("ACCOUNT_PENDING", ACCOUNT_PENDING)
+    if user.status != UserStatus.ACTIVE:
+        raise AccessDenied("ACCOUNT_DEACTIVATED", ACCOUNT_DEACTIVATED)
+    if not user.organization.active:
+        raise AccessDenied("ACCOUNT_DEACTIVATED", ORGANIZATION_DEACTIVATED)
+
+
+async def _link_by_email(issuer: str, subject: str, claims: dict[str, Any]) -> User:
+    email = claims.get("email")
+    # Only an address the provider has verified may claim an account (some send "true").
+    verified = claims.get("email_verified") in (True, "true")
+    if not isinstance(email, str) or not email.strip() or not verified:
+        raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN)
+    user = await User.filter(email__iexact=email.strip()).select_related("organization").first()
+    if user is None:
+        raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN)
+    # Pending and deactivated users are told so, and stay unlinked.
+    _check_standing(user)
+    if await UserIdentity.exists(user_id=user.id, issuer=issuer):
+        raise AccessDenied("IDENTITY_CONFLICT", IDENTITY_CONFLICT)
+    try:
+        await UserIdentity.create(user_id=user.id, issuer=issuer, subject=subject)
+    except IntegrityError:
+        # Two first requests at once: the other one linked this same identity.
+        if not await UserIdentity.exists(user_id=user.id, issuer=issuer, subject=subject):
+            raise
+    log.info("Linked user %s to a new identity at %s on first sign-in.", user.id, issuer)
+    return user
