@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= sqlite://var/demo.sqlite3
 
-.PHONY: install demo test test-sqlite test-postgres lint format schema bench clean
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+
+.PHONY: install demo token test test-sqlite test-postgres lint format schema bench clean
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,22 +16,30 @@ $(BIN)/hub: pyproject.toml
 
 install: $(BIN)/hub
 
+# The real OpenID Connect provider the identity tests run (npm oidc-provider, locked).
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+
 ## Install, load territories and demo data into SQLite, serve GraphiQL on :8000.
 demo: install
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub load-territories
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub seed --demo --if-empty
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub serve
 
+## Print a demo token: make token WHO=correspondent@demo.bidonvilles.example (or a client id).
+token: install
+	@HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub token $(WHO)
+
 ## Install and run the whole suite on SQLite, then on PostgreSQL, plus lint and schema check.
-test: install lint
+test: install lint $(OIDC_PROVIDER)
 	$(BIN)/hub export-schema --check
 	$(BIN)/pytest --db sqlite -q
 	$(BIN)/pytest --db postgres -q
 
-test-sqlite: install
+test-sqlite: install $(OIDC_PROVIDER)
 	$(BIN)/pytest --db sqlite -q
 
-test-postgres: install
+test-postgres: install $(OIDC_PROVIDER)
 	$(BIN)/pytest --db postgres -q
 
 lint: install
@@ -48,4 +58,4 @@ bench: install
 	$(BIN)/python -m hub.benchmark
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache tests/oidc/node_modules

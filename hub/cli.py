@@ -102,6 +102,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_with_database(settings, _noop))
     if settings.graphiql:
         print(f"GraphiQL: http://{host}:{port}/graphql")
+    if settings.dev_issuer:
+        print(
+            "Development issuer on: `hub token <e-mail or client id>` prints a token; "
+            'send it in GraphiQL\'s headers as {"Authorization": "Bearer <token>"}.'
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
 

@@ -52,9 +52,8 @@ class TokenValidator:
         self._trusted = {trust.issuer.issuer: trust for trust in trusted}
         self._leeway = leeway
 
-    @property
-    def issuers(self) -> list[str]:
-        return list(self._trusted)
+    def keys_of(self, issuer: str) -> KeySource:
+        return self._trusted[issuer].keys
 
     async def validate(self, token: str) -> AccessToken:
         if len(token) > MAX_TOKEN_LENGTH:
