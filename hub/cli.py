@@ -1,5 +1,5 @@
 """The ``hub`` command: serve, migrate, load territories, seed demo data, export the schema,
-print demo tokens."""
+register partner applications and the first administrator, print demo tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from hub import database
+from hub.models.enums import Role
 from hub.settings import Settings, SettingsError
+from permissions.principal import ADMIN_ROLES, HUB_SCOPES
 
 SCHEMA_PATH = Path("schema.graphql")
 
@@ -144,6 +146,57 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return outcome[0]
 
 
+def cmd_app(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.auth import registration
+
+    async def work() -> None:
+        if args.action == "register":
+            app = await registration.register_application(
+                args.client_id, args.name, args.organization, Role(args.role), args.scopes
+            )
+            print(f"Registered {app.client_id} ({app.role}, {' '.join(app.scopes)}).")
+        elif args.action in ("enable", "disable"):
+            app = await registration.set_application_active(args.client_id, args.action == "enable")
+            print(f"{app.client_id} is {'enabled' if app.active else 'disabled'}.")
+        else:
+            for app in await registration.applications():
+                state = "" if app.active else "  [disabled]"
+                print(
+                    f"{app.client_id}\t{app.role}\t{' '.join(app.scopes)}\t"
+                    f"{app.organization.name} (#{app.organization_id}){state}"
+                )
+
+    return _registering(settings, work)
+
+
+def cmd_bootstrap_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.auth import registration
+
+    async def work() -> None:
+        user = await registration.bootstrap_admin(args.email, args.first_name, args.last_name)
+        print(
+            f"{user.email} is a national administrator. They sign in through a trusted "
+            "provider whose token carries this verified e-mail address."
+        )
+
+    return _registering(settings, work)
+
+
+def _registering(settings: Settings, work: Callable[[], Awaitable[None]]) -> int:
+    from hub.auth.registration import RegistrationError
+
+    async def guarded() -> None:
+        try:
+            await work()
+        except RegistrationError as error:
+            print(f"hub: {error}", file=sys.stderr)
+            outcome[0] = 1
+
+    outcome = [0]
+    asyncio.run(_with_database(settings, guarded))
+    return outcome[0]
+
+
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
     """For developers: write a migration for model changes (tortoise's autodetector)."""
     from tortoise.cli.cli import main as tortoise_main
@@ -189,6 +242,38 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("who", help="a user's e-mail address or a partner application's client id")
     token.add_argument("--hours", type=_positive, default=12, help="validity (12 hours)")
     token.set_defaults(run=cmd_token)
+
+    app = commands.add_parser("app", help="register, list, enable or disable partner applications")
+    actions = app.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="registered partner applications")
+    register = actions.add_parser("register", help="register an OIDC client as a partner app")
+    register.add_argument("client_id", help="the client id at the trusted OIDC provider")
+    register.add_argument("--name", required=True, help="a name people recognise")
+    register.add_argument("--organization", required=True, help="id or exact name")
+    register.add_argument(
+        "--role",
+        required=True,
+        choices=[role.value for role in Role if role not in ADMIN_ROLES],
+    )
+    register.add_argument(
+        "--scope",
+        dest="scopes",
+        action="append",
+        required=True,
+        choices=sorted(HUB_SCOPES),
+        help="a scope it may be granted (repeat for several)",
+    )
+    for action in ("enable", "disable"):
+        actions.add_parser(action, help=f"{action} a partner application").add_argument("client_id")
+    app.set_defaults(run=cmd_app)
+
+    admin = commands.add_parser(
+        "bootstrap-admin", help="create an active national administrator (first set-up)"
+    )
+    admin.add_argument("email", help="the verified e-mail address their provider asserts")
+    admin.add_argument("--first-name", required=True)
+    admin.add_argument("--last-name", required=True)
+    admin.set_defaults(run=cmd_bootstrap_admin)
 
     make = commands.add_parser("makemigrations", help="(developers) write a migration")
     make.add_argument("--name")

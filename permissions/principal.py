@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from hub.models.enums import LocationLevel, Role, UserOption
 
+# Roles a partner application may never hold (DOMAIN.md, "Permissions").
+ADMIN_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.LOCAL_ADMIN})
+
 # OAuth scopes a partner application may be granted; they narrow its role, never widen it.
 READ_SCOPE = "hub:read"
 WRITE_SCOPE = "hub:write"

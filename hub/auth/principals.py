@@ -17,12 +17,11 @@ from tortoise.expressions import Q
 from hub.auth.errors import AccessDenied, InsufficientScope, InvalidToken
 from hub.auth.tokens import AccessToken
 from hub.models import InterventionArea, PartnerApplication, User, UserIdentity
-from hub.models.enums import Role, UserOption, UserStatus
-from permissions.principal import HUB_SCOPES, Location, Principal
+from hub.models.enums import UserOption, UserStatus
+from permissions.principal import ADMIN_ROLES, HUB_SCOPES, Location, Principal
 
 log = logging.getLogger(__name__)
 
-ADMIN_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.LOCAL_ADMIN})
 KNOWN_OPTIONS = frozenset(option.value for option in UserOption)
 
 ACCOUNT_UNKNOWN = (

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from hub.models.enums import LocationLevel, Role, UserOption
+from hub.models.organizations import NATIONAL_DELEGATION_NAME
 from hub.settings import DEV_ISSUER
 
 # "Today" for the demo: freshness, ended actions and closing dates are measured from it.
@@ -87,7 +88,7 @@ PERSONA_COMMUNE = "31555"
 OBSERVER_DEPARTEMENT = "33"
 
 # Organizations every data set holds, whatever its size: the personas and apps belong to them.
-DELEGATION_NAME = "Délégation interministérielle à l'hébergement et à l'accès au logement"
+DELEGATION_NAME = NATIONAL_DELEGATION_NAME
 PREFECTURE_31 = "Préfecture de la Haute-Garonne"
 DDETS_31 = "DDETS de la Haute-Garonne"
 TOULOUSE = "Ville de Toulouse"

@@ -11,6 +11,9 @@ from hub.models.enums import (
     UserStatus,
 )
 
+# The national delegation (DIHAL): home of the national administrators.
+NATIONAL_DELEGATION_NAME = "Délégation interministérielle à l'hébergement et à l'accès au logement"
+
 
 class Organization(Model):
     id = fields.IntField(primary_key=True)
