@@ -337,6 +337,29 @@ async def seed(sites: int, seed_value: int | None = None) -> RunResult:
 # The real server, in a subprocess
 
 
+# The hub runs in development mode so that its development issuer signs the national
+# administrator's token the queries are sent with (the caller who may read everything, as
+# the floor does); the key is a throwaway, shared by the parent and the server subprocess.
+DEV_ISSUER_KEY = Path(tempfile.gettempdir()) / "hub-benchmark-dev-issuer.json"
+BENCH_CALLER = "national_admin@demo.bidonvilles.example"
+
+
+def bench_settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.DEVELOPMENT,
+        database_url=database_url,
+        dev_issuer_key=DEV_ISSUER_KEY,
+    )
+
+
+async def caller_headers(database_url: str) -> dict[str, str]:
+    """The Authorization header of the benchmark's caller (needs the demo data)."""
+    from hub.auth.dev_issuer import DevIssuer
+
+    token, _ = await DevIssuer.load(bench_settings(database_url)).token_for(BENCH_CALLER)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def serve(database_url: str, fd: int) -> None:
     """Entry point of the server subprocess: uvicorn on the inherited listening socket."""
     asyncio.run(_serve(database_url, fd))
@@ -347,7 +370,7 @@ async def _serve(database_url: str, fd: int) -> None:
 
     from hub.app import create_app
 
-    settings = Settings(environment=Environment.PRODUCTION, database_url=database_url)
+    settings = bench_settings(database_url)
     # Not create_app's own lifespan: it connects inside uvicorn's lifespan task, and
     # tortoise 1.x keeps the connection in a context variable of that task, which request
     # tasks do not inherit (every query then fails with "No TortoiseContext is currently
@@ -403,13 +426,13 @@ async def wait_until_healthy(http: httpx.AsyncClient, process: subprocess.Popen[
     raise RuntimeError(f"the hub server did not answer /health within {SERVER_START_SECONDS} s")
 
 
-def in_process_client(database_url: str) -> httpx.AsyncClient:
+def in_process_client(database_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
     """The same app, on this process's connection: what ``count_statements`` can see."""
     from hub.app import create_app
 
-    settings = Settings(environment=Environment.PRODUCTION, database_url=database_url)
-    app = create_app(settings, manage_database=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.bench")
+    app = create_app(bench_settings(database_url), manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://hub.bench", headers=headers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1153,10 +1176,13 @@ async def run_one(
                 f" ANALYZE {run.analyze_seconds:.1f} s",
                 flush=True,
             )
+            headers = await caller_headers(url)
             with server_process(url) as (base_url, process):
                 async with (
-                    httpx.AsyncClient(base_url=base_url, timeout=120, trust_env=False) as http,
-                    in_process_client(url) as local,
+                    httpx.AsyncClient(
+                        base_url=base_url, timeout=120, trust_env=False, headers=headers
+                    ) as http,
+                    in_process_client(url, headers) as local,
                 ):
                     await wait_until_healthy(http, process)
                     run.queries = await measure_all(http, local, repeat, budget_seconds)

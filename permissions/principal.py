@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hub.models.enums import LocationLevel, Role, UserOption
+from permissions.capabilities import Capability, Level
+from permissions.policy import NEVER, Grant
+from permissions.territories import Place, Territories
 
 # Roles a partner application may never hold (DOMAIN.md, "Permissions").
 ADMIN_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.LOCAL_ADMIN})
-
 # OAuth scopes a partner application may be granted; they narrow its role, never widen it.
 READ_SCOPE = "hub:read"
 WRITE_SCOPE = "hub:write"
@@ -31,6 +34,8 @@ class Principal:
     options: frozenset[UserOption] = field(default_factory=frozenset)
     # A partner application's granted scopes; None for a person, whom the role alone governs.
     scopes: frozenset[str] | None = None
+    # What the policy grants, per capability (absent: never). Anonymous callers hold nothing.
+    grants: Mapping[Capability, Grant] = field(default_factory=dict)
 
     @property
     def anonymous(self) -> bool:
@@ -42,6 +47,21 @@ class Principal:
         if self.anonymous:
             return False
         return self.scopes is None or WRITE_SCOPE in self.scopes
+
+    def grant(self, capability: Capability) -> Grant:
+        return self.grants.get(capability, NEVER)
+
+    def reach(self, capability: Capability) -> Territories:
+        """Where the capability applies (nowhere for ``own`` grants: see ``can``)."""
+        return self.grant(capability).territories
+
+    def can(self, capability: Capability, place: Place, attached: bool = False) -> bool:
+        """Whether the caller holds ``capability`` on an object at ``place``; ``attached``
+        says whether the caller is attached to it (for ``own`` grants)."""
+        grant = self.grant(capability)
+        if grant.level is Level.OWN:
+            return attached
+        return grant.territories.contains(place)
 
 
 ANONYMOUS = Principal(role=None)

@@ -17,10 +17,12 @@ from typing import Any, Generic, TypeVar
 
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from hub.settings import Settings
+from permissions.principal import Principal
 from resolvers.batching import BatchLoad
 from schema.errors import BadUserInput
 
@@ -105,13 +107,19 @@ class ChildList:
     ``queryset(parents)`` selects the children of all the parents; ``parent_field`` is the
     ``values()`` key naming a child's parent (``site_id``, or a relation path such as
     ``operators__organization_id``); ``order`` lists ``values()`` keys (``-`` for descending)
-    and ends with a unique key so that pages are stable.
+    and ends with a unique key so that pages are stable. ``scope`` gives the condition
+    (``permissions/rows.py``) keeping out the children the caller may not read.
     """
 
     queryset: Callable[[Sequence[Hashable]], QuerySet[Any]]
     parent_field: str
     order: tuple[str, ...]
     id_field: str = "id"
+    scope: Callable[[Principal], Q] | None = None
+
+    def of(self, parents: Sequence[Hashable], principal: Principal) -> QuerySet[Any]:
+        children = self.queryset(parents)
+        return children if self.scope is None else children.filter(self.scope(principal))
 
     @property
     def columns(self) -> list[str]:
@@ -121,14 +129,14 @@ class ChildList:
 
 
 async def window_ids(
-    children: ChildList, parents: Sequence[Hashable], page: PageRequest
+    children: ChildList, parents: Sequence[Hashable], page: PageRequest, principal: Principal
 ) -> dict[Hashable, list[Any]]:
     """Ids of up to ``page.first + 1`` children of each parent, in one statement.
 
     The distinct (child, parent) pairs are numbered per parent by ``ROW_NUMBER()``, so a
     child reached twice through a join still counts once.
     """
-    pairs = children.queryset(parents).distinct().values(*children.columns)
+    pairs = children.of(parents, principal).distinct().values(*children.columns)
     inner, params = _sql_and_params(pairs)
     order = ", ".join(
         f'pairs."{key.lstrip("-")}" {"DESC" if key.startswith("-") else "ASC"}'
@@ -150,7 +158,9 @@ async def window_ids(
     return found
 
 
-def child_page_loader(children: ChildList) -> BatchLoad[tuple[Hashable, PageRequest], list[Any]]:
+def child_page_loader(
+    children: ChildList, principal: Principal
+) -> BatchLoad[tuple[Hashable, PageRequest], list[Any]]:
     """Loads (parent, page) → ids; one statement per distinct page size and offset."""
 
     async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[list[Any]]:
@@ -159,16 +169,17 @@ def child_page_loader(children: ChildList) -> BatchLoad[tuple[Hashable, PageRequ
             by_page[page].append(parent)
         results: dict[PageRequest, dict[Hashable, list[Any]]] = {}
         for page, parents in by_page.items():
-            results[page] = await window_ids(children, parents, page) if page.first else {}
+            found = await window_ids(children, parents, page, principal) if page.first else {}
+            results[page] = found
         return [results[page].get(parent, []) for parent, page in keys]
 
     return load
 
 
-def child_count_loader(children: ChildList) -> BatchLoad[Hashable, int]:
+def child_count_loader(children: ChildList, principal: Principal) -> BatchLoad[Hashable, int]:
     async def load(parents: list[Hashable]) -> list[int]:
         rows = (
-            await children.queryset(parents)
+            await children.of(parents, principal)
             .annotate(hub_count=Count(children.id_field, distinct=True))
             .group_by(children.parent_field)
             .values(children.parent_field, "hub_count")
@@ -235,8 +246,8 @@ def child_connection(
 ) -> ChildConnection:
     """Built once at import, so the factories are stable keys of the request's loaders."""
     return ChildConnection(
-        pages=lambda _principal: child_page_loader(children),
-        counts=lambda _principal: child_count_loader(children),
+        pages=lambda principal: child_page_loader(children, principal),
+        counts=lambda principal: child_count_loader(children, principal),
         rows=rows,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from permissions.fields import check_decisions
 from schema.query import Query
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
@@ -15,12 +16,15 @@ _INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, Hi
 
 
 def build_schema() -> strawberry.Schema:
+    """The schema; refuses to build if a field has no permission decision (default deny)."""
     # Parsing and validating a document costs more than many queries: do it once per document.
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         types=_INTERFACE_ONLY_TYPES,
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )
+    check_decisions(schema)
+    return schema
 
 
 def print_sdl(schema: strawberry.Schema | None = None) -> str:

@@ -3,6 +3,7 @@
 import strawberry
 
 from hub.models import enums
+from permissions import capabilities
 
 LocationLevel = strawberry.enum(enums.LocationLevel)
 Zone = strawberry.enum(enums.Zone, description="Hexagone (metropolitan France) or Outre-mer.")
@@ -32,3 +33,11 @@ ActionTopic = strawberry.enum(enums.ActionTopic)
 ActionLocationKind = strawberry.enum(enums.ActionLocationKind)
 FinanceType = strawberry.enum(enums.FinanceType)
 HistoryOperation = strawberry.enum(enums.HistoryOperation)
+Capability = strawberry.enum(
+    capabilities.Capability, description="What the policy lets a caller do (DOMAIN.md)."
+)
+PermissionLevel = strawberry.enum(
+    capabilities.Level,
+    name="PermissionLevel",
+    description="How far a capability reaches: N, A, D, opt, own or never (DOMAIN.md).",
+)

@@ -19,6 +19,7 @@ from hub.settings import Settings
 from tests.support import (
     SESSION_DATABASE,
     Databases,
+    bearer,
     close_stray_sqlite_connections,
     isolated_database,
     settings_for,
@@ -90,8 +91,27 @@ def dev_issuer(settings: Settings) -> DevIssuer:
     return DevIssuer.load(settings)
 
 
+@pytest.fixture(scope="session")
+async def admin_token(dev_issuer: DevIssuer) -> str:
+    """A token of the national administrator persona, who may read everything."""
+    token, _ = await dev_issuer.token_for("national_admin@demo.bidonvilles.example")
+    return token
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the hub acting as the national administrator (a ``token`` passed to
+    ``support.graphql`` acts as someone else)."""
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=bearer(admin_token)
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:

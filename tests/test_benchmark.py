@@ -15,7 +15,8 @@ SITES = 30
 
 async def measure(url: str) -> list[QueryResult]:
     # In-process on both sides: the "HTTP" client is the ASGI app too, no server needed.
-    async with benchmark.in_process_client(url) as local:
+    headers = await benchmark.caller_headers(url)
+    async with benchmark.in_process_client(url, headers) as local:
         return await benchmark.measure_all(local, local, repeat=2, budget_seconds=10)
 
 

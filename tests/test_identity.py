@@ -79,8 +79,8 @@ def claims_of(token: str) -> dict[str, Any]:
     return decoded
 
 
-async def test_without_a_token_the_caller_is_anonymous(client: httpx.AsyncClient) -> None:
-    assert await me(client, None) == {
+async def test_without_a_token_the_caller_is_anonymous(anonymous: httpx.AsyncClient) -> None:
+    assert await me(anonymous, None) == {
         "role": None,
         "mayWrite": False,
         "scopes": None,

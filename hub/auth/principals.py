@@ -16,9 +16,18 @@ from tortoise.expressions import Q
 
 from hub.auth.errors import AccessDenied, InsufficientScope, InvalidToken
 from hub.auth.tokens import AccessToken
-from hub.models import InterventionArea, PartnerApplication, User, UserIdentity
-from hub.models.enums import UserOption, UserStatus
-from permissions.principal import ADMIN_ROLES, HUB_SCOPES, Location, Principal
+from hub.models import (
+    InterventionArea,
+    PartnerApplication,
+    PermissionOverride,
+    User,
+    UserIdentity,
+)
+from hub.models.enums import Role, UserOption, UserStatus
+from permissions.capabilities import Capability, Level
+from permissions.policy import grants_for
+from permissions.principal import ADMIN_ROLES, HUB_SCOPES, WRITE_SCOPE, Location, Principal
+from permissions.territories import reach_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +98,7 @@ async def _application(client_id: str, claims: dict[str, Any]) -> Principal:
             f"({' '.join(sorted(app.scopes)) or 'none'}). Request them from the provider."
         )
     areas = await InterventionArea.filter(organization_id=app.organization_id).order_by("id")
-    return Principal(
+    return await _principal(
         role=app.role,
         organization_id=app.organization_id,
         application_id=app.id,
@@ -120,13 +129,56 @@ async def _person(issuer: str, subject: str, claims: dict[str, Any]) -> Principa
     # A user's own areas replace the organization's.
     own = [row for row in rows if row.user_id == user.id]
     areas = own or [row for row in rows if row.organization_id == user.organization_id]
-    return Principal(
+    return await _principal(
         role=user.role,
         user_id=user.id,
         organization_id=user.organization_id,
         areas=tuple(Location(area.level, area.code) for area in areas),
         # An option the code no longer knows is ignored rather than failing every request.
         options=frozenset(UserOption(o) for o in user.options if o in KNOWN_OPTIONS),
+    )
+
+
+async def _principal(
+    role: Role,
+    organization_id: int,
+    areas: tuple[Location, ...],
+    user_id: int | None = None,
+    application_id: int | None = None,
+    options: frozenset[UserOption] = frozenset(),
+    scopes: frozenset[str] | None = None,
+) -> Principal:
+    """The caller with what the policy grants it: overrides and areas come from the database."""
+    conditions = Q(organization_id=organization_id)
+    if user_id is not None:
+        conditions |= Q(user_id=user_id)
+    by_organization: dict[Capability, Level] = {}
+    by_user: dict[Capability, Level] = {}
+    for override in await PermissionOverride.filter(conditions):
+        try:
+            capability, level = Capability(override.capability), Level(override.level)
+        except ValueError:
+            log.warning("Ignoring permission override %s: unknown value.", override.id)
+            continue
+        (by_user if override.user_id is not None else by_organization)[capability] = level
+    reach = await reach_of((area.level, area.code) for area in areas)
+    grants = grants_for(
+        role,
+        reach,
+        options,
+        organization_overrides=by_organization,
+        user_overrides=by_user,
+        may_write=scopes is None or WRITE_SCOPE in scopes,
+    )
+    return Principal(
+        role=role,
+        user_id=user_id,
+        organization_id=organization_id,
+        application_id=application_id,
+        areas=areas,
+        options=options,
+        scopes=scopes,
+        grants=grants,
     )
 
 

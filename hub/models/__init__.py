@@ -10,6 +10,7 @@ from hub.models.organizations import (
     User,
     UserIdentity,
 )
+from hub.models.permissions import PermissionOverride
 from hub.models.sites import (
     ParcelOwner,
     Site,
@@ -33,6 +34,7 @@ __all__ = [
     "Organization",
     "ParcelOwner",
     "PartnerApplication",
+    "PermissionOverride",
     "Region",
     "Site",
     "SiteActor",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink, Site, User
 from permissions.principal import Principal
+from permissions.rows import actions_q
 from resolvers.batching import BatchLoad
 from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
-def action_by_id(_: Principal) -> BatchLoad[int, Action | None]:
+def action_by_id(principal: Principal) -> BatchLoad[int, Action | None]:
     async def fetch(ids: list[int]) -> list[Action]:
-        return await Action.filter(id__in=ids)
+        return await Action.filter(actions_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

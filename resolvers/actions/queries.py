@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.models import Action
+from permissions.rows import actions_q
 from resolvers.actions.filters import action_filter_q
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, page_of
@@ -14,4 +15,5 @@ async def list_actions(
 ) -> Page[Action]:
     page = PageRequest.parse(context.settings, first, after)
     query = await action_filter_q(action_filter)
-    return await page_of(Action.filter(query), page, ["-started_at", "-id"])
+    queryset = Action.filter(actions_q(context.principal), query)
+    return await page_of(queryset, page, ["-started_at", "-id"])

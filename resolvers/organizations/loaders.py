@@ -7,21 +7,22 @@ from typing import Any
 
 from hub.models import Action, InterventionArea, Organization, PartnerApplication, SiteActor, User
 from permissions.principal import Principal
+from permissions.rows import actions_q, directory_q, site_actors_q
 from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
-def organization_by_id(_: Principal) -> BatchLoad[int, Organization | None]:
+def organization_by_id(principal: Principal) -> BatchLoad[int, Organization | None]:
     async def fetch(ids: list[int]) -> list[Organization]:
-        return await Organization.filter(id__in=ids)
+        return await Organization.filter(directory_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def user_by_id(_: Principal) -> BatchLoad[int, User | None]:
+def user_by_id(principal: Principal) -> BatchLoad[int, User | None]:
     async def fetch(ids: list[int]) -> list[User]:
-        return await User.filter(id__in=ids)
+        return await User.filter(directory_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
@@ -47,9 +48,9 @@ def areas_by_user(_: Principal) -> BatchLoad[int, list[InterventionArea]]:
     return grouped_loader(fetch, key=lambda row: row.user_id)
 
 
-def actor_by_id(_: Principal) -> BatchLoad[int, SiteActor | None]:
+def actor_by_id(principal: Principal) -> BatchLoad[int, SiteActor | None]:
     async def fetch(ids: list[int]) -> list[SiteActor]:
-        return await SiteActor.filter(id__in=ids)
+        return await SiteActor.filter(site_actors_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
@@ -67,12 +68,16 @@ def _operated_actions(parents: Sequence[Hashable]) -> Any:
 
 
 MEMBERS = child_connection(
-    ChildList(_members, "organization_id", ("last_name", "first_name", "id")), user_by_id
+    ChildList(_members, "organization_id", ("last_name", "first_name", "id"), scope=directory_q),
+    user_by_id,
 )
 ACTOR_ENTRIES = child_connection(
-    ChildList(_actor_entries, "organization_id", ("-created_at", "-id")), actor_by_id
+    ChildList(_actor_entries, "organization_id", ("-created_at", "-id"), scope=site_actors_q),
+    actor_by_id,
 )
 OPERATED_ACTIONS = child_connection(
-    ChildList(_operated_actions, "operators__organization_id", ("-started_at", "-id")),
+    ChildList(
+        _operated_actions, "operators__organization_id", ("-started_at", "-id"), scope=actions_q
+    ),
     action_by_id,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from hub.models import Organization
+from permissions.rows import directory_q
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, page_of
 from resolvers.sites.filters import search_terms
@@ -35,4 +36,5 @@ async def list_organizations(
 ) -> Page[Organization]:
     page = PageRequest.parse(context.settings, first, after)
     query = organization_filter_q(organization_filter)
-    return await page_of(Organization.filter(query), page, ["name", "id"])
+    queryset = Organization.filter(directory_q(context.principal), query)
+    return await page_of(queryset, page, ["name", "id"])

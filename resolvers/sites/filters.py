@@ -10,6 +10,9 @@ from tortoise.queryset import QuerySet
 from hub.models import Action, Site, SiteActor
 from hub.models.enums import LocationLevel, Origin, Zone
 from hub.settings import Settings
+from permissions.capabilities import Capability
+from permissions.principal import Principal
+from permissions.rows import sites_q
 from resolvers.territories.locations import check_locations, location_q
 from schema.errors import BadUserInput
 from schema.filters import Direction, SiteFilter, SiteOrder, SiteOrderField
@@ -75,11 +78,14 @@ def search_terms(search: str) -> list[str]:
 
 
 async def site_filter_q(
-    site_filter: SiteFilter | None, settings: Settings, today: datetime.date
+    site_filter: SiteFilter | None, settings: Settings, today: datetime.date, principal: Principal
 ) -> Q:
+    """The filter's conditions. Those on gated data (legal procedures, exact location) only
+    match sites where the caller may read that data, so filtering cannot reveal it."""
     if site_filter is None:
         return Q()
     f = site_filter
+    exact = sites_q(principal, Capability.SITE_LOCATION_EXACT)
     conditions: list[Q] = []
     if f.locations is not None:
         conditions.append(location_q(await check_locations(f.locations), SITE_LOCATION_COLUMNS))
@@ -96,7 +102,8 @@ async def site_filter_q(
     for origin in f.origins or ():
         conditions.append(Q(**{_ORIGIN_COLUMNS[Origin(origin)]: True}))
     if f.has_legal_procedure is not None:
-        conditions.append(Q(has_legal_procedure=f.has_legal_procedure))
+        legal = sites_q(principal, Capability.SITE_LEGAL_READ)
+        conditions.append(legal & Q(has_legal_procedure=f.has_legal_procedure))
     if f.without_intervention is not None:
         query = without_intervention_q(today)
         conditions.append(query if f.without_intervention else ~query)
@@ -111,10 +118,13 @@ async def site_filter_q(
         conditions.append(_stale_q(f.updated_before))
     for term in search_terms(f.search or ""):
         conditions.append(
-            Q(name__icontains=term) | Q(address__icontains=term) | Q(commune__name__icontains=term)
+            Q(name__icontains=term)
+            | (exact & Q(address__icontains=term))
+            | Q(commune__name__icontains=term)
         )
     if f.bounding_box is not None:
         box = f.bounding_box
+        conditions.append(exact)
         conditions.append(_range_q("latitude", box.south, box.north, "boundingBox"))
         conditions.append(_range_q("longitude", box.west, box.east, "boundingBox"))
     return Q(*conditions) if conditions else Q()

@@ -11,13 +11,14 @@ from hub.models import (
     SiteResorptionPhase,
 )
 from permissions.principal import Principal
+from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
 from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
-def site_by_id(_: Principal) -> BatchLoad[int, Site | None]:
+def site_by_id(principal: Principal) -> BatchLoad[int, Site | None]:
     async def fetch(ids: list[int]) -> list[Site]:
-        return await Site.filter(id__in=ids)
+        return await Site.filter(sites_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

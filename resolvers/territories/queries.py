@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.models import Action, Commune, Departement, Epci, Region, Site
 from hub.models.enums import LocationLevel, SiteStatus
+from permissions.rows import actions_q, sites_q
 from resolvers.actions.loaders import action_by_id
 from resolvers.pagination import ChildConnection, ChildList, child_connection
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
@@ -55,7 +56,8 @@ def sites_of(level: LocationLevel, statuses: tuple[SiteStatus, ...]) -> ChildCon
     def queryset(parents: Sequence[Hashable]) -> Any:
         return Site.filter(**{f"{column}__in": parents, "status__in": list(statuses)})
 
-    return child_connection(ChildList(queryset, column, ("-updated_at", "-id")), site_by_id)
+    sites = ChildList(queryset, column, ("-updated_at", "-id"), scope=sites_q)
+    return child_connection(sites, site_by_id)
 
 
 # An action belongs to one département; below that level it is "in" a territory when one of
@@ -75,4 +77,5 @@ def actions_of(level: LocationLevel) -> ChildConnection:
     def queryset(parents: Sequence[Hashable]) -> Any:
         return Action.filter(**{f"{parent_field}__in": parents})
 
-    return child_connection(ChildList(queryset, parent_field, ("-started_at", "-id")), action_by_id)
+    actions = ChildList(queryset, parent_field, ("-started_at", "-id"), scope=actions_q)
+    return child_connection(actions, action_by_id)

@@ -1,4 +1,8 @@
-"""Counts per territory (open sites, people, minors…), aggregated in SQL per level."""
+"""Counts per territory (open sites, people, minors…), aggregated in SQL per level.
+
+``territory_counts`` counts what the caller may read (its ``site.read`` scope);
+``public_counts`` counts every site, for the public statistics.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from hub.models import Site
 from hub.models.enums import LocationLevel, SiteStatus
 from permissions.principal import Principal
+from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, without_intervention_q
 
@@ -26,8 +32,10 @@ class TerritoryCounts:
     sites_without_intervention: int = 0
 
 
-async def _grouped(level: LocationLevel, codes: list[str], today: datetime.date) -> dict[str, Any]:
-    open_sites = Site.filter(status=SiteStatus.OPEN)
+async def _grouped(
+    level: LocationLevel, codes: list[str], today: datetime.date, scope: Q
+) -> dict[str, Any]:
+    open_sites = Site.filter(scope, status=SiteStatus.OPEN)
     if level is LocationLevel.NATION:
         column = None
     else:
@@ -62,16 +70,26 @@ async def _grouped(level: LocationLevel, codes: list[str], today: datetime.date)
     }
 
 
-def territory_counts(_: Principal) -> BatchLoad[tuple[LocationLevel, str, datetime.date], Any]:
-    """Keys are (level, code, today); two statements per level present in the batch."""
+CountsKey = tuple[LocationLevel, str, datetime.date]
 
+
+def territory_counts(principal: Principal) -> BatchLoad[CountsKey, Any]:
+    """Keys are (level, code, today); two statements per level present in the batch."""
+    return _counts(sites_q(principal))
+
+
+def public_counts(_: Principal) -> BatchLoad[CountsKey, Any]:
+    return _counts(Q())
+
+
+def _counts(scope: Q) -> BatchLoad[CountsKey, Any]:
     async def load(keys: list[tuple[LocationLevel, str, datetime.date]]) -> list[TerritoryCounts]:
         by_level: dict[tuple[LocationLevel, datetime.date], list[str]] = {}
         for level, code, today in keys:
             by_level.setdefault((level, today), []).append(code)
         found: dict[tuple[LocationLevel, str], TerritoryCounts] = {}
         for (level, today), codes in by_level.items():
-            for code, counts in (await _grouped(level, codes, today)).items():
+            for code, counts in (await _grouped(level, codes, today, scope)).items():
                 found[(level, code)] = counts
         return [found.get((level, code), TerritoryCounts()) for level, code, _ in keys]
 

@@ -14,6 +14,7 @@ from hub.models import Action as ActionRow
 from hub.models import ActionFinance as FinanceRow
 from hub.models import ActionIndicators as IndicatorsRow
 from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType
+from permissions.capabilities import Capability
 from resolvers.actions import loaders
 from resolvers.context import Context
 from resolvers.history.loaders import ACTION_HISTORY
@@ -22,6 +23,7 @@ from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites.loaders import site_by_id
 from resolvers.territories.loaders import departement_by_code
+from schema.directives import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
 from schema.types.territories import Departement
@@ -120,10 +122,10 @@ class Action(relay.Node):
         rows = await info.context.loaders[site_by_id].load_many(ids)
         return [row for row in rows if row is not None]
 
-    @strawberry.field
+    @gated(Capability.ACTION_FINANCES_READ, description="Planned and spent amounts per year.")
     async def finances(
         root: Row, info: Info[Context, None], year: int | None = None
-    ) -> list[ActionFinance]:
+    ) -> list[ActionFinance] | None:
         rows = await info.context.loaders[loaders.finances_by_action].load(root.id)
         return [row for row in rows if year is None or row.year == year]
 

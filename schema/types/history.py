@@ -10,9 +10,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from hub.models import HistoryEntry as HistoryEntryRow
-from hub.models.enums import HistoryOperation
+from hub.models.enums import HistoryOperation, HistorySubject
+from permissions.fields import GATED_COLUMNS
+from permissions.gates import holds
+from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context
 from resolvers.organizations.loaders import user_by_id
+from resolvers.sites.loaders import site_by_id
 from schema.rows import rows_of
 
 if TYPE_CHECKING:
@@ -35,11 +39,22 @@ class HistoryEntry:
     changed_at: datetime.datetime
     is_type_of = rows_of(HistoryEntryRow)
 
-    @strawberry.field
-    def changes(root: Row) -> list[FieldChange]:
+    @strawberry.field(description="What changed, except data the caller may not read.")
+    async def changes(root: Row, info: Info[Context, None]) -> list[FieldChange]:
+        gated = GATED_COLUMNS[HistorySubject(root.subject_type)]
+        hidden: set[str] = set()
+        if any(name in gated for name in root.changes):
+            loader = site_by_id if root.subject_type == HistorySubject.SITE else action_by_id
+            subject = await info.context.loaders[loader].load(root.subject_id)
+            for name in root.changes:
+                if name in gated and (
+                    subject is None or not await holds(gated[name], subject, info)
+                ):
+                    hidden.add(name)
         return [
             FieldChange(field=name, old_value=old, new_value=new)
             for name, (old, new) in sorted(root.changes.items())
+            if name not in hidden
         ]
 
     @strawberry.field

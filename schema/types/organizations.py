@@ -21,10 +21,15 @@ from hub.models.enums import (
     UserOption,
     UserStatus,
 )
+from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
+from permissions.territories import places_of
 from resolvers.context import Context
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
+from resolvers.territories.locations import check_locations
+from schema.directives import gated
+from schema.filters import LocationInput
 from schema.pagination import Connection
 from schema.rows import rows_of
 
@@ -96,14 +101,14 @@ class Organization(relay.Node):
         return Connection.of(page)
 
 
-@strawberry.type
+@strawberry.type(description="A person using the hub, member of one organization.")
 class User(relay.Node):
     id: relay.NodeID[int]
-    first_name: str
-    last_name: str
-    email: str
-    phone: str | None
-    job_title: str | None
+    first_name: str | None = gated(Capability.USER_READ)
+    last_name: str | None = gated(Capability.USER_READ)
+    email: str | None = gated(Capability.USER_READ)
+    phone: str | None = gated(Capability.USER_READ)
+    job_title: str | None = gated(Capability.USER_READ)
     role: Role
     status: UserStatus
     created_at: datetime.datetime
@@ -145,6 +150,12 @@ class PartnerApplication:
         return await info.context.loaders[loaders.organization_by_id].load(root.organization_id)
 
 
+@strawberry.type(description="A capability and how far the caller holds it.")
+class Permission:
+    capability: Capability
+    level: Level
+
+
 @strawberry.type(description="The caller, as the hub sees it.")
 class Me:
     principal: strawberry.Private[Principal]
@@ -181,6 +192,22 @@ class Me:
             return None
         organizations = info.context.loaders[loaders.organization_by_id]
         return await organizations.load(self.principal.organization_id)
+
+    @strawberry.field(description="Each capability the caller holds, and how far it reaches.")
+    def permissions(self) -> list[Permission]:
+        return [
+            Permission(capability=capability, level=self.principal.grant(capability).level)
+            for capability in Capability
+        ]
+
+    @strawberry.field(
+        description="Whether the caller holds the capability at the location (false for "
+        "grants limited to objects the caller is attached to: they depend on the object)."
+    )
+    async def can(self, capability: Capability, location: LocationInput) -> bool:
+        (level, code), *_ = await check_locations([location])
+        places = (await places_of([(level, code)])).get((level, code), [])
+        return any(self.principal.can(capability, place) for place in places)
 
     @strawberry.field(description="The partner application calling with its own token.")
     async def application(self, info: Info[Context, None]) -> PartnerApplication | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -31,6 +32,8 @@ from hub.models.enums import (
     TriState,
     WaterAccessType,
 )
+from permissions.capabilities import Capability
+from permissions.gates import site_place
 from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context
 from resolvers.history.loaders import SITE_HISTORY
@@ -45,6 +48,7 @@ from resolvers.territories.loaders import (
     region_by_code,
 )
 from schema import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
+from schema.directives import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
 from schema.types.territories import Commune, Departement, Epci, Region
@@ -69,12 +73,41 @@ _ORIGIN_FLAGS = (
 )
 
 
+async def _commune_centre(site: SiteRow, info: Info[Context, None]) -> Any:
+    return await info.context.loaders[commune_by_code].load(site.commune_id)
+
+
+async def _centre_latitude(site: SiteRow, info: Info[Context, None]) -> float | None:
+    commune = await _commune_centre(site, info)
+    return commune.latitude if commune else None
+
+
+async def _centre_longitude(site: SiteRow, info: Info[Context, None]) -> float | None:
+    commune = await _commune_centre(site, info)
+    return commune.longitude if commune else None
+
+
+@strawberry.enum(description="How exact a site's coordinates are for the caller.")
+class LocationPrecision(Enum):
+    EXACT = "exact"
+    COMMUNE_CENTRE = "commune_centre"
+
+
+_CENTRE = "Callers without the capability get the commune centre (see locationPrecision)."
+
+
 @strawberry.type(description="Where the site is.")
 class SiteLocation:
-    latitude: float | None
-    longitude: float | None
-    address: str | None
-    access_details: str | None = strawberry.field(description="How to reach the site (free text).")
+    latitude: float | None = gated(
+        Capability.SITE_LOCATION_EXACT, description=_CENTRE, fallback=_centre_latitude
+    )
+    longitude: float | None = gated(
+        Capability.SITE_LOCATION_EXACT, description=_CENTRE, fallback=_centre_longitude
+    )
+    address: str | None = gated(Capability.SITE_LOCATION_EXACT)
+    access_details: str | None = gated(
+        Capability.SITE_LOCATION_EXACT, description="How to reach the site (free text)."
+    )
 
 
 @strawberry.type(description="Minors by age band.")
@@ -351,13 +384,18 @@ class Site(relay.Node):
     def status(root: Row) -> SiteStatus:
         return root.status
 
-    @strawberry.field
+    @gated(Capability.SITE_LOCATION_EXACT)
     def address(root: Row) -> str | None:
         return root.address
 
     @strawberry.field
     def location(root: Row) -> SiteLocation:
         return root  # type: ignore[return-value]
+
+    @strawberry.field(description="Whether location gives the exact place or the commune centre.")
+    def location_precision(root: Row, info: Info[Context, None]) -> LocationPrecision:
+        exact = info.context.principal.can(Capability.SITE_LOCATION_EXACT, site_place(root))
+        return LocationPrecision.EXACT if exact else LocationPrecision.COMMUNE_CENTRE
 
     @strawberry.field
     async def commune(root: Row, info: Info[Context, None]) -> Commune:
@@ -403,15 +441,15 @@ class Site(relay.Node):
     def living_conditions(root: Row) -> LivingConditions:
         return root  # type: ignore[return-value]
 
-    @strawberry.field
-    def has_legal_procedure(root: Row) -> bool:
+    @gated(Capability.SITE_LEGAL_READ)
+    def has_legal_procedure(root: Row) -> bool | None:
         return root.has_legal_procedure
 
-    @strawberry.field
+    @gated(Capability.SITE_LEGAL_READ)
     def legal_procedures(root: Row) -> LegalProcedures | None:
         return root  # type: ignore[return-value]
 
-    @strawberry.field
+    @gated(Capability.SITE_OWNER_READ)
     def ownership(root: Row) -> Ownership | None:
         return root  # type: ignore[return-value]
 

@@ -15,12 +15,15 @@ from hub.models import Epci as EpciRow
 from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
 from hub.models.enums import LocationLevel, SiteStatus
+from permissions.capabilities import Capability
+from permissions.rows import actions_q, sites_q
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.territories import loaders
 from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
-from resolvers.territories.stats import territory_counts
+from resolvers.territories.stats import public_counts, territory_counts
+from schema.directives import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
 
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 
 SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
 ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
+
+
+PUBLIC_STATS_LEVELS = (LocationLevel.NATION, LocationLevel.REGION, LocationLevel.DEPARTEMENT)
 
 
 @strawberry.type(description="Open sites and people in a territory.")
@@ -52,11 +58,29 @@ class Territory:
     def level(root: strawberry.Parent[Any]) -> LocationLevel:
         return LEVEL_OF_ROW[type(root)]
 
-    @strawberry.field
-    async def stats(root: strawberry.Parent[Any], info: Info[Context, None]) -> TerritoryStats:
+    @gated(
+        Capability.STATS_READ,
+        description="Statistics of the sites the caller may read in the territory.",
+    )
+    async def stats(
+        root: strawberry.Parent[Any], info: Info[Context, None]
+    ) -> TerritoryStats | None:
         context = info.context
         key = (LEVEL_OF_ROW[type(root)], root.code, context.today)
         return await context.loaders[territory_counts].load(key)
+
+    @strawberry.field(
+        description="Public counts of all sites, for anyone: nation, régions and départements "
+        "only (null below, where counts would point at single sites)."
+    )
+    async def public_stats(
+        root: strawberry.Parent[Any], info: Info[Context, None]
+    ) -> TerritoryStats | None:
+        level = LEVEL_OF_ROW[type(root)]
+        if level not in PUBLIC_STATS_LEVELS:
+            return None
+        context = info.context
+        return await context.loaders[public_counts].load((level, root.code, context.today))
 
     @strawberry.field(description="Sites of the territory, most recently updated first.")
     async def sites(
@@ -71,7 +95,7 @@ class Territory:
         level = LEVEL_OF_ROW[type(root)]
         if level is LocationLevel.NATION:
             page = PageRequest.parse(context.settings, first, after)
-            query = SiteRow.filter(status__in=list(wanted))
+            query = SiteRow.filter(sites_q(context.principal), status__in=list(wanted))
             return Connection.of(await page_of(query, page, ["-updated_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = sites_of(level, wanted)
@@ -89,7 +113,8 @@ class Territory:
         level = LEVEL_OF_ROW[type(root)]
         if level is LocationLevel.NATION:
             page = PageRequest.parse(context.settings, first, after)
-            return Connection.of(await page_of(ActionRow.all(), page, ["-started_at", "-id"]))
+            actions = ActionRow.filter(actions_q(context.principal))
+            return Connection.of(await page_of(actions, page, ["-started_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = actions_of(level)
         page = await child_page(info, children, code, first, after)

@@ -1,0 +1,230 @@
+"""Field gates: a field marked ``@requires(capability)`` is checked on each object it is read on.
+
+Only gated fields carry a gate (a strawberry field extension); every other field resolves
+untouched. The check is per object because a grant depends on where the object stands: a
+site's legal procedures may be readable in one département and not in the next. A denied
+field resolves to null with one ``FORBIDDEN`` error naming the capability, unless it has a
+fallback (a site's coordinates fall back to its commune's centre).
+
+Most checks are plain set look-ups on the row's own territory columns. Those that need the
+database (an action's attachments or sites, a user's organization) go through the
+request's DataLoaders, so a list of objects costs one query, not one per object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from inspect import isawaitable
+from typing import Any
+
+from strawberry.extensions import FieldExtension
+from strawberry.types import Info
+from tortoise.expressions import Q
+
+from hub.models import Action, Commune, Departement, Epci, Organization, Region, Site, User
+from hub.models.enums import LocationLevel
+from permissions.capabilities import Capability, Level
+from permissions.principal import Principal
+from permissions.territories import Place, places_of
+from resolvers.batching import BatchLoad
+from resolvers.pagination import linked_ids_loader
+from schema.errors import HubError
+
+Verdict = bool | Awaitable[bool]
+Fallback = Callable[[Any, Info[Any, Any]], Any]
+
+
+class Forbidden(HubError):
+    code = "FORBIDDEN"
+
+
+def site_place(site: Site) -> Place:
+    return Place(site.region_code, site.departement_code, site.epci_code, site.commune_scope_code)
+
+
+def action_place(action: Action) -> Place:
+    return Place(action.region_code, action.departement_id)
+
+
+def allowed(capability: Capability, source: Any, info: Info[Any, Any]) -> Verdict:
+    """Whether the caller holds ``capability`` on ``source`` (an awaitable when it must look)."""
+    principal: Principal = info.context.principal
+    grant = principal.grant(capability)
+    if grant.territories.everywhere:
+        return True
+    if isinstance(source, User) and source.id == principal.user_id:
+        return True  # one's own personal data
+    if grant.level is Level.NEVER:
+        return False
+    check = _CHECKS.get(type(source))
+    if check is None:
+        raise TypeError(f"No permission check for {type(source).__name__} ({capability})")
+    return check(principal, capability, source, info)
+
+
+async def holds(capability: Capability, source: Any, info: Info[Any, Any]) -> bool:
+    verdict = allowed(capability, source, info)
+    return await verdict if isawaitable(verdict) else verdict
+
+
+def _site(principal: Principal, capability: Capability, site: Site, _: Info[Any, Any]) -> Verdict:
+    return principal.can(capability, site_place(site))
+
+
+def _action(
+    principal: Principal, capability: Capability, action: Action, info: Info[Any, Any]
+) -> Verdict:
+    grant = principal.grant(capability)
+    loaders = info.context.loaders
+    if grant.level is Level.OWN:
+        return loaders[attached_action_ids].load(action.id)
+    if principal.can(capability, action_place(action)):
+        return True
+    if not (grant.territories.epcis or grant.territories.communes):
+        return False
+
+    async def through_sites() -> bool:
+        places = await loaders[site_places_of_action].load(action.id)
+        return any(principal.can(capability, place) for place in places)
+
+    return through_sites()
+
+
+async def _user(
+    principal: Principal, capability: Capability, user: User, info: Info[Any, Any]
+) -> bool:
+    # A user stands where their organization has its home (national: nowhere but N).
+    places = await info.context.loaders[organization_places].load(user.organization_id)
+    return any(principal.can(capability, place) for place in places)
+
+
+def _territory(
+    principal: Principal, capability: Capability, row: Any, info: Info[Any, Any]
+) -> Verdict:
+    if isinstance(row, Commune):
+        place = Place(row.region_id, row.departement_id, row.epci_id, row.scope_code)
+    elif isinstance(row, Departement):
+        place = Place(row.region_id, row.code)
+    elif isinstance(row, Region):
+        place = Place(row.code)
+    elif isinstance(row, Epci):
+
+        async def spanned() -> bool:
+            places = await info.context.loaders[epci_places].load(row.code)
+            return any(principal.can(capability, place) for place in places)
+
+        return spanned()
+    else:
+        place = Place()  # the nation
+    return principal.can(capability, place)
+
+
+def _nation_type() -> type:
+    from resolvers.territories.queries import Nation
+
+    return Nation
+
+
+_CHECKS: dict[type, Callable[[Principal, Capability, Any, Info[Any, Any]], Verdict]] = {
+    Site: _site,
+    Action: _action,
+    User: _user,
+    Region: _territory,
+    Departement: _territory,
+    Epci: _territory,
+    Commune: _territory,
+    _nation_type(): _territory,
+}
+
+
+def attached_action_ids(principal: Principal) -> BatchLoad[int, bool]:
+    """Whether the caller manages or operates each action (``own`` grants)."""
+
+    async def load(ids: list[int]) -> list[bool]:
+        if principal.user_id is None:
+            return [False] * len(ids)
+        mine = Q(managers__id=principal.user_id) | Q(operators__id=principal.user_id)
+        attached = set(await Action.filter(mine, id__in=ids).values_list("id", flat=True))
+        return [action_id in attached for action_id in ids]
+
+    return load
+
+
+def site_places_of_action(_: Principal) -> BatchLoad[int, list[Place]]:
+    linked = linked_ids_loader(Site, "actions")
+
+    async def load(ids: list[int]) -> list[list[Place]]:
+        site_ids = await linked(ids)
+        wanted = {site_id for group in site_ids for site_id in group}
+        sites = {site.id: site for site in await Site.filter(id__in=wanted)}
+        return [[site_place(sites[i]) for i in group if i in sites] for group in site_ids]
+
+    return load
+
+
+def organization_places(_: Principal) -> BatchLoad[int, list[Place]]:
+    async def load(ids: list[int]) -> list[list[Place]]:
+        rows = await Organization.filter(id__in=ids).values("id", "location_level", "location_code")
+        homes = {
+            row["id"]: (LocationLevel(row["location_level"]), row["location_code"])
+            for row in rows
+            if row["location_level"] is not None
+        }
+        places = await places_of(homes.values())
+        return [places.get(homes[i], []) if i in homes else [] for i in ids]
+
+    return load
+
+
+def epci_places(_: Principal) -> BatchLoad[str, list[Place]]:
+    async def load(codes: list[str]) -> list[list[Place]]:
+        places = await places_of((LocationLevel.EPCI, code) for code in codes)
+        return [places.get((LocationLevel.EPCI, code), []) for code in codes]
+
+    return load
+
+
+class Gate(FieldExtension):
+    """Resolves the field only for callers holding ``capability`` on the object."""
+
+    def __init__(self, capability: Capability, fallback: Fallback | None = None) -> None:
+        self.capability = capability
+        self.fallback = fallback
+
+    def resolve(
+        self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        verdict = allowed(self.capability, source, info)
+        if isawaitable(verdict):
+            return self._after(verdict, next_, source, info, kwargs)
+        if verdict:
+            return next_(source, info, **kwargs)
+        return self._denied(source, info)
+
+    async def resolve_async(
+        self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        verdict = allowed(self.capability, source, info)
+        if isawaitable(verdict):
+            verdict = await verdict
+        result = next_(source, info, **kwargs) if verdict else self._denied(source, info)
+        return await result if isawaitable(result) else result
+
+    async def _after(
+        self,
+        verdict: Awaitable[bool],
+        next_: Callable[..., Any],
+        source: Any,
+        info: Info[Any, Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        result = next_(source, info, **kwargs) if await verdict else self._denied(source, info)
+        return await result if isawaitable(result) else result
+
+    def _denied(self, source: Any, info: Info[Any, Any]) -> Any:
+        if self.fallback is not None:
+            return self.fallback(source, info)
+        raise Forbidden(
+            f"Not allowed: reading this field needs {self.capability.value} here.",
+            capability=self.capability.value,
+        )
