@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
 
 from permissions.fields import check_decisions
+from schema.errors import HubError
 from schema.query import Query
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
@@ -15,10 +18,21 @@ from schema.types.territories import Commune, Departement, Epci, Nation, Region
 _INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, HistoryEntry]
 
 
+class HubSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors raised on purpose (FORBIDDEN, NOT_FOUND, bad input…) are answers, not
+        # faults: logging each with its traceback would flood the log and cost time.
+        unexpected = [e for e in errors if not isinstance(e.original_error, HubError)]
+        unexpected = [e for e in unexpected if not isinstance(e, HubError)]
+        super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
     """The schema; refuses to build if a field has no permission decision (default deny)."""
     # Parsing and validating a document costs more than many queries: do it once per document.
-    schema = strawberry.Schema(
+    schema = HubSchema(
         query=Query,
         types=_INTERFACE_ONLY_TYPES,
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
