@@ -33,6 +33,7 @@ token: install
 ## Install and run the whole suite on SQLite, then on PostgreSQL, plus lint and schema check.
 test: install lint $(OIDC_PROVIDER)
 	$(BIN)/hub export-schema --check
+	$(BIN)/hub permissions-doc --check
 	$(BIN)/pytest --db sqlite -q
 	$(BIN)/pytest --db postgres -q
 
@@ -52,6 +53,7 @@ format: install
 
 schema: install
 	$(BIN)/hub export-schema
+	$(BIN)/hub permissions-doc
 
 ## Benchmark (not part of the suite): seeds 500/5,000/20,000 sites on both databases.
 bench: install

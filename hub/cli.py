@@ -15,6 +15,7 @@ from hub.settings import Settings, SettingsError
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES
 
 SCHEMA_PATH = Path("schema.graphql")
+PERMISSIONS_DOC_PATH = Path("docs/permissions.md")
 
 
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
@@ -80,16 +81,28 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
     from schema.build import print_sdl
 
-    sdl = print_sdl()
-    path = Path(args.output)
-    if args.check:
+    return _write_or_check(Path(args.output), print_sdl(), "hub export-schema", args.check)
+
+
+def cmd_permissions_doc(_: Settings, args: argparse.Namespace) -> int:
+    from permissions.document import render
+    from schema.build import build_schema
+
+    text = render(build_schema())
+    return _write_or_check(Path(args.output), text, "hub permissions-doc", args.check)
+
+
+def _write_or_check(path: Path, text: str, command: str, check: bool) -> int:
+    """Writes a generated file, or with ``check`` exits 1 when the file differs."""
+    if check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != sdl:
-            print(f"{path} is stale: run `hub export-schema`.", file=sys.stderr)
+        if current != text:
+            print(f"{path} is stale: run `{command}`.", file=sys.stderr)
             return 1
         print(f"{path} is up to date.")
         return 0
-    path.write_text(sdl, encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     print(f"Wrote {path}.")
     return 0
 
@@ -235,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     export.set_defaults(run=cmd_export_schema)
+
+    doc = commands.add_parser(
+        "permissions-doc", help="write docs/permissions.md from the policy table"
+    )
+    doc.add_argument("--output", default=str(PERMISSIONS_DOC_PATH))
+    doc.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    doc.set_defaults(run=cmd_permissions_doc)
 
     token = commands.add_parser(
         "token", help="(demo mode) print an access token of the development issuer"

@@ -28,6 +28,7 @@ from hub.models import (
     Action,
     ActionFinance,
     Comment,
+    Commune,
     InterventionArea,
     Organization,
     PermissionOverride,
@@ -602,3 +603,50 @@ async def test_own_grants_follow_attachment(http: httpx.AsyncClient, world: Worl
         assert after["data"]["action"]["finances"] == [{"year": 2026}]
     finally:
         await action.operators.remove(operator)
+
+
+async def _caller_with_area(world: World, name: str, level: LocationLevel, code: str) -> str:
+    org = await Organization.create(
+        name=f"Zone {name}", category=OrganizationCategory.ASSOCIATION,
+        type=OrganizationType.ASSOCIATION,
+    )  # fmt: skip
+    await InterventionArea.create(organization=org, level=level, code=code)
+    user = await User.create(
+        organization=org, first_name="Zone", last_name=name, email=f"{name}@zone.example",
+        role=Role.INTERVENER, status=UserStatus.ACTIVE,
+    )  # fmt: skip
+    return await token_of(world, user.email)
+
+
+CAN = """query ($code: String!) { me {
+  read: can(capability: SITE_READ, location: {level: COMMUNE, code: $code})
+  write: can(capability: COMMENT_CREATE, location: {level: COMMUNE, code: $code}) } }"""
+
+
+async def test_an_epci_area_reaches_every_departement_it_spans(
+    http: httpx.AsyncClient, world: World
+) -> None:
+    spans: dict[str, set[str]] = {}
+    for row in await Commune.all().distinct().values("epci_id", "departement_id"):
+        if row["epci_id"]:
+            spans.setdefault(row["epci_id"], set()).add(row["departement_id"])
+    epci = min(code for code, departements in spans.items() if len(departements) > 1)
+    token = await _caller_with_area(world, "epci", LocationLevel.EPCI, epci)
+    count = (await ask(http, token, "{ sites { totalCount } }"))["data"]["sites"]["totalCount"]
+    assert count == await Site.filter(departement_code__in=spans[epci]).count()
+    for departement in spans[epci]:
+        member = await Commune.filter(epci_id=epci, departement_id=departement).first()
+        outsider = await Commune.filter(departement_id=departement).exclude(epci_id=epci).first()
+        assert member and outsider
+        inside = (await ask(http, token, CAN, {"code": member.code}))["data"]["me"]
+        beyond = (await ask(http, token, CAN, {"code": outsider.code}))["data"]["me"]
+        # Reads widen to each département; writes stay within the EPCI.
+        assert inside == {"read": True, "write": True}
+        assert beyond == {"read": True, "write": False}
+
+
+async def test_arrondissements_count_as_their_city(http: httpx.AsyncClient, world: World) -> None:
+    token = await _caller_with_area(world, "marseille1", LocationLevel.COMMUNE, "13201")
+    for code, writes in [("13201", True), ("13055", True), ("13208", True), ("13001", False)]:
+        answer = (await ask(http, token, CAN, {"code": code}))["data"]["me"]
+        assert answer == {"read": True, "write": writes}, code
