@@ -13,8 +13,9 @@ from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.territories import Territories
 
-# A condition no row meets (primary keys are never null).
+# A condition no row meets (primary keys are never null), and one every row meets.
 NOTHING = Q(id__isnull=True)
+EVERYWHERE = Q()
 
 _SITE_COLUMNS = {
     "regions": "region_code",
@@ -78,6 +79,9 @@ def comments_q(principal: Principal) -> Q:
     readable = _subject_within(principal, (Capability.COMMENT_READ, Capability.SITE_READ))
     if readable is None:
         return NOTHING
+    private = _subject_within(principal, (Capability.COMMENT_PRIVATE_READ,))
+    if private is EVERYWHERE:
+        return readable
     visible = Q(targeted=False)
     if principal.user_id is not None:
         visible |= Q(author_id=principal.user_id)
@@ -86,7 +90,6 @@ def comments_q(principal: Principal) -> Q:
     if principal.organization_id is not None:
         targets = Comment.filter(target_organizations__id=principal.organization_id)
         visible |= Q(id__in=Subquery(targets.values("id")))
-    private = _subject_within(principal, (Capability.COMMENT_PRIVATE_READ,))
     if private is not None:
         visible |= private
     return readable & visible
@@ -94,8 +97,11 @@ def comments_q(principal: Principal) -> Q:
 
 def _subject_within(principal: Principal, capabilities: tuple[Capability, ...]) -> Q | None:
     """Comments whose site (or action) is within the reach of every capability given; the
-    action counterpart of SITE_READ is ACTION_READ."""
+    action counterpart of SITE_READ is ACTION_READ. EVERYWHERE when they all reach it."""
     counterpart = {Capability.SITE_READ: Capability.ACTION_READ}
+    wanted = {*capabilities, *(counterpart.get(c, c) for c in capabilities)}
+    if all(principal.reach(capability).everywhere for capability in wanted):
+        return EVERYWHERE
     on_site: Q | None = Q(site_id__isnull=False)
     on_action: Q | None = Q(action_id__isnull=False)
     for capability in capabilities:

@@ -82,6 +82,8 @@ async def isolated_database(databases: Databases, name: str) -> AsyncIterator[st
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
+    # Tests change users and overrides between requests: no reuse of callers unless asked.
+    overrides.setdefault("principal_cache_seconds", 0)
     return Settings(environment=Environment.TEST, database_url=url, **overrides)
 
 

@@ -426,3 +426,37 @@ async def test_hub_token_refuses_outside_demo_mode_and_unknown_callers(
     assert "only when demo mode is on" in production.stderr
     unknown = await asyncio.to_thread(_hub_token, settings, "nobody@nowhere.example", "demo")
     assert unknown.returncode == 1 and "No user has the e-mail address" in unknown.stderr
+
+
+async def test_a_caller_is_reused_for_a_few_seconds_then_rebuilt(
+    settings: Settings, dev_issuer: DevIssuer
+) -> None:
+    from dataclasses import replace
+
+    app = create_app(replace(settings, principal_cache_seconds=60), manage_database=False)
+    cache = app.state.authenticator.cache
+    user = await User.filter(status=UserStatus.ACTIVE, email__endswith=".example").exclude(
+        email__endswith="@demo.bidonvilles.example"
+    ).order_by("id").first()
+    assert user is not None
+    token, _ = await dev_issuer.token_for(user.email)
+    short = dev_issuer.mint(
+        "demo-commune-app", "demo-commune-app", "hub:read", exp=_now() + 5
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        assert (await me(http, token))["user"] == {"email": user.email}
+        assert (await me(http, short))["application"] == {"clientId": "demo-commune-app"}
+        await User.filter(id=user.id).update(status=UserStatus.INACTIVE)
+        try:
+            # Within the delay the deactivation is not seen yet...
+            assert (await me(http, token))["user"] == {"email": user.email}
+            # ...after it, the caller is built again, and refused.
+            cache.clock = lambda: time.time() + 61
+            response = await refused(http, bearer(token))
+            assert response.status_code == 403 and code_of(response) == "ACCOUNT_DEACTIVATED"
+            # An entry never outlives its token.
+            cache.clock = lambda: time.time() + 6
+            assert cache.get(short) is None
+        finally:
+            await User.filter(id=user.id).update(status=UserStatus.ACTIVE)
