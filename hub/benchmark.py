@@ -344,11 +344,12 @@ DEV_ISSUER_KEY = Path(tempfile.gettempdir()) / "hub-benchmark-dev-issuer.json"
 BENCH_CALLER = "national_admin@demo.bidonvilles.example"
 
 
-def bench_settings(database_url: str) -> Settings:
+def bench_settings(database_url: str, principal_cache_seconds: int = 5) -> Settings:
     return Settings(
         environment=Environment.DEVELOPMENT,
         database_url=database_url,
         dev_issuer_key=DEV_ISSUER_KEY,
+        principal_cache_seconds=principal_cache_seconds,
     )
 
 
@@ -427,10 +428,13 @@ async def wait_until_healthy(http: httpx.AsyncClient, process: subprocess.Popen[
 
 
 def in_process_client(database_url: str, headers: dict[str, str]) -> httpx.AsyncClient:
-    """The same app, on this process's connection: what ``count_statements`` can see."""
+    """The same app, on this process's connection: what ``count_statements`` can see.
+
+    It builds the caller on every request, so that the statements counted always include
+    the three of building it (the server reuses it for a few seconds, as in production)."""
     from hub.app import create_app
 
-    app = create_app(bench_settings(database_url), manage_database=False)
+    app = create_app(bench_settings(database_url, 0), manage_database=False)
     transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://hub.bench", headers=headers)
 
