@@ -33,6 +33,7 @@ from hub.models import (
     Organization,
     PermissionOverride,
     Site,
+    SiteActor,
     User,
 )
 from hub.models.enums import (
@@ -650,3 +651,51 @@ async def test_arrondissements_count_as_their_city(http: httpx.AsyncClient, worl
     for code, writes in [("13201", True), ("13055", True), ("13208", True), ("13001", False)]:
         answer = (await ask(http, token, CAN, {"code": code}))["data"]["me"]
         assert answer == {"read": True, "write": writes}, code
+
+
+async def test_nested_lists_are_scoped_too(http: httpx.AsyncClient, world: World) -> None:
+    operator = await User.get(email="operator@demo.bidonvilles.example")
+    association = gid("Organization", operator.organization_id)
+    query = """query ($org: ID!) {
+      organization(id: $org) { ... on Organization {
+        siteActors { totalCount } actions { totalCount } members { totalCount } } }
+      gironde: territory(level: DEPARTEMENT, code: "33") {
+        sites(statuses: [OPEN, RESORBED, CLOSED_BY_JUSTICE, CLOSED_BY_ADMINISTRATION,
+                         CLOSED_OTHER, UNKNOWN]) { totalCount }
+        actions { totalCount } }
+      france: territory(level: NATION) { sites(statuses: [OPEN]) { totalCount } }
+    }"""
+    # The association also acts in Gironde and operates an action there: out of its scope.
+    gironde_site = await Site.filter(departement_code="33").first()
+    gironde_action = await Action.filter(departement_id="33").first()
+    assert gironde_site and gironde_action
+    await SiteActor.create(site=gironde_site, organization_id=operator.organization_id)
+    await gironde_action.operators.add(operator)
+    token = await token_of(world, operator.email)
+    data = (await ask(http, token, query, {"org": association}))["data"]
+    lists = data["organization"]
+    everywhere = await SiteActor.filter(organization_id=operator.organization_id).count()
+    assert lists["siteActors"]["totalCount"] < everywhere
+    assert (
+        lists["siteActors"]["totalCount"]
+        == await SiteActor.filter(
+            organization_id=operator.organization_id, site__departement_code="31"
+        ).count()
+    )
+    assert (
+        lists["actions"]["totalCount"]
+        == await Action.filter(
+            operators__organization_id=operator.organization_id, departement_id="31"
+        )
+        .distinct()
+        .count()
+    )
+    assert (
+        lists["members"]["totalCount"]
+        == await User.filter(organization_id=operator.organization_id).count()
+    )
+    assert data["gironde"] == {"sites": {"totalCount": 0}, "actions": {"totalCount": 0}}
+    assert (
+        data["france"]["sites"]["totalCount"]
+        == await Site.filter(departement_code="31", status=SiteStatus.OPEN).count()
+    )
