@@ -435,14 +435,15 @@ async def test_a_caller_is_reused_for_a_few_seconds_then_rebuilt(
 
     app = create_app(replace(settings, principal_cache_seconds=60), manage_database=False)
     cache = app.state.authenticator.cache
-    user = await User.filter(status=UserStatus.ACTIVE, email__endswith=".example").exclude(
-        email__endswith="@demo.bidonvilles.example"
-    ).order_by("id").first()
+    user = (
+        await User.filter(status=UserStatus.ACTIVE, email__endswith=".example")
+        .exclude(email__endswith="@demo.bidonvilles.example")
+        .order_by("id")
+        .first()
+    )
     assert user is not None
     token, _ = await dev_issuer.token_for(user.email)
-    short = dev_issuer.mint(
-        "demo-commune-app", "demo-commune-app", "hub:read", exp=_now() + 5
-    )
+    short = dev_issuer.mint("demo-commune-app", "demo-commune-app", "hub:read", exp=_now() + 5)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         assert (await me(http, token))["user"] == {"email": user.email}
