@@ -50,7 +50,7 @@ from hub.models.enums import (
 from hub.settings import Settings
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.policy import MATRIX, ROLES
-from tests.support import Databases, bearer, error_codes, isolated_database, settings_for
+from tests.support import Databases, error_codes, graphql, isolated_database, settings_for
 
 INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT = "inside", "same département", "other département"
 POSITIONS = (INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT)
@@ -235,14 +235,7 @@ async def http(world: World) -> AsyncIterator[httpx.AsyncClient]:
 async def ask(
     http: httpx.AsyncClient, token: str | None, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    response = await http.post(
-        "/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers=bearer(token) if token else {},
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await graphql(http, query, variables, token=token)
 
 
 async def token_of(world: World, who: str) -> str:
