@@ -26,6 +26,13 @@ def _fields(text: str) -> frozenset[str]:
 # Fields anyone reaching the object may read.
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields("node me sites site actions action organizations organization territory"),
+    # Entry points of writes: each checks the policy on the object it writes.
+    "Mutation": _fields(
+        "createSite updateSite closeSite reopenSite confirmSiteUnchanged deleteSite"
+    ),
+    "SitePayload": _fields("site errors"),
+    "DeletePayload": _fields("deletedId errors"),
+    "UserError": _fields("field code message currentVersion"),
     "Me": _fields(
         "role interventionAreas options scopes mayWrite user organization application "
         "permissions can"
@@ -119,6 +126,7 @@ GATED_COLUMNS: dict[HistorySubject, dict[str, Capability]] = {
     HistorySubject.SITE: {
         **dict.fromkeys(_LEGAL_COLUMNS.split(), Capability.SITE_LEGAL_READ),
         "owner_type": Capability.SITE_OWNER_READ,
+        "parcel_owners": Capability.SITE_OWNER_READ,
         **dict.fromkeys(
             ("latitude", "longitude", "address", "access_details"),
             Capability.SITE_LOCATION_EXACT,

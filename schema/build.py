@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from permissions.fields import check_decisions
 from schema.errors import HubError
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
@@ -34,6 +35,7 @@ def build_schema() -> strawberry.Schema:
     # Parsing and validating a document costs more than many queries: do it once per document.
     schema = HubSchema(
         query=Query,
+        mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
         extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )

@@ -81,6 +81,18 @@ async def isolated_database(databases: Databases, name: str) -> AsyncIterator[st
         await use_database(SESSION_DATABASE["url"])
 
 
+@asynccontextmanager
+async def demo_database(databases: Databases, name: str, sites: int = 240) -> AsyncIterator[str]:
+    """An isolated database with the territories and the demo data, for a module to change."""
+    from hub.demo import seed_demo
+    from hub.territories import load_territories
+
+    async with isolated_database(databases, name) as url:
+        await load_territories()
+        await seed_demo(sites=sites)
+        yield url
+
+
 def settings_for(url: str, **overrides: Any) -> Settings:
     # Tests change users and overrides between requests: no reuse of callers unless asked.
     overrides.setdefault("principal_cache_seconds", 0)

@@ -50,7 +50,7 @@ from hub.models.enums import (
 from hub.settings import Settings
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.policy import MATRIX, ROLES
-from tests.support import Databases, error_codes, graphql, isolated_database, settings_for
+from tests.support import Databases, demo_database, error_codes, graphql, settings_for
 
 INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT = "inside", "same département", "other département"
 POSITIONS = (INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT)
@@ -187,12 +187,7 @@ class World:
 async def world(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    from hub.demo import seed_demo
-    from hub.territories import load_territories
-
-    async with isolated_database(databases, "policy") as url:
-        await load_territories()
-        await seed_demo(sites=240)
+    async with demo_database(databases, "policy") as url:
         target = await Organization.create(
             name="Cible", category=OrganizationCategory.ASSOCIATION,
             type=OrganizationType.ASSOCIATION,

@@ -1,6 +1,7 @@
 """The hub's database models (one tortoise app, ``hub``)."""
 
 from hub.models.actions import Action, ActionFinance, ActionIndicators, ActionTopicLink
+from hub.models.audit import AuditEntry
 from hub.models.history import HistoryEntry
 from hub.models.journal import Comment
 from hub.models.organizations import (
@@ -25,6 +26,7 @@ __all__ = [
     "ActionFinance",
     "ActionIndicators",
     "ActionTopicLink",
+    "AuditEntry",
     "Comment",
     "Commune",
     "Departement",

@@ -219,3 +219,9 @@ class HistoryOperation(StrEnum):
     REOPEN = "reopen"
     CONFIRM = "confirm"
     DELETE = "delete"
+
+
+class AuditKind(StrEnum):
+    WRITE = "write"
+    READ = "read"
+    EXPORT = "export"

@@ -1,0 +1,341 @@
+"""Site mutations: declare, update any field group, close, reopen, confirm, delete.
+
+Each runs in ``resolvers.writes.write``: checked against the policy on the site's territory
+(the target commune's on creation), validated on the resulting state, written only if the
+site is still at the version the caller read, and recorded in the history and audit log in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry import UNSET
+
+from hub.models import (
+    Commune,
+    Departement,
+    ParcelOwner,
+    Site,
+    SiteClosingSolution,
+    SiteResorptionPhase,
+)
+from hub.models.derived import place_in_commune, refresh_derived
+from hub.models.enums import HistoryOperation, HistorySubject, SiteStatus
+from permissions.capabilities import Capability
+from permissions.gates import site_place
+from permissions.principal import ADMIN_ROLES
+from permissions.rows import sites_q
+from permissions.territories import Place
+from resolvers.context import Context
+from resolvers.sites.groups import GROUPS, collect
+from resolvers.sites.validation import check_solutions, check_text, validate_site
+from resolvers.writes import (
+    ErrorCode,
+    Refused,
+    UserError,
+    Write,
+    changes_between,
+    not_found,
+    update_versioned,
+    write,
+)
+from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
+
+WHAT = "site"
+# Collections of a site kept in its history as lists, beside its columns.
+PARCELS, PHASES, SOLUTIONS = "parcel_owners", "resorption_phases", "closing_solutions"
+
+
+# Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
+_UNTRACKED = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id"}
+)
+
+
+def _columns(site: Site) -> dict[str, Any]:
+    return {name: getattr(site, name) for name in Site._meta.db_fields if name != "id"}
+
+
+def _tracked(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key not in _UNTRACKED}
+
+
+async def _collections(site_id: int) -> dict[str, list[dict[str, Any]]]:
+    return {
+        PARCELS: await ParcelOwner.filter(site_id=site_id)
+        .order_by("id")
+        .values("parcel", "owner_type", "owner_name"),
+        PHASES: await SiteResorptionPhase.filter(site_id=site_id)
+        .order_by("id")
+        .values("phase", "started_at", "completed_at"),
+        SOLUTIONS: await SiteClosingSolution.filter(site_id=site_id)
+        .order_by("id")
+        .values("solution", "people", "households"),
+    }
+
+
+async def _commune(code: str) -> tuple[Commune, bool]:
+    commune = await Commune.get_or_none(code=code)
+    if commune is None:
+        raise Refused([UserError("identity.communeCode", ErrorCode.NOT_FOUND, "No such commune.")])
+    if commune.main_commune_id is not None:
+        # Sites stand in the city, as scopes see them.
+        commune = await Commune.get(code=commune.main_commune_id)
+    departement = await Departement.get(code=commune.departement_id)
+    return commune, departement.overseas
+
+
+def _commune_place(commune: Commune) -> Place:
+    return Place(commune.region_id, commune.departement_id, commune.epci_id, commune.scope_code)
+
+
+def _groups(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], list[UserError]]:
+    values: dict[str, Any] = {}
+    errors: list[UserError] = []
+    for name, (group, _) in GROUPS.items():
+        found, problems = collect(getattr(data, name), group, _path(name))
+        values |= found
+        errors += problems
+    population = data.population
+    if population is not None and population.origins not in (None, UNSET):
+        chosen = {origin.value for origin in population.origins}
+        values |= {f"origin_{o}": o in chosen for o in ("french", "eu", "non_eu")}
+    return values, errors
+
+
+def _path(name: str) -> str:
+    return {"living_conditions": "livingConditions", "legal_procedures": "legalProcedures"}.get(
+        name, name
+    )
+
+
+def _require_groups(w: Write, data: CreateSiteInput | UpdateSiteInput, place: Place) -> None:
+    for name, (_, capability) in GROUPS.items():
+        if getattr(data, name) is not None:
+            w.require(capability, place, f"writing {_path(name)}")
+
+
+def _lists(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], list[UserError]]:
+    """The parcel and phase lists a mutation replaces, as rows to write."""
+    lists: dict[str, Any] = {}
+    errors: list[UserError] = []
+    ownership, resorption = data.ownership, data.resorption
+    if ownership is not None and ownership.parcels not in (None, UNSET):
+        lists[PARCELS] = [
+            {"parcel": p.parcel, "owner_type": p.owner_type.value, "owner_name": p.owner_name}
+            for p in ownership.parcels
+        ]
+        for position, parcel in enumerate(ownership.parcels):
+            where = f"ownership.parcels.{position}"
+            errors += check_text(parcel.parcel, 50, f"{where}.parcel")
+            errors += check_text(parcel.owner_name, 200, f"{where}.ownerName")
+    if resorption is not None and resorption.phases not in (None, UNSET):
+        lists[PHASES] = [
+            {"phase": p.phase.value, "started_at": p.started_at, "completed_at": p.completed_at}
+            for p in resorption.phases
+        ]
+        seen: set[str] = set()
+        for position, phase in enumerate(resorption.phases):
+            where = f"resorption.phases.{position}"
+            if phase.phase.value in seen:
+                errors.append(UserError(where, ErrorCode.INVALID, "Each phase once."))
+            seen.add(phase.phase.value)
+            if phase.started_at and phase.completed_at and phase.completed_at < phase.started_at:
+                errors.append(
+                    UserError(f"{where}.completedAt", ErrorCode.OUT_OF_RANGE, "Before its start.")
+                )
+    return lists, errors
+
+
+async def _replace_lists(site_id: int, lists: dict[str, list[dict[str, Any]]]) -> None:
+    models = {PARCELS: ParcelOwner, PHASES: SiteResorptionPhase, SOLUTIONS: SiteClosingSolution}
+    for name, rows in lists.items():
+        model = models[name]
+        await model.filter(site_id=site_id).delete()
+        if rows:
+            await model.bulk_create([model(site_id=site_id, **row) for row in rows])
+
+
+def _refuse_if(errors: list[UserError]) -> None:
+    if errors:
+        raise Refused(errors)
+
+
+async def create_site(context: Context, data: CreateSiteInput) -> Site | list[UserError]:
+    async def work(w: Write) -> Site:
+        code = data.identity.commune_code
+        if code in (None, UNSET):
+            raise Refused(
+                [UserError("identity.communeCode", ErrorCode.REQUIRED, "A site needs a commune.")]
+            )
+        commune, overseas = await _commune(str(code))
+        place = _commune_place(commune)
+        w.require(Capability.SITE_CREATE, place, "declaring a site")
+        _require_groups(w, data, place)
+        values, errors = _groups(data)
+        lists, list_errors = _lists(data)
+        site = Site(**values, created_at=w.at, updated_at=w.at, created_by_id=w.principal.user_id)
+        site.updated_by_id = w.principal.user_id
+        place_in_commune(site, commune, commune.epci_id, overseas)
+        refresh_derived(site)
+        _refuse_if(errors + list_errors + validate_site(_columns(site), w.context.today))
+        await site.save()
+        await _replace_lists(site.id, lists)
+        after = _tracked(_columns(site)) | lists
+        changes = changes_between({}, {k: v for k, v in after.items() if v not in (None, [])})
+        await w.history(HistorySubject.SITE, site.id, HistoryOperation.CREATE, changes)
+        await w.audit(WHAT, site.id, site_place(site))
+        return site
+
+    return await write(context, "site.create", work)
+
+
+async def _visible(context: Context, site_id: int) -> Site:
+    site = await Site.filter(sites_q(context.principal), id=site_id).first()
+    if site is None:
+        raise not_found("id", WHAT)
+    return site
+
+
+def _same_version(site: Site, version: int) -> None:
+    # Early and clear; the conditional UPDATE still catches a change made meanwhile.
+    if site.version != version:
+        raise Refused(
+            [
+                UserError(
+                    "version",
+                    ErrorCode.CONFLICT,
+                    f"The site changed since version {version}: it is at version "
+                    f"{site.version}. Read it again and re-apply your change.",
+                    current_version=site.version,
+                )
+            ]
+        )
+
+
+async def _save(
+    w: Write,
+    site: Site,
+    version: int,
+    before: dict[str, Any],
+    operation: HistoryOperation,
+    lists: dict[str, list[dict[str, Any]]] | None = None,
+) -> Site:
+    """Writes the site's changed columns (if still at ``version``), lists, history, audit."""
+    lists = lists or {}
+    site.updated_at = w.at
+    site.updated_by_id = w.principal.user_id
+    after = _columns(site)
+    changed = {k: v for k, v in after.items() if k != "version" and v != before.get(k)}
+    site.version = await update_versioned(Site, site.id, version, changed, WHAT)
+    old_lists = await _collections(site.id) if lists else {}
+    await _replace_lists(site.id, lists)
+    changes = changes_between(_tracked(before) | old_lists, _tracked(after) | lists)
+    await w.history(HistorySubject.SITE, site.id, operation, changes)
+    await w.audit(WHAT, site.id, site_place(site))
+    return site
+
+
+async def update_site(
+    context: Context, site_id: int, version: int, data: UpdateSiteInput
+) -> Site | list[UserError]:
+    async def work(w: Write) -> Site:
+        site = await _visible(context, site_id)
+        _same_version(site, version)
+        place = site_place(site)
+        _require_groups(w, data, place)
+        before = _columns(site)
+        values, errors = _groups(data)
+        lists, list_errors = _lists(data)
+        code = data.identity.commune_code if data.identity is not None else UNSET
+        if code is None:
+            errors.append(UserError("identity.communeCode", ErrorCode.REQUIRED, "Required."))
+        elif code is not UNSET:
+            commune, overseas = await _commune(code)
+            # Moving a site needs the right to update it where it goes, too.
+            w.require(Capability.SITE_UPDATE, _commune_place(commune), "moving the site there")
+            place_in_commune(site, commune, commune.epci_id, overseas)
+        for column, value in values.items():
+            setattr(site, column, value)
+        refresh_derived(site)
+        _refuse_if(errors + list_errors + validate_site(_columns(site), w.context.today))
+        return await _save(w, site, version, before, HistoryOperation.UPDATE, lists)
+
+    return await write(context, "site.update", work)
+
+
+async def close_site(
+    context: Context, site_id: int, version: int, data: CloseSiteInput
+) -> Site | list[UserError]:
+    async def work(w: Write) -> Site:
+        site = await _visible(context, site_id)
+        _same_version(site, version)
+        w.require(Capability.SITE_CLOSE, site_place(site), "closing a site")
+        if site.status != SiteStatus.OPEN:
+            raise Refused([UserError(None, ErrorCode.INVALID, "The site is closed already.")])
+        if data.status == SiteStatus.OPEN:
+            raise Refused([UserError("status", ErrorCode.INVALID, "Choose a closed status.")])
+        before = _columns(site)
+        site.status = SiteStatus(data.status.value)
+        site.closed_at = data.closed_at
+        site.closed_with_solutions = data.closed_with_solutions
+        site.closing_context = data.closing_context
+        errors = validate_site(_columns(site), w.context.today) + check_solutions(data.solutions)
+        _refuse_if(errors)
+        solutions = [
+            {"solution": s.solution.value, "people": s.people, "households": s.households}
+            for s in data.solutions
+        ]
+        return await _save(w, site, version, before, HistoryOperation.CLOSE, {SOLUTIONS: solutions})
+
+    return await write(context, "site.close", work)
+
+
+async def reopen_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
+    async def work(w: Write) -> Site:
+        site = await _visible(context, site_id)
+        _same_version(site, version)
+        # DOMAIN.md: reopening is for administrators, where they may close sites.
+        w.require(Capability.SITE_CLOSE, site_place(site), "reopening a site")
+        if w.principal.role not in ADMIN_ROLES:
+            raise Refused(
+                [UserError(None, ErrorCode.FORBIDDEN, "Only administrators reopen sites.")]
+            )
+        if site.status == SiteStatus.OPEN:
+            raise Refused([UserError(None, ErrorCode.INVALID, "The site is open already.")])
+        before = _columns(site)
+        site.status = SiteStatus.OPEN
+        site.closed_at = site.closed_with_solutions = site.closing_context = None
+        return await _save(w, site, version, before, HistoryOperation.REOPEN, {SOLUTIONS: []})
+
+    return await write(context, "site.reopen", work)
+
+
+async def confirm_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
+    async def work(w: Write) -> Site:
+        site = await _visible(context, site_id)
+        _same_version(site, version)
+        w.require(Capability.SITE_UPDATE, site_place(site), "confirming a site")
+        before = _columns(site)
+        site.confirmed_unchanged_at = w.at
+        return await _save(w, site, version, before, HistoryOperation.CONFIRM)
+
+    return await write(context, "site.confirm", work)
+
+
+async def delete_site(context: Context, site_id: int, version: int) -> int | list[UserError]:
+    async def work(w: Write) -> int:
+        site = await _visible(context, site_id)
+        _same_version(site, version)
+        w.require(Capability.SITE_DELETE, site_place(site), "deleting a site")
+        before = _tracked(_columns(site)) | await _collections(site.id)
+        await update_versioned(Site, site.id, version, {}, WHAT)
+        await Site.filter(id=site.id).delete()
+        # The history keeps the last state: what was deleted can be read and restored.
+        last_state = changes_between(before, {})
+        await w.history(HistorySubject.SITE, site.id, HistoryOperation.DELETE, last_state)
+        await w.audit(WHAT, site.id, site_place(site))
+        return site.id
+
+    return await write(context, "site.delete", work)

@@ -1,0 +1,193 @@
+"""The write pipeline: every mutation is checked, validated, atomic, versioned and traced.
+
+A mutation's work runs inside ``write(context, operation, work)``: one database transaction
+that holds the change, its history entries and its audit entry, so that all of them are
+written or none. The work refuses by raising ``Refused`` with user errors (validation,
+not found, forbidden, conflict): the transaction rolls back and the errors are answered
+in the mutation's payload, never as a generic exception.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from hub.models import AuditEntry, HistoryEntry
+from hub.models.enums import AuditKind, HistoryOperation, HistorySubject
+from permissions.capabilities import Capability
+from permissions.principal import Principal
+from permissions.territories import Place
+from resolvers.context import Context
+
+T = TypeVar("T")
+
+
+class ErrorCode(StrEnum):
+    INVALID = "invalid"
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    OUT_OF_RANGE = "out_of_range"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class UserError:
+    """What is wrong with a mutation's input, for the person who sent it."""
+
+    field: str | None
+    code: ErrorCode
+    message: str
+    # With CONFLICT: the version the object is at now.
+    current_version: int | None = None
+
+
+class Refused(Exception):
+    def __init__(self, errors: Iterable[UserError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(error.message for error in self.errors))
+
+
+def not_found(field: str, what: str) -> Refused:
+    # Out of scope and missing look the same (permissions/rows.py).
+    return Refused([UserError(field, ErrorCode.NOT_FOUND, f"No {what} with this ID.")])
+
+
+def forbidden(capability: Capability, what: str) -> Refused:
+    return Refused(
+        [
+            UserError(
+                None,
+                ErrorCode.FORBIDDEN,
+                f"Not allowed: {what} needs {capability.value} here.",
+            )
+        ]
+    )
+
+
+@dataclass
+class Write:
+    """One mutation in progress: its caller, its moment, and what it must record."""
+
+    context: Context
+    operation: str
+    at: datetime.datetime
+
+    @property
+    def principal(self) -> Principal:
+        return self.context.principal
+
+    def require(self, capability: Capability, place: Place, what: str) -> None:
+        if not self.principal.can(capability, place):
+            raise forbidden(capability, what)
+
+    async def history(
+        self,
+        subject: HistorySubject,
+        subject_id: int,
+        operation: HistoryOperation,
+        changes: dict[str, list[Any]],
+    ) -> None:
+        if not changes and operation is HistoryOperation.UPDATE:
+            return
+        await HistoryEntry.create(
+            subject_type=subject,
+            subject_id=subject_id,
+            operation=operation,
+            changes=changes,
+            author_id=self.principal.user_id,
+            application_id=self.principal.application_id,
+            changed_at=self.at,
+        )
+
+    async def audit(self, subject_type: str, subject_id: int, place: Place) -> None:
+        await AuditEntry.create(
+            at=self.at,
+            kind=AuditKind.WRITE,
+            operation=self.operation,
+            user_id=self.principal.user_id,
+            application_id=self.principal.application_id,
+            subject_type=subject_type,
+            subject_ids=[subject_id],
+            region_code=place.region,
+            departement_code=place.departement,
+            epci_code=place.epci,
+            commune_scope_code=place.commune,
+        )
+
+
+async def write(
+    context: Context, operation: str, work: Callable[[Write], Awaitable[T]]
+) -> T | list[UserError]:
+    """Runs ``work`` in one transaction; its result, or the user errors that refused it."""
+    principal = context.principal
+    if not principal.may_write:
+        reason = (
+            "Sign in to write."
+            if principal.anonymous
+            else "This application's token does not grant hub:write."
+        )
+        return [UserError(None, ErrorCode.FORBIDDEN, f"Not allowed: {reason}")]
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        async with in_transaction():
+            return await work(Write(context, operation, now))
+    except Refused as refused:
+        return refused.errors
+
+
+async def update_versioned(
+    model: type[Model], row_id: int, version: int, values: dict[str, Any], what: str
+) -> int:
+    """Writes ``values`` only if the row is still at ``version``; the new version.
+
+    The check and the write are one UPDATE statement, so two callers who read the same
+    version cannot both succeed: the second one's WHERE no longer matches (PostgreSQL
+    re-evaluates it once the first commits; SQLite serializes writers).
+    """
+    updated = await model.filter(id=row_id, version=version).update(**values, version=version + 1)
+    if updated == 0:
+        current = await model.filter(id=row_id).values_list("version", flat=True)
+        if not current:
+            raise not_found("id", what)
+        raise Refused(
+            [
+                UserError(
+                    "version",
+                    ErrorCode.CONFLICT,
+                    f"The {what} changed since version {version}: it is at version "
+                    f"{current[0]}. Read it again and re-apply your change.",
+                    current_version=current[0],
+                )
+            ]
+        )
+    return version + 1
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for each field whose value differs, as JSON values (a field
+    missing on one side counts as null there)."""
+    return {
+        key: [_json(before.get(key)), _json(after.get(key))]
+        for key in sorted(before.keys() | after.keys())
+        if _json(before.get(key)) != _json(after.get(key))
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    return value

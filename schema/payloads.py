@@ -1,0 +1,41 @@
+"""What mutations answer: the object written, or the user errors that refused the write."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import writes
+from schema.types.sites import Site
+
+ErrorCode = strawberry.enum(
+    writes.ErrorCode, name="UserErrorCode", description="Why a mutation was refused."
+)
+
+
+@strawberry.type(description="What is wrong with a mutation's input; nothing was written.")
+class UserError:
+    field: str | None = strawberry.field(description="Dotted path of the input field, if any.")
+    code: writes.ErrorCode
+    message: str
+    current_version: int | None = strawberry.field(
+        description="With CONFLICT: the version the object is at now."
+    )
+
+    @classmethod
+    def of(cls, errors: list[writes.UserError]) -> list[UserError]:
+        return [
+            cls(field=e.field, code=e.code, message=e.message, current_version=e.current_version)
+            for e in errors
+        ]
+
+
+@strawberry.type(description="The site written, or the errors that refused the write.")
+class SitePayload:
+    site: Site | None
+    errors: list[UserError]
+
+
+@strawberry.type(description="The ID deleted, or the errors that refused the deletion.")
+class DeletePayload:
+    deleted_id: strawberry.ID | None
+    errors: list[UserError]
