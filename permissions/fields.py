@@ -25,7 +25,13 @@ def _fields(text: str) -> frozenset[str]:
 
 # Fields anyone reaching the object may read.
 PUBLIC: dict[str, frozenset[str]] = {
-    "Query": _fields("node me sites site actions action organizations organization territory"),
+    "Query": _fields(
+        "node me sites site actions action organizations organization territory auditLog"
+    ),
+    # Only reachable by holders of audit.read (row scope).
+    "AuditEntry": _fields(
+        "at kind operation subjectType subjectIds departementCode user application"
+    ),
     # Entry points of writes: each checks the policy on the object it writes.
     "Mutation": _fields(
         "createSite updateSite closeSite reopenSite confirmSiteUnchanged deleteSite"

@@ -26,6 +26,7 @@ from hub.models.enums import LocationLevel
 from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
 from permissions.territories import Place, places_of
+from resolvers.audit.reads import AUDITED_READS
 from resolvers.batching import BatchLoad
 from resolvers.pagination import linked_ids_loader
 from schema.errors import HubError
@@ -198,6 +199,7 @@ class Gate(FieldExtension):
         if isawaitable(verdict):
             return self._after(verdict, next_, source, info, kwargs)
         if verdict:
+            self._audit(source, info)
             return next_(source, info, **kwargs)
         return self._denied(source, info)
 
@@ -207,8 +209,7 @@ class Gate(FieldExtension):
         verdict = allowed(self.capability, source, info)
         if isawaitable(verdict):
             verdict = await verdict
-        result = next_(source, info, **kwargs) if verdict else self._denied(source, info)
-        return await result if isawaitable(result) else result
+        return await self._resolved(bool(verdict), next_, source, info, kwargs)
 
     async def _after(
         self,
@@ -218,8 +219,30 @@ class Gate(FieldExtension):
         info: Info[Any, Any],
         kwargs: dict[str, Any],
     ) -> Any:
-        result = next_(source, info, **kwargs) if await verdict else self._denied(source, info)
+        return await self._resolved(await verdict, next_, source, info, kwargs)
+
+    async def _resolved(
+        self,
+        verdict: bool,
+        next_: Callable[..., Any],
+        source: Any,
+        info: Info[Any, Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        if verdict:
+            self._audit(source, info)
+        result = next_(source, info, **kwargs) if verdict else self._denied(source, info)
         return await result if isawaitable(result) else result
+
+    def _audit(self, source: Any, info: Info[Any, Any]) -> None:
+        if self.capability not in AUDITED_READS:
+            return
+        if isinstance(source, Site):
+            info.context.reads.record(self.capability, "site", source.id, site_place(source))
+        elif isinstance(source, Action):
+            info.context.reads.record(self.capability, "action", source.id, action_place(source))
+        elif isinstance(source, User) and source.id != info.context.principal.user_id:
+            info.context.reads.record(self.capability, "user", source.id, Place())
 
     def _denied(self, source: Any, info: Info[Any, Any]) -> Any:
         if self.fallback is not None:

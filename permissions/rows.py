@@ -63,6 +63,11 @@ def actions_q(principal: Principal, capability: Capability = Capability.ACTION_R
     return _or_nothing(_action_within(principal.reach(capability)))
 
 
+def audit_q(principal: Principal) -> Q:
+    """Audit entries standing where the caller holds ``audit.read``."""
+    return _or_nothing(_within(principal.reach(Capability.AUDIT_READ), _SITE_COLUMNS))
+
+
 def site_actors_q(principal: Principal) -> Q:
     """Actors of the sites the caller may read."""
     return _or_nothing(_within(principal.reach(Capability.SITE_READ), _SITE_COLUMNS, "site__"))

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from hub.settings import Settings
 from permissions.principal import Principal
+from resolvers.audit.reads import ReadLog
 from resolvers.batching import BatchLoad, WaveLoader, Waves
 
 # A factory gives the batch function of one loader, for one principal.
@@ -45,6 +46,8 @@ class Context:
     loaders: Loaders
     # One "today" per request, so that every filter of a response agrees on it.
     today: datetime.date
+    # Reads of gated data, written to the audit log at the end of the request.
+    reads: ReadLog = field(default_factory=ReadLog)
 
     @classmethod
     def build(cls, request: Request | None, settings: Settings, principal: Principal) -> Context:

@@ -8,6 +8,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from permissions.fields import check_decisions
+from resolvers.audit.reads import AuditReads
 from schema.errors import HubError
 from schema.mutation import Mutation
 from schema.query import Query
@@ -37,7 +38,11 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
-        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            AuditReads,
+        ],
     )
     check_decisions(schema)
     return schema

@@ -33,6 +33,9 @@ ActionTopic = strawberry.enum(enums.ActionTopic)
 ActionLocationKind = strawberry.enum(enums.ActionLocationKind)
 FinanceType = strawberry.enum(enums.FinanceType)
 HistoryOperation = strawberry.enum(enums.HistoryOperation)
+AuditKind = strawberry.enum(
+    enums.AuditKind, description="A write, a read of gated data, an export."
+)
 Capability = strawberry.enum(
     capabilities.Capability, description="What the policy lets a caller do (DOMAIN.md)."
 )

@@ -104,3 +104,16 @@ class OrganizationFilter:
     search: str | None = strawberry.field(
         default=None, description="Words in name or abbreviation."
     )
+
+
+@strawberry.input(description="Audit entries matching all the given conditions.")
+class AuditFilter:
+    kinds: list[enums.AuditKind] | None = None
+    operations: list[str] | None = strawberry.field(
+        default=None, description='Operations such as "site.update" or "site.legal.read".'
+    )
+    since: datetime.date | None = strawberry.field(default=None, description="From this day.")
+    until: datetime.date | None = strawberry.field(
+        default=None, description="Up to this day, included."
+    )
+    user: strawberry.ID | None = strawberry.field(default=None, description="By this user.")

@@ -10,14 +10,16 @@ from strawberry.types import Info
 
 from hub.models.enums import LocationLevel
 from resolvers.actions.queries import list_actions
+from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
 from resolvers.nodes import resolve_node
 from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites
 from resolvers.territories.queries import territory
-from schema.filters import ActionFilter, OrganizationFilter, SiteFilter, SiteOrder
+from schema.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrder
 from schema.pagination import Connection
 from schema.types.actions import Action
+from schema.types.audit import AuditEntry
 from schema.types.organizations import Me, Organization
 from schema.types.sites import Site
 from schema.types.territories import Territory
@@ -77,6 +79,19 @@ class Query:
     @strawberry.field
     async def organization(self, info: Ctx, id: strawberry.ID) -> Organization | None:
         return await resolve_node(info.context, id, expected="Organization")
+
+    @strawberry.field(
+        description="Writes, reads of gated data and exports where the caller holds "
+        "audit.read, newest first."
+    )
+    async def audit_log(
+        self,
+        info: Ctx,
+        filter: AuditFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEntry]:
+        return Connection.of(await list_audit_entries(info.context, filter, first, after))
 
     @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
     async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:

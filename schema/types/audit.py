@@ -1,0 +1,53 @@
+"""Audit log entries."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.relay import to_base64
+from strawberry.types import Info
+
+from hub.models import AuditEntry as AuditEntryRow
+from hub.models.enums import AuditKind
+from resolvers.context import Context
+from resolvers.organizations.loaders import application_by_id, user_by_id
+from schema.rows import rows_of
+
+if TYPE_CHECKING:
+    from schema.types.organizations import PartnerApplication, User
+
+UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
+ApplicationRef = Annotated["PartnerApplication", strawberry.lazy("schema.types.organizations")]
+Row = strawberry.Parent[AuditEntryRow]
+_TYPE_NAMES = {"site": "Site", "action": "Action", "comment": "Comment", "user": "User"}
+
+
+@strawberry.type(description="A write, a read of gated data or an export, and who did it.")
+class AuditEntry:
+    at: datetime.datetime
+    kind: AuditKind
+    operation: str = strawberry.field(
+        description='The mutation ("site.update"), the capability read, or the export.'
+    )
+    subject_type: str | None
+    departement_code: str | None
+    is_type_of = rows_of(AuditEntryRow)
+
+    @strawberry.field(description="IDs of the objects written, read or exported.")
+    def subject_ids(root: Row) -> list[strawberry.ID]:
+        type_name = _TYPE_NAMES.get(root.subject_type or "", root.subject_type or "")
+        return [strawberry.ID(to_base64(type_name, key)) for key in root.subject_ids]
+
+    @strawberry.field
+    async def user(root: Row, info: Info[Context, None]) -> UserRef | None:
+        if root.user_id is None:
+            return None
+        return await info.context.loaders[user_by_id].load(root.user_id)
+
+    @strawberry.field(description="The partner application that called, if one did.")
+    async def application(root: Row, info: Info[Context, None]) -> ApplicationRef | None:
+        if root.application_id is None:
+            return None
+        return await info.context.loaders[application_by_id].load(root.application_id)
