@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import strawberry
@@ -14,7 +15,7 @@ from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
 from resolvers.nodes import resolve_node
 from resolvers.organizations.queries import list_organizations
-from resolvers.sites.queries import list_sites
+from resolvers.sites.queries import list_sites, site_as_of
 from resolvers.territories.queries import territory
 from schema.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrder
 from schema.pagination import Connection
@@ -48,8 +49,12 @@ class Query:
     ) -> Connection[Site]:
         return Connection.of(await list_sites(info.context, filter, order_by, first, after))
 
-    @strawberry.field
-    async def site(self, info: Ctx, id: strawberry.ID) -> Site | None:
+    @strawberry.field(description="A site; with `asOf`, as it was at the end of that day.")
+    async def site(
+        self, info: Ctx, id: strawberry.ID, as_of: datetime.date | None = None
+    ) -> Site | None:
+        if as_of is not None:
+            return await site_as_of(info.context, id, as_of)
         return await resolve_node(info.context, id, expected="Site")
 
     @strawberry.field(description="Actions matching a filter, most recently started first.")

@@ -4,6 +4,7 @@ atomicity, history and audit. The module has a demo database of its own to chang
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -405,3 +406,57 @@ async def test_the_version_check_and_the_write_are_one_statement() -> None:
         await update_versioned(Site, site.id, site.version, {"name": "late"}, "site")
     assert refused.value.errors[0].current_version == site.version + 1
     assert (await Site.get(id=site.id)).name == site.name
+
+
+DEMO_END = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)
+AS_OF = f"""query ($id: ID!, $day: Date!) {{ site(id: $id, asOf: $day) {{ {SITE_FIELDS} }} }}"""
+NOW = f"""query ($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} }} }}"""
+
+
+async def test_as_of_rebuilds_the_site_as_it_was(hub: Hub) -> None:
+    # A site of the demo data (whose history ends on 2026-11-01), not one a test declared.
+    site = (
+        await Site.filter(departement_code="31", status=SiteStatus.OPEN, created_at__lt=DEMO_END)
+        .order_by("-id")
+        .first()
+    )
+    assert site is not None
+    token = await hub.token("national_admin")
+    variables = {"id": gid(site.id)}
+    before = (await graphql(hub.http, NOW, variables, token=token))["data"]["site"]
+    change = {
+        "identity": {"name": "Renommé"},
+        "population": {"total": (site.population_total or 0) + 5},
+        "ownership": {"parcels": [{"parcel": "ZZ 9", "ownerType": "PRIVATE"}]},
+    }
+    done = await hub.call(
+        "correspondent", UPDATE, variables | {"version": site.version, "input": change}
+    )
+    assert done["errors"] == []
+    # The demo history ends on 2026-11-01: at that date the site is as it was before.
+    then = await graphql(hub.http, AS_OF, variables | {"day": "2026-11-01"}, token=token)
+    rebuilt = then["data"]["site"]
+    assert {k: v for k, v in rebuilt.items() if k != "version"} == {
+        k: v for k, v in before.items() if k != "version"
+    }
+    created = await HistoryEntry.filter(subject_id=site.id, operation="create").first()
+    assert created is not None
+    too_early = created.changed_at.date().replace(year=created.changed_at.year - 1)
+    absent = await graphql(hub.http, AS_OF, variables | {"day": too_early.isoformat()}, token=token)
+    assert absent["data"]["site"] is None
+    assert absent["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    future = await graphql(hub.http, AS_OF, variables | {"day": "2999-01-01"}, token=token)
+    assert future["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_as_of_keeps_gates_and_scope(hub: Hub) -> None:
+    site = await open_site("33")
+    operator = await hub.token("operator")
+    hidden = await graphql(
+        hub.http, AS_OF, {"id": gid(site.id), "day": "2026-11-01"}, token=operator
+    )
+    assert hidden["data"]["site"] is None  # Gironde is outside the operator's scope
+    own = await open_site("31")
+    seen = await graphql(hub.http, AS_OF, {"id": gid(own.id), "day": "2026-11-01"}, token=operator)
+    assert seen["data"]["site"]["legalProcedures"] is None
+    assert [e["extensions"]["code"] for e in seen["errors"]] == ["FORBIDDEN", "FORBIDDEN"]

@@ -12,14 +12,7 @@ from typing import Any
 
 from strawberry import UNSET
 
-from hub.models import (
-    Commune,
-    Departement,
-    ParcelOwner,
-    Site,
-    SiteClosingSolution,
-    SiteResorptionPhase,
-)
+from hub.models import Commune, Departement, Site
 from hub.models.derived import place_in_commune, refresh_derived
 from hub.models.enums import HistoryOperation, HistorySubject, SiteStatus
 from permissions.capabilities import Capability
@@ -29,6 +22,7 @@ from permissions.rows import sites_q
 from permissions.territories import Place
 from resolvers.context import Context
 from resolvers.sites.groups import GROUPS, collect
+from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, replace_site_lists, site_lists
 from resolvers.sites.validation import check_solutions, check_text, validate_site
 from resolvers.writes import (
     ErrorCode,
@@ -43,8 +37,6 @@ from resolvers.writes import (
 from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 
 WHAT = "site"
-# Collections of a site kept in its history as lists, beside its columns.
-PARCELS, PHASES, SOLUTIONS = "parcel_owners", "resorption_phases", "closing_solutions"
 
 
 # Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
@@ -59,20 +51,6 @@ def _columns(site: Site) -> dict[str, Any]:
 
 def _tracked(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in _UNTRACKED}
-
-
-async def _collections(site_id: int) -> dict[str, list[dict[str, Any]]]:
-    return {
-        PARCELS: await ParcelOwner.filter(site_id=site_id)
-        .order_by("id")
-        .values("parcel", "owner_type", "owner_name"),
-        PHASES: await SiteResorptionPhase.filter(site_id=site_id)
-        .order_by("id")
-        .values("phase", "started_at", "completed_at"),
-        SOLUTIONS: await SiteClosingSolution.filter(site_id=site_id)
-        .order_by("id")
-        .values("solution", "people", "households"),
-    }
 
 
 async def _commune(code: str) -> tuple[Commune, bool]:
@@ -148,15 +126,6 @@ def _lists(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], lis
     return lists, errors
 
 
-async def _replace_lists(site_id: int, lists: dict[str, list[dict[str, Any]]]) -> None:
-    models = {PARCELS: ParcelOwner, PHASES: SiteResorptionPhase, SOLUTIONS: SiteClosingSolution}
-    for name, rows in lists.items():
-        model = models[name]
-        await model.filter(site_id=site_id).delete()
-        if rows:
-            await model.bulk_create([model(site_id=site_id, **row) for row in rows])
-
-
 def _refuse_if(errors: list[UserError]) -> None:
     if errors:
         raise Refused(errors)
@@ -181,7 +150,7 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
         refresh_derived(site)
         _refuse_if(errors + list_errors + validate_site(_columns(site), w.context.today))
         await site.save()
-        await _replace_lists(site.id, lists)
+        await replace_site_lists(site.id, lists)
         after = _tracked(_columns(site)) | lists
         changes = changes_between({}, {k: v for k, v in after.items() if v not in (None, [])})
         await w.history(HistorySubject.SITE, site.id, HistoryOperation.CREATE, changes)
@@ -229,8 +198,8 @@ async def _save(
     after = _columns(site)
     changed = {k: v for k, v in after.items() if k != "version" and v != before.get(k)}
     site.version = await update_versioned(Site, site.id, version, changed, WHAT)
-    old_lists = await _collections(site.id) if lists else {}
-    await _replace_lists(site.id, lists)
+    old_lists = await site_lists(site.id) if lists else {}
+    await replace_site_lists(site.id, lists)
     changes = changes_between(_tracked(before) | old_lists, _tracked(after) | lists)
     await w.history(HistorySubject.SITE, site.id, operation, changes)
     await w.audit(WHAT, site.id, site_place(site))
@@ -329,7 +298,7 @@ async def delete_site(context: Context, site_id: int, version: int) -> int | lis
         site = await _visible(context, site_id)
         _same_version(site, version)
         w.require(Capability.SITE_DELETE, site_place(site), "deleting a site")
-        before = _tracked(_columns(site)) | await _collections(site.id)
+        before = _tracked(_columns(site)) | await site_lists(site.id)
         await update_versioned(Site, site.id, version, {}, WHAT)
         await Site.filter(id=site.id).delete()
         # The history keeps the last state: what was deleted can be read and restored.

@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from hub.models.enums import SiteStatus
+from hub.models.enums import CensusStatus, SiteStatus
 from resolvers.sites.groups import COLUMN_PATHS
 from resolvers.writes import ErrorCode, UserError
 
@@ -39,7 +39,7 @@ PARTS = (
 )
 AGE_BANDS = ("minors_0_3", "minors_3_6", "minors_6_12", "minors_12_16", "minors_16_18")
 DATES = (
-    "declared_at", "installed_at", "population_counted_at", "census_date", "justice_decision_date",
+    "declared_at", "installed_at", "population_counted_at", "justice_decision_date",
     "police_requested_at", "police_granted_at", "administrative_order_date",
     "insalubrity_order_date", "closed_at",
 )  # fmt: skip
@@ -120,9 +120,11 @@ def check_text(value: str | None, limit: int, field: str) -> list[UserError]:
 
 
 def _dates(state: dict[str, Any], today: datetime.date) -> list[UserError]:
+    # A census may be scheduled ahead; every other date is a past fact.
+    scheduled = state.get("census_status") == CensusStatus.SCHEDULED
     errors = [
         _error(column, ErrorCode.OUT_OF_RANGE, "Cannot be in the future.")
-        for column in DATES
+        for column in (*DATES, *(() if scheduled else ("census_date",)))
         if state.get(column) is not None and state[column] > today
     ]
     if _both(state, "police_granted_at", "police_requested_at") and (

@@ -36,11 +36,13 @@ from permissions.capabilities import Capability
 from permissions.gates import site_place
 from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context
+from resolvers.history.as_of import AS_OF_LISTS
 from resolvers.history.loaders import SITE_HISTORY
 from resolvers.journal.loaders import SITE_JOURNAL
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites import loaders
+from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, rebuilt_rows
 from resolvers.territories.loaders import (
     commune_by_code,
     departement_by_code,
@@ -66,6 +68,16 @@ OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organi
 UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
 
 Row = strawberry.Parent[SiteRow]
+
+
+def _rebuilt(site: SiteRow, name: str) -> list[Any] | None:
+    """A list of a site rebuilt at a past date (``site(asOf:)``), if it is one."""
+    lists = getattr(site, AS_OF_LISTS, None)
+    if lists is None or name not in lists:
+        return None
+    return rebuilt_rows(name, lists[name])
+
+
 _ORIGIN_FLAGS = (
     (Origin.FRENCH, "origin_french"),
     (Origin.EU, "origin_eu"),
@@ -299,6 +311,8 @@ class Ownership:
 
     @strawberry.field
     async def parcels(root: Row, info: Info[Context, None]) -> list[ParcelOwner]:
+        if (rebuilt := _rebuilt(root, PARCELS)) is not None:
+            return rebuilt
         return await info.context.loaders[loaders.parcel_owners_by_site].load(root.id)
 
 
@@ -319,6 +333,8 @@ class SiteLifecycle:
 
     @strawberry.field(description="People and households per solution, for closed sites.")
     async def solutions(root: Row, info: Info[Context, None]) -> list[ClosingSolutionCount]:
+        if (rebuilt := _rebuilt(root, SOLUTIONS)) is not None:
+            return rebuilt
         return await info.context.loaders[loaders.closing_solutions_by_site].load(root.id)
 
 
@@ -338,6 +354,8 @@ class Resorption:
 
     @strawberry.field
     async def phases(root: Row, info: Info[Context, None]) -> list[ResorptionPhaseDates]:
+        if (rebuilt := _rebuilt(root, PHASES)) is not None:
+            return rebuilt
         return await info.context.loaders[loaders.resorption_phases_by_site].load(root.id)
 
 
