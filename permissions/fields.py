@@ -32,12 +32,6 @@ PUBLIC: dict[str, frozenset[str]] = {
     "AuditEntry": _fields(
         "at kind operation subjectType subjectIds departementCode user application"
     ),
-    # Entry points of writes: each checks the policy on the object it writes.
-    "Mutation": _fields(
-        "createSite updateSite closeSite reopenSite confirmSiteUnchanged deleteSite"
-    ),
-    "SitePayload": _fields("site errors"),
-    "DeletePayload": _fields("deletedId errors"),
     "UserError": _fields("field code message currentVersion"),
     "Me": _fields(
         "role interventionAreas options scopes mayWrite user organization application "
@@ -117,9 +111,11 @@ BEHIND_GATE: dict[str, Capability] = {
     "ActionFinance": Capability.ACTION_FINANCES_READ,
 }
 
-# Pagination plumbing: what it carries was scoped by the list that built it.
-STRUCTURAL_SUFFIXES = ("Connection", "Edge")
-STRUCTURAL = frozenset({"PageInfo"})
+# Pagination plumbing and mutation payloads: what they carry was scoped by the list that
+# built it, or written by the mutation that answers it. Every field of Mutation is an entry
+# point that checks the policy on what it writes (resolvers/writes.py).
+STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload")
+STRUCTURAL = frozenset({"PageInfo", "Mutation"})
 
 # Stored columns of gated data, per subject: their changes are left out of a history entry
 # for callers who may not read them.

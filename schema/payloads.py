@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import writes
 from schema.types.sites import Site
+
+# The version argument of every mutation of a versioned object (sites, actions).
+Version = Annotated[
+    int,
+    strawberry.argument(
+        description="The version you read: refused (CONFLICT) if the object changed since."
+    ),
+]
 
 ErrorCode = strawberry.enum(
     writes.ErrorCode, name="UserErrorCode", description="Why a mutation was refused."
