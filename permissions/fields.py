@@ -66,7 +66,7 @@ PUBLIC: dict[str, frozenset[str]] = {
     "ClosingSolutionCount": _fields("solution people households"),
     "Resorption": _fields("targetYear phases"),
     "ResorptionPhaseDates": _fields("phase startedAt completedAt"),
-    "SiteActor": _fields("themes createdAt site organization user"),
+    "SiteActor": _fields("id themes createdAt site organization user"),
     "Action": _fields(
         "id version name goals startedAt endedAt locationKind locationDetails createdAt "
         "updatedAt departement topics managers operators sites indicators journal history"

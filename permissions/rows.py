@@ -84,6 +84,8 @@ def comments_q(principal: Principal) -> Q:
     readable = _subject_within(principal, (Capability.COMMENT_READ, Capability.SITE_READ))
     if readable is None:
         return NOTHING
+    # Deleted (or moderated) comments stay in the table for the audit, out of every journal.
+    readable = Q(deleted_at__isnull=True) & readable
     private = _subject_within(principal, (Capability.COMMENT_PRIVATE_READ,))
     if private is EVERYWHERE:
         return readable

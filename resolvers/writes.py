@@ -107,9 +107,16 @@ class Write:
             changed_at=self.at,
         )
 
-    async def audit(self, subject_type: str, subject_id: int, place: Place) -> None:
+    async def audit(
+        self,
+        subject_type: str,
+        subject_id: int,
+        place: Place,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         await AuditEntry.create(
             at=self.at,
+            details=details or {},
             kind=AuditKind.WRITE,
             operation=self.operation,
             user_id=self.principal.user_id,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.mutations.actors import ActorMutations
+from schema.mutations.journal import JournalMutations
 from schema.mutations.sites import SiteMutations
 
 
 @strawberry.type
-class Mutation(SiteMutations):
+class Mutation(SiteMutations, ActorMutations, JournalMutations):
     pass

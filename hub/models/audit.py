@@ -32,6 +32,8 @@ class AuditEntry(Model):
     departement_code = fields.CharField(max_length=3, null=True, db_index=True)
     epci_code = fields.CharField(max_length=9, null=True)
     commune_scope_code = fields.CharField(max_length=5, null=True)
+    # What else the operation needs to be understood (a moderation's reason…).
+    details: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
 
     user_id: int | None
     application_id: int | None

@@ -33,6 +33,13 @@ class Comment(Model):
     )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(null=True)
+    # Deleted comments are kept (hidden from every journal): nothing written is lost, and a
+    # moderation keeps its reason.
+    deleted_at = fields.DatetimeField(null=True)
+    deleted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "hub.User", related_name="comments_deleted", null=True, on_delete=fields.SET_NULL
+    )
+    deletion_reason = fields.TextField(null=True)
 
     site_id: int | None
     action_id: int | None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.relay import to_base64
 from strawberry.types import Info
 
 from hub.models import ParcelOwner as ParcelOwnerRow
@@ -364,6 +365,10 @@ class SiteActor:
     themes: list[ActorTheme]
     created_at: datetime.datetime
     is_type_of = rows_of(SiteActorRow)
+
+    @strawberry.field(description="Identifies the entry for updateActor and withdrawActor.")
+    def id(root: strawberry.Parent[SiteActorRow]) -> strawberry.ID:
+        return strawberry.ID(to_base64("SiteActor", root.id))
 
     @strawberry.field
     async def site(root: strawberry.Parent[SiteActorRow], info: Info[Context, None]) -> Site | None:

@@ -27,8 +27,24 @@ class Migration(migrations.Migration):
                 ('departement_code', fields.CharField(null=True, db_index=True, max_length=3)),
                 ('epci_code', fields.CharField(null=True, max_length=9)),
                 ('commune_scope_code', fields.CharField(null=True, max_length=5)),
+                ('details', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
             options={'table': 'audit_entry', 'app': 'hub', 'pk_attr': 'id'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Comment',
+            name='deleted_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Comment',
+            name='deleted_by',
+            field=fields.ForeignKeyField('hub.User', source_field='deleted_by_id', null=True, db_constraint=True, to_field='id', related_name='comments_deleted', on_delete=OnDelete.SET_NULL),
+        ),
+        ops.AddField(
+            model_name='Comment',
+            name='deletion_reason',
+            field=fields.TextField(null=True, unique=False),
         ),
     ]

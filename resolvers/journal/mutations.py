@@ -1,0 +1,183 @@
+"""Journal mutations: comment on a site or an action, edit or delete one's own, moderate.
+
+A comment is written where ``comment.create`` holds on its subject's territory; only its
+author edits or deletes it; ``comment.moderate`` holders delete others' with a reason.
+Deleted comments are kept, hidden from every journal, with who deleted them and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry import UNSET
+
+from hub.models import Action, Comment, Organization, Site, User
+from hub.models.enums import UserStatus
+from permissions.capabilities import Capability
+from permissions.gates import action_place, site_place
+from permissions.rows import actions_q, comments_q, sites_q
+from permissions.territories import Place
+from resolvers.context import Context
+from resolvers.sites.validation import check_text
+from resolvers.writes import ErrorCode, Refused, UserError, Write, not_found, write
+from schema.ids import decode_id
+from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
+
+MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
+
+
+def _checked(body: str | None, tags: list[str] | None) -> list[UserError]:
+    errors: list[UserError] = []
+    if body is not None:
+        if not body.strip():
+            errors.append(UserError("input.body", ErrorCode.REQUIRED, "A comment needs a text."))
+        errors += check_text(body, MAX_BODY, "input.body")
+    if tags is not None:
+        if len(tags) > MAX_TAGS:
+            errors.append(UserError("input.tags", ErrorCode.TOO_LONG, f"At most {MAX_TAGS} tags."))
+        for position, tag in enumerate(tags):
+            if not tag.strip():
+                errors.append(UserError(f"input.tags.{position}", ErrorCode.REQUIRED, "Empty."))
+            errors += check_text(tag, MAX_TAG, f"input.tags.{position}")
+    return errors
+
+
+async def _subject(context: Context, data: CreateCommentInput) -> tuple[dict[str, Any], Place]:
+    if (data.site_id is None) == (data.action_id is None):
+        raise Refused(
+            [UserError("input", ErrorCode.INVALID, "Give either siteId or actionId, not both.")]
+        )
+    principal = context.principal
+    if data.site_id is not None:
+        site = await Site.filter(sites_q(principal), id=decode_id(data.site_id, "Site")).first()
+        if site is None:
+            raise not_found("input.siteId", "site")
+        return {"site_id": site.id}, site_place(site)
+    key = decode_id(data.action_id or "", "Action")
+    action = await Action.filter(actions_q(principal), id=key).first()
+    if action is None:
+        raise not_found("input.actionId", "action")
+    return {"action_id": action.id}, action_place(action)
+
+
+async def _targets(data: CreateCommentInput) -> tuple[list[int], list[int]]:
+    users = [decode_id(value, "User") for value in data.target_users]
+    organizations = [decode_id(value, "Organization") for value in data.target_organizations]
+    found_users = set(
+        await User.filter(id__in=users, status=UserStatus.ACTIVE).values_list("id", flat=True)
+    )
+    found_orgs = set(
+        await Organization.filter(id__in=organizations, active=True).values_list("id", flat=True)
+    )
+    errors = [
+        UserError(f"input.targetUsers.{i}", ErrorCode.NOT_FOUND, "No active user with this ID.")
+        for i, key in enumerate(users)
+        if key not in found_users
+    ] + [
+        UserError(
+            f"input.targetOrganizations.{i}",
+            ErrorCode.NOT_FOUND,
+            "No active organization with this ID.",
+        )
+        for i, key in enumerate(organizations)
+        if key not in found_orgs
+    ]
+    if errors:
+        raise Refused(errors)
+    return sorted(set(users)), sorted(set(organizations))
+
+
+async def create_comment(context: Context, data: CreateCommentInput) -> Comment | list[UserError]:
+    async def work(w: Write) -> Comment:
+        subject, place = await _subject(context, data)
+        w.require(Capability.COMMENT_CREATE, place, "commenting here")
+        errors = _checked(data.body, data.tags)
+        if errors:
+            raise Refused(errors)
+        users, organizations = await _targets(data)
+        comment = await Comment.create(
+            **subject,
+            author_id=w.principal.user_id,
+            body=data.body,
+            tags=[tag.strip() for tag in data.tags],
+            targeted=bool(users or organizations),
+            created_at=w.at,
+        )
+        if users:
+            await comment.target_users.add(*await User.filter(id__in=users))
+        if organizations:
+            await comment.target_organizations.add(*await Organization.filter(id__in=organizations))
+        await w.audit("comment", comment.id, place)
+        return comment
+
+    return await write(context, "comment.create", work)
+
+
+async def _visible_comment(context: Context, comment_id: int) -> tuple[Comment, Place]:
+    comment = await Comment.filter(comments_q(context.principal), id=comment_id).first()
+    if comment is None:
+        raise not_found("id", "comment")
+    if comment.site_id is not None:
+        site = await Site.get(id=comment.site_id)
+        return comment, site_place(site)
+    action = await Action.get(id=comment.action_id)
+    return comment, action_place(action)
+
+
+def _author_only(w: Write, comment: Comment) -> None:
+    if w.principal.user_id is None or comment.author_id != w.principal.user_id:
+        raise Refused(
+            [UserError(None, ErrorCode.FORBIDDEN, "Only its author edits or deletes a comment.")]
+        )
+
+
+async def update_comment(
+    context: Context, comment_id: int, data: UpdateCommentInput
+) -> Comment | list[UserError]:
+    async def work(w: Write) -> Comment:
+        comment, place = await _visible_comment(context, comment_id)
+        _author_only(w, comment)
+        body = None if data.body is UNSET else data.body
+        tags = None if data.tags is UNSET else data.tags
+        if data.body is None:
+            raise Refused([UserError("input.body", ErrorCode.REQUIRED, "A comment needs a text.")])
+        errors = _checked(body, tags)
+        if errors:
+            raise Refused(errors)
+        if body is not None:
+            comment.body = body
+        if tags is not None:
+            comment.tags = [tag.strip() for tag in tags]
+        comment.updated_at = w.at
+        await comment.save(update_fields=["body", "tags", "updated_at"])
+        await w.audit("comment", comment.id, place)
+        return comment
+
+    return await write(context, "comment.update", work)
+
+
+async def delete_comment(
+    context: Context, comment_id: int, reason: str | None = None
+) -> int | list[UserError]:
+    """Deletes one's own comment, or with ``reason`` moderates someone else's."""
+    operation = "comment.moderate" if reason is not None else "comment.delete"
+
+    async def work(w: Write) -> int:
+        comment, place = await _visible_comment(context, comment_id)
+        if reason is None:
+            _author_only(w, comment)
+        else:
+            w.require(Capability.COMMENT_MODERATE, place, "moderating comments here")
+            errors = check_text(reason, 1000, "reason")
+            if not reason.strip():
+                errors.append(UserError("reason", ErrorCode.REQUIRED, "Say why."))
+            if errors:
+                raise Refused(errors)
+        comment.deleted_at = w.at
+        comment.deleted_by_id = w.principal.user_id
+        comment.deletion_reason = reason
+        await comment.save(update_fields=["deleted_at", "deleted_by_id", "deletion_reason"])
+        await w.audit("comment", comment.id, place, {"reason": reason} if reason else None)
+        return comment.id
+
+    return await write(context, operation, work)
