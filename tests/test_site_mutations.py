@@ -460,3 +460,24 @@ async def test_as_of_keeps_gates_and_scope(hub: Hub) -> None:
     seen = await graphql(hub.http, AS_OF, {"id": gid(own.id), "day": "2026-11-01"}, token=operator)
     assert seen["data"]["site"]["legalProcedures"] is None
     assert [e["extensions"]["code"] for e in seen["errors"]] == ["FORBIDDEN", "FORBIDDEN"]
+
+
+async def test_moving_a_site_needs_the_right_where_it_goes(hub: Hub) -> None:
+    site = await open_site()
+    variables = {"id": gid(site.id), "version": site.version}
+    away = {"identity": {"communeCode": "33063", "latitude": None, "longitude": None}}
+    refused = await hub.call("correspondent", UPDATE, variables | {"input": away})
+    assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    # An arrondissement stands for its city; Toulouse has none, Muret is another commune.
+    moved = await hub.call(
+        "correspondent", UPDATE,
+        variables | {"input": {"identity": {"communeCode": "31395", "latitude": None,
+                                            "longitude": None}}},
+    )  # fmt: skip
+    assert moved["errors"] == []
+    stored = await Site.get(id=site.id)
+    assert (stored.commune_id, stored.commune_scope_code, stored.departement_code) == (
+        "31395", "31395", "31",
+    )  # fmt: skip
+    entry = await HistoryEntry.filter(subject_id=site.id).order_by("-id").first()
+    assert entry is not None and entry.changes["commune_id"] == [site.commune_id, "31395"]
