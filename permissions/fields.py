@@ -134,7 +134,7 @@ GATED_COLUMNS: dict[HistorySubject, dict[str, Capability]] = {
             Capability.SITE_LOCATION_EXACT,
         ),
     },
-    HistorySubject.ACTION: {},
+    HistorySubject.ACTION: {"finances": Capability.ACTION_FINANCES_READ},
 }
 
 

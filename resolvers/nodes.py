@@ -15,7 +15,7 @@ from resolvers.territories import loaders as territory_loaders
 from resolvers.territories.queries import NATION
 from resolvers.territories.stats import NATION_CODE
 from schema.errors import BadUserInput, NotFound
-from schema.ids import parse_global_id
+from schema.ids import MAX_KEY, parse_global_id
 
 _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "Site": site_by_id,
@@ -42,6 +42,8 @@ async def resolve_node(context: Context, value: str | GlobalID, expected: str | 
     if type_name in _BY_INTEGER_ID:
         if not key.isdigit() or len(key) > 18:
             raise BadUserInput(f"Malformed {type_name} ID {str(value)!r}.")
+        if not 0 < int(key) <= MAX_KEY:
+            raise NotFound(f"No {type_name} with this ID.", id=str(value))
         row = await context.loaders[_BY_INTEGER_ID[type_name]].load(int(key))
     elif type_name in _BY_CODE:
         row = await context.loaders[_BY_CODE[type_name]].load(key)

@@ -6,6 +6,9 @@ from strawberry.relay import GlobalID, GlobalIDValueError
 
 from schema.errors import BadUserInput
 
+# Integer keys are 32-bit in the database: a larger one cannot name anything.
+MAX_KEY = 2**31 - 1
+
 
 def parse_global_id(value: str | GlobalID) -> GlobalID:
     if isinstance(value, GlobalID):
@@ -23,7 +26,9 @@ def decode_id(value: str | GlobalID, expected_type: str) -> int:
         raise BadUserInput(
             f"Expected the ID of a {expected_type}, got the ID of a {global_id.type_name}."
         )
-    try:
-        return int(global_id.node_id)
-    except ValueError:
-        raise BadUserInput(f"Malformed {expected_type} ID {str(value)!r}.") from None
+    key = global_id.node_id
+    if not key.isdigit():
+        raise BadUserInput(f"Malformed {expected_type} ID {str(value)!r}.")
+    # A key beyond the database's range names nothing: 0, which no row has, stands for it,
+    # so that the caller gets the same "not found" as for any missing object.
+    return int(key) if 0 < int(key) <= MAX_KEY else 0

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.mutations.actions import ActionMutations
 from schema.mutations.actors import ActorMutations
 from schema.mutations.journal import JournalMutations
 from schema.mutations.sites import SiteMutations
+from schema.mutations.users import UserMutations
 
 
 @strawberry.type
-class Mutation(SiteMutations, ActorMutations, JournalMutations):
+class Mutation(SiteMutations, ActorMutations, JournalMutations, UserMutations, ActionMutations):
     pass

@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from hub.models.enums import LocationLevel
-from resolvers.actions.queries import list_actions
+from resolvers.actions.queries import action_as_of, list_actions
 from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
 from resolvers.nodes import resolve_node
@@ -67,8 +67,12 @@ class Query:
     ) -> Connection[Action]:
         return Connection.of(await list_actions(info.context, filter, first, after))
 
-    @strawberry.field
-    async def action(self, info: Ctx, id: strawberry.ID) -> Action | None:
+    @strawberry.field(description="An action; with `asOf`, as it was at the end of that day.")
+    async def action(
+        self, info: Ctx, id: strawberry.ID, as_of: datetime.date | None = None
+    ) -> Action | None:
+        if as_of is not None:
+            return await action_as_of(info.context, id, as_of)
         return await resolve_node(info.context, id, expected="Action")
 
     @strawberry.field

@@ -172,35 +172,38 @@ async def test_the_create_sites_option_lets_an_operator_declare(hub: Hub) -> Non
 
 
 INVALID: list[tuple[dict[str, Any], str, str]] = [
-    ({"population": {"total": -1}}, "population.total", "OUT_OF_RANGE"),
-    ({"population": {"total": 10, "households": 11}}, "population.households", "OUT_OF_RANGE"),
-    ({"population": {"total": 10, "women": 11}}, "population.women", "OUT_OF_RANGE"),
-    ({"population": {"total": 10, "minors": 11}}, "population.minors", "OUT_OF_RANGE"),
-    ({"population": {"minors": 3, "minorsInSchool": 4}}, "population.minorsInSchool",
+    ({"population": {"total": -1}}, "input.population.total", "OUT_OF_RANGE"),
+    ({"population": {"total": 10, "households": 11}}, "input.population.households",
+     "OUT_OF_RANGE"),
+    ({"population": {"total": 10, "women": 11}}, "input.population.women", "OUT_OF_RANGE"),
+    ({"population": {"total": 10, "minors": 11}}, "input.population.minors", "OUT_OF_RANGE"),
+    ({"population": {"minors": 3, "minorsInSchool": 4}}, "input.population.minorsInSchool",
      "OUT_OF_RANGE"),
     ({"population": {"minors": 3, "minorsByAge": {"from0To3": 2, "from3To6": 2}}},
-     "population.minorsByAge", "OUT_OF_RANGE"),
-    ({"population": {"dwellings": {"huts": -2}}}, "population.dwellings.huts", "OUT_OF_RANGE"),
-    ({"identity": {"name": "x" * 201}}, "identity.name", "TOO_LONG"),
-    ({"identity": {"address": "rue\x00"}}, "identity.address", "INVALID"),
-    ({"identity": {"latitude": 48.85}}, "identity.longitude", "REQUIRED"),
-    ({"identity": {"latitude": 40.0, "longitude": -3.7}}, "identity.latitude", "OUT_OF_RANGE"),
-    ({"identity": {"declaredAt": "2999-01-01"}}, "identity.declaredAt", "OUT_OF_RANGE"),
-    ({"identity": {"communeCode": "99999"}}, "identity.communeCode", "NOT_FOUND"),
-    ({"identity": {"communeCode": None}}, "identity.communeCode", "REQUIRED"),
-    ({"identity": {"fieldType": None}}, "identity.fieldType", "REQUIRED"),
-    ({"livingConditions": {"water": {"access": None}}}, "livingConditions.water.access",
+     "input.population.minorsByAge", "OUT_OF_RANGE"),
+    ({"population": {"dwellings": {"huts": -2}}}, "input.population.dwellings.huts",
+     "OUT_OF_RANGE"),
+    ({"identity": {"name": "x" * 201}}, "input.identity.name", "TOO_LONG"),
+    ({"identity": {"address": "rue\x00"}}, "input.identity.address", "INVALID"),
+    ({"identity": {"latitude": 48.85}}, "input.identity.longitude", "REQUIRED"),
+    ({"identity": {"latitude": 40.0, "longitude": -3.7}}, "input.identity.latitude",
+     "OUT_OF_RANGE"),
+    ({"identity": {"declaredAt": "2999-01-01"}}, "input.identity.declaredAt", "OUT_OF_RANGE"),
+    ({"identity": {"communeCode": "99999"}}, "input.identity.communeCode", "NOT_FOUND"),
+    ({"identity": {"communeCode": None}}, "input.identity.communeCode", "REQUIRED"),
+    ({"identity": {"fieldType": None}}, "input.identity.fieldType", "REQUIRED"),
+    ({"livingConditions": {"water": {"access": None}}}, "input.livingConditions.water.access",
      "REQUIRED"),
-    ({"resorption": {"targetYear": 1999}}, "resorption.targetYear", "OUT_OF_RANGE"),
+    ({"resorption": {"targetYear": 1999}}, "input.resorption.targetYear", "OUT_OF_RANGE"),
     ({"resorption": {"phases": [{"phase": "SOCIAL_ASSESSMENT"}, {"phase": "SOCIAL_ASSESSMENT"}]}},
-     "resorption.phases.1", "INVALID"),
+     "input.resorption.phases.1", "INVALID"),
     ({"resorption": {"phases": [{"phase": "SOCIAL_ASSESSMENT", "startedAt": "2025-02-01",
                                  "completedAt": "2025-01-01"}]}},
-     "resorption.phases.0.completedAt", "OUT_OF_RANGE"),
+     "input.resorption.phases.0.completedAt", "OUT_OF_RANGE"),
     ({"ownership": {"parcels": [{"parcel": "AB 12", "ownerName": "n" * 201}]}},
-     "ownership.parcels.0.ownerName", "TOO_LONG"),
+     "input.ownership.parcels.0.ownerName", "TOO_LONG"),
     ({"legalProcedures": {"policeRequestedAt": "2025-05-02", "policeGrantedAt": "2025-05-01"}},
-     "legalProcedures.policeGrantedAt", "OUT_OF_RANGE"),
+     "input.legalProcedures.policeGrantedAt", "OUT_OF_RANGE"),
 ]  # fmt: skip
 
 
@@ -228,7 +231,7 @@ async def test_an_overseas_site_must_stand_overseas(hub: Hub, unchanged: None) -
         "national_admin", UPDATE, {"id": gid(site.id), "version": site.version, "input": change}
     )
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [
-        ("identity.latitude", "OUT_OF_RANGE")
+        ("input.identity.latitude", "OUT_OF_RANGE")
     ]
 
 
@@ -325,7 +328,8 @@ async def test_close_reopen_and_confirm(hub: Hub) -> None:
     before_installation = {"status": "RESORBED", "closedAt": "2000-01-01"}
     refused = await hub.call("correspondent", CLOSE, variables | {"input": before_installation})
     if site.installed_at:
-        assert ("closedAt", "OUT_OF_RANGE") in [(e["field"], e["code"]) for e in refused["errors"]]
+        problems = [(e["field"], e["code"]) for e in refused["errors"]]
+        assert ("input.closedAt", "OUT_OF_RANGE") in problems
     close = {
         "status": "RESORBED",
         "closedAt": "2026-10-01",

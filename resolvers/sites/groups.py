@@ -127,22 +127,18 @@ def graphql_name(attr: str) -> str:
     return {"within_200m": "within200m"}.get(attr) or to_camel_case(attr)
 
 
-# Every column a client can set, by the GraphQL path it is set through.
+# Every column a client can set, by the GraphQL path it is set through (from the mutation's
+# `input` argument, like every error path).
 COLUMN_PATHS: dict[str, str] = {
     column: path
     for name, (group, _) in GROUPS.items()
-    for column, path in _paths(group, graphql_name(name))
+    for column, path in _paths(group, f"input.{graphql_name(name)}")
 }
 COLUMN_PATHS |= {
-    "minors_0_3": "population.minorsByAge.from0To3",
-    "minors_3_6": "population.minorsByAge.from3To6",
-    "minors_6_12": "population.minorsByAge.from6To12",
-    "minors_12_16": "population.minorsByAge.from12To16",
-    "minors_16_18": "population.minorsByAge.from16To18",
-    "commune_id": "identity.communeCode",
-    "closed_at": "closedAt",
-    "status": "status",
-    "closing_context": "closingContext",
+    "commune_id": "input.identity.communeCode",
+    "closed_at": "input.closedAt",
+    "status": "input.status",
+    "closing_context": "input.closingContext",
 }
 
 

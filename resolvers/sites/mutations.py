@@ -37,6 +37,7 @@ from resolvers.writes import (
 from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 
 WHAT = "site"
+COMMUNE = "input.identity.communeCode"
 
 
 # Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
@@ -56,7 +57,7 @@ def _tracked(values: dict[str, Any]) -> dict[str, Any]:
 async def _commune(code: str) -> tuple[Commune, bool]:
     commune = await Commune.get_or_none(code=code)
     if commune is None:
-        raise Refused([UserError("identity.communeCode", ErrorCode.NOT_FOUND, "No such commune.")])
+        raise Refused([UserError(COMMUNE, ErrorCode.NOT_FOUND, "No such commune.")])
     if commune.main_commune_id is not None:
         # Sites stand in the city, as scopes see them.
         commune = await Commune.get(code=commune.main_commune_id)
@@ -83,9 +84,8 @@ def _groups(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], li
 
 
 def _path(name: str) -> str:
-    return {"living_conditions": "livingConditions", "legal_procedures": "legalProcedures"}.get(
-        name, name
-    )
+    camel = {"living_conditions": "livingConditions", "legal_procedures": "legalProcedures"}
+    return f"input.{camel.get(name, name)}"
 
 
 def _require_groups(w: Write, data: CreateSiteInput | UpdateSiteInput, place: Place) -> None:
@@ -105,7 +105,7 @@ def _lists(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], lis
             for p in ownership.parcels
         ]
         for position, parcel in enumerate(ownership.parcels):
-            where = f"ownership.parcels.{position}"
+            where = f"input.ownership.parcels.{position}"
             errors += check_text(parcel.parcel, 50, f"{where}.parcel")
             errors += check_text(parcel.owner_name, 200, f"{where}.ownerName")
     if resorption is not None and resorption.phases not in (None, UNSET):
@@ -115,7 +115,7 @@ def _lists(data: CreateSiteInput | UpdateSiteInput) -> tuple[dict[str, Any], lis
         ]
         seen: set[str] = set()
         for position, phase in enumerate(resorption.phases):
-            where = f"resorption.phases.{position}"
+            where = f"input.resorption.phases.{position}"
             if phase.phase.value in seen:
                 errors.append(UserError(where, ErrorCode.INVALID, "Each phase once."))
             seen.add(phase.phase.value)
@@ -135,9 +135,7 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
     async def work(w: Write) -> Site:
         code = data.identity.commune_code
         if code in (None, UNSET):
-            raise Refused(
-                [UserError("identity.communeCode", ErrorCode.REQUIRED, "A site needs a commune.")]
-            )
+            raise Refused([UserError(COMMUNE, ErrorCode.REQUIRED, "A site needs a commune.")])
         commune, overseas = await _commune(str(code))
         place = _commune_place(commune)
         w.require(Capability.SITE_CREATE, place, "declaring a site")
@@ -219,7 +217,7 @@ async def update_site(
         lists, list_errors = _lists(data)
         code = data.identity.commune_code if data.identity is not None else UNSET
         if code is None:
-            errors.append(UserError("identity.communeCode", ErrorCode.REQUIRED, "Required."))
+            errors.append(UserError(COMMUNE, ErrorCode.REQUIRED, "Required."))
         elif code is not UNSET:
             commune, overseas = await _commune(code)
             # Moving a site needs the right to update it where it goes, too.
@@ -244,7 +242,7 @@ async def close_site(
         if site.status != SiteStatus.OPEN:
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is closed already.")])
         if data.status == SiteStatus.OPEN:
-            raise Refused([UserError("status", ErrorCode.INVALID, "Choose a closed status.")])
+            raise Refused([UserError("input.status", ErrorCode.INVALID, "Choose a closed status.")])
         before = _columns(site)
         site.status = SiteStatus(data.status.value)
         site.closed_at = data.closed_at

@@ -78,7 +78,7 @@ def validate_site(state: dict[str, Any], today: datetime.date) -> list[UserError
     if minors is not None and sum(b for b in bands if b is not None) > minors:
         errors.append(
             UserError(
-                "population.minorsByAge",
+                "input.population.minorsByAge",
                 ErrorCode.OUT_OF_RANGE,
                 "Minors by age band add up to more than population.minors.",
             )
@@ -171,7 +171,7 @@ def check_solutions(solutions: Iterable[Any]) -> list[UserError]:
     errors: list[UserError] = []
     seen: set[Any] = set()
     for position, item in enumerate(solutions):
-        where = f"solutions.{position}"
+        where = f"input.solutions.{position}"
         if item.solution in seen:
             errors.append(UserError(where, ErrorCode.INVALID, "Each solution once."))
         seen.add(item.solution)

@@ -1,0 +1,380 @@
+"""User administration: invite, activate, deactivate, change a role, set options, and set
+the permission overrides of an organization or a user.
+
+Each runs in ``resolvers.writes.write``: one transaction holding the change and its audit
+entry (users have no version nor history: the audit log is their trace). A user stands
+where its organization has its home (``permissions.gates.organization_places``); managing
+one needs ``user.manage`` there, so a national organization's members are for nationwide
+holders only. DOMAIN.md qualifies a local administrator's ``user.manage`` with "intervener
+role only": whoever holds it without being a national administrator at N may give no other
+role and may not manage administrators. Partner applications never manage users, and only
+national administrators set overrides, which could widen anyone's access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from strawberry.types.unset import UnsetType
+from tortoise.exceptions import IntegrityError
+
+from hub.models import Organization, PermissionOverride, User
+from hub.models.enums import LocationLevel, Role, UserOption, UserStatus
+from permissions.capabilities import OPTION_OF, Capability, Level
+from permissions.policy import MATRIX
+from permissions.principal import ADMIN_ROLES, Principal
+from permissions.rows import directory_q
+from permissions.territories import Place, places_of
+from resolvers.context import Context
+from resolvers.organizations.validation import (
+    JOB_TITLE_LIMIT,
+    PHONE_LIMIT,
+    check_email,
+    check_name,
+    check_optional,
+)
+from resolvers.writes import ErrorCode, Refused, UserError, Write, forbidden, not_found, write
+from schema.inputs.users import InviteUserInput
+
+USER = "user"
+ORGANIZATION = "organization"
+# The only role a restricted manager (a local administrator) may give.
+RESTRICTED_ROLE = Role.INTERVENER
+# Capabilities the policy checks against the objects a caller is attached to.
+ATTACHABLE = frozenset(c for c, row in MATRIX.items() if Level.OWN in row)
+
+
+def _refused(field: str | None, code: ErrorCode, message: str) -> Refused:
+    return Refused([UserError(field, code, message)])
+
+
+def _no_applications(w: Write) -> None:
+    if w.principal.application_id is not None:
+        raise _refused(
+            None, ErrorCode.FORBIDDEN, "Not allowed: partner applications do not manage users."
+        )
+
+
+def _national_admin(principal: Principal) -> bool:
+    """A national administrator holding user.manage nationwide: no restriction applies."""
+    return (
+        principal.role is Role.NATIONAL_ADMIN
+        and principal.grant(Capability.USER_MANAGE).level is Level.NATION
+    )
+
+
+async def _home(organization: Organization) -> list[Place]:
+    """Where an organization's members stand; a national one (or an unknown home) stands
+    nowhere but in the nation, which only nationwide grants reach."""
+    if organization.location_level is None:
+        return [Place()]
+    key = (LocationLevel(organization.location_level), organization.location_code)
+    return (await places_of([key])).get(key) or [Place()]
+
+
+def _manage(w: Write, places: list[Place], what: str) -> Place:
+    """The place (of those given) where the caller holds user.manage: what the audit entry
+    stands in. Refused when there is none."""
+    for place in places:
+        if w.principal.can(Capability.USER_MANAGE, place):
+            return place
+    raise forbidden(Capability.USER_MANAGE, what)
+
+
+def _may_give(w: Write, role: Role, field: str) -> None:
+    if role is not RESTRICTED_ROLE and not _national_admin(w.principal):
+        raise _refused(
+            field,
+            ErrorCode.FORBIDDEN,
+            "Not allowed: a local administrator may only give the intervener role.",
+        )
+
+
+def _not_an_administrator(w: Write, user: User, what: str) -> None:
+    if user.role in ADMIN_ROLES and not _national_admin(w.principal):
+        raise _refused(
+            "id",
+            ErrorCode.FORBIDDEN,
+            f"Not allowed: a local administrator may not {what} an administrator.",
+        )
+
+
+def _not_oneself(w: Write, user: User, message: str) -> None:
+    if user.id == w.principal.user_id:
+        raise _refused("id", ErrorCode.INVALID, message)
+
+
+async def _user(w: Write, user_id: int, field: str = "id") -> tuple[User, list[Place]]:
+    user = (
+        await User.filter(directory_q(w.principal), id=user_id)
+        .select_related("organization")
+        .first()
+    )
+    if user is None:
+        raise not_found(field, USER)
+    return user, await _home(user.organization)
+
+
+async def _update(user: User, condition: dict[str, object], values: dict[str, object]) -> None:
+    """Writes ``values`` only if the user still meets ``condition`` (what the checks saw):
+    the check and the write are one statement, as for versioned objects."""
+    if not await User.filter(id=user.id, **condition).update(**values):
+        raise _refused(
+            "id",
+            ErrorCode.CONFLICT,
+            "The user changed meanwhile: read it again and retry.",
+        )
+    for name, value in values.items():
+        setattr(user, name, value)
+
+
+def _refuse_if(errors: list[UserError]) -> None:
+    if errors:
+        raise Refused(errors)
+
+
+async def invite_user(
+    context: Context, organization_id: int, data: InviteUserInput
+) -> User | list[UserError]:
+    async def work(w: Write) -> User:
+        _no_applications(w)
+        organization = await Organization.filter(
+            directory_q(w.principal), id=organization_id
+        ).first()
+        if organization is None:
+            raise not_found("input.organizationId", ORGANIZATION)
+        place = _manage(w, await _home(organization), "inviting a user")
+        _may_give(w, Role(data.role), "input.role")
+        errors: list[UserError] = []
+        if not organization.active:
+            errors.append(
+                UserError(
+                    "input.organizationId",
+                    ErrorCode.INVALID,
+                    "The organization is deactivated: invite users into an active one.",
+                )
+            )
+        email, problems = check_email(data.email, "input.email")
+        errors += problems
+        first_name, problems = check_name(data.first_name, "input.firstName")
+        errors += problems
+        last_name, problems = check_name(data.last_name, "input.lastName")
+        errors += problems
+        phone, problems = check_optional(data.phone, PHONE_LIMIT, "input.phone")
+        errors += problems
+        job_title, problems = check_optional(data.job_title, JOB_TITLE_LIMIT, "input.jobTitle")
+        errors += problems
+        if not any(e.field == "input.email" for e in errors) and await _email_used(email):
+            errors.append(_email_taken())
+        _refuse_if(errors)
+        try:
+            user = await User.create(
+                organization_id=organization.id, email=email, first_name=first_name,
+                last_name=last_name, phone=phone, job_title=job_title, role=Role(data.role),
+                status=UserStatus.PENDING, options=[],
+            )  # fmt: skip
+        except IntegrityError:
+            # The same address, invited by someone else meanwhile.
+            raise Refused([_email_taken()]) from None
+        await w.audit(USER, user.id, place)
+        return user
+
+    return await write(context, "user.invite", work)
+
+
+async def _email_used(email: str) -> bool:
+    return await User.filter(email__iexact=email).exists()
+
+
+def _email_taken() -> UserError:
+    return UserError(
+        "input.email", ErrorCode.INVALID, "This e-mail address is already used by another user."
+    )
+
+
+async def _set_status(
+    context: Context,
+    user_id: int,
+    operation: str,
+    status: UserStatus,
+    allowed_from: Collection[UserStatus],
+) -> User | list[UserError]:
+    activating = status is UserStatus.ACTIVE
+    verb = "activate" if activating else "deactivate"
+
+    async def work(w: Write) -> User:
+        _no_applications(w)
+        user, places = await _user(w, user_id)
+        place = _manage(w, places, f"{verb[:-1]}ing a user")
+        if not activating:
+            _not_oneself(w, user, "You cannot deactivate yourself.")
+        _not_an_administrator(w, user, verb)
+        if user.status not in allowed_from:
+            already = "active" if activating else "deactivated"
+            raise _refused("id", ErrorCode.INVALID, f"The user is {already} already.")
+        await _update(user, {"status": user.status}, {"status": status})
+        await w.audit(USER, user.id, place)
+        return user
+
+    return await write(context, operation, work)
+
+
+async def activate_user(context: Context, user_id: int) -> User | list[UserError]:
+    """Accepts a pending user, or reactivates a deactivated one."""
+    allowed_from = (UserStatus.PENDING, UserStatus.INACTIVE)
+    return await _set_status(context, user_id, "user.activate", UserStatus.ACTIVE, allowed_from)
+
+
+async def deactivate_user(context: Context, user_id: int) -> User | list[UserError]:
+    """Deactivates an active user, or turns down a pending one."""
+    allowed_from = (UserStatus.ACTIVE, UserStatus.PENDING)
+    return await _set_status(context, user_id, "user.deactivate", UserStatus.INACTIVE, allowed_from)
+
+
+async def change_user_role(context: Context, user_id: int, role: Role) -> User | list[UserError]:
+    async def work(w: Write) -> User:
+        _no_applications(w)
+        user, places = await _user(w, user_id)
+        place = _manage(w, places, "changing a user's role")
+        _not_oneself(w, user, "You cannot change your own role.")
+        _not_an_administrator(w, user, "change the role of")
+        _may_give(w, Role(role), "role")
+        await _update(user, {"role": user.role}, {"role": Role(role)})
+        await w.audit(USER, user.id, place)
+        return user
+
+    return await write(context, "user.change_role", work)
+
+
+async def set_user_options(
+    context: Context, user_id: int, options: Collection[UserOption]
+) -> User | list[UserError]:
+    async def work(w: Write) -> User:
+        _no_applications(w)
+        user, places = await _user(w, user_id)
+        place = _manage(w, places, "setting a user's options")
+        _not_an_administrator(w, user, "set the options of")
+        chosen = {UserOption(option) for option in options}
+        # Stored once each, in a stable order.
+        values = [option.value for option in UserOption if option in chosen]
+        await _update(user, {"role": user.role}, {"options": values})
+        await w.audit(USER, user.id, place)
+        return user
+
+    return await write(context, "user.set_options", work)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A permission override as it stands after the mutation; level None: none left."""
+
+    capability: Capability
+    level: Level | None
+    organization: Organization | None = None
+    user: User | None = None
+
+
+def _check_level(capability: Capability, level: Level | None) -> list[UserError]:
+    """Levels that mean something for the capability (the policy would read others as never,
+    or widen a write beyond what DOMAIN.md allows)."""
+    if level is Level.OPTION and capability not in OPTION_OF:
+        granted = ", ".join(sorted(c.value for c in OPTION_OF))
+        return [
+            UserError(
+                "level",
+                ErrorCode.INVALID,
+                f"No per-user option grants {capability.value}: opt applies to {granted}.",
+            )
+        ]
+    if level is Level.OWN and capability not in ATTACHABLE:
+        attachable = ", ".join(sorted(c.value for c in ATTACHABLE))
+        return [
+            UserError(
+                "level",
+                ErrorCode.INVALID,
+                f"own applies only to {attachable}: objects a caller is attached to.",
+            )
+        ]
+    if level is Level.DEPARTEMENT and not capability.is_read:
+        return [
+            UserError(
+                "level",
+                ErrorCode.INVALID,
+                f"{capability.value} is a write: writes never widen to départements (A or N).",
+            )
+        ]
+    return []
+
+
+async def set_permission_override(
+    context: Context,
+    capability: Capability,
+    level: Level | UnsetType | None,
+    organization_id: int | None,
+    user_id: int | None,
+) -> Override | list[UserError]:
+    """Sets (or, with level None, removes) one capability's override of one subject; level
+    UNSET (left out) is refused rather than read as a removal."""
+
+    async def work(w: Write) -> Override:
+        _no_applications(w)
+        if not _national_admin(w.principal):
+            raise _refused(
+                None,
+                ErrorCode.FORBIDDEN,
+                "Not allowed: only national administrators set permission overrides.",
+            )
+        if (organization_id is None) == (user_id is None):
+            raise _refused(
+                None, ErrorCode.INVALID, "Give exactly one of organizationId and userId."
+            )
+        if isinstance(level, UnsetType):
+            raise _refused(
+                "level", ErrorCode.REQUIRED, "Give a level, or null to remove the override."
+            )
+        chosen = None if level is None else Level(level)
+        _refuse_if(_check_level(Capability(capability), chosen))
+        organization: Organization | None = None
+        user: User | None = None
+        if organization_id is not None:
+            organization = await Organization.filter(
+                directory_q(w.principal), id=organization_id
+            ).first()
+            if organization is None:
+                raise not_found("organizationId", ORGANIZATION)
+            subject = {"organization_id": organization.id}
+            place = (await _home(organization))[0]
+            subject_type, subject_id = ORGANIZATION, organization.id
+        else:
+            assert user_id is not None
+            user, places = await _user(w, user_id, "userId")
+            subject = {"user_id": user.id}
+            place = places[0]
+            subject_type, subject_id = USER, user.id
+        await _write_override(subject, Capability(capability), chosen)
+        await w.audit(subject_type, subject_id, place)
+        return Override(Capability(capability), chosen, organization, user)
+
+    operation = "permission_override.remove" if level is None else "permission_override.set"
+    return await write(context, operation, work)
+
+
+async def _write_override(
+    subject: dict[str, int], capability: Capability, level: Level | None
+) -> None:
+    existing = PermissionOverride.filter(**subject, capability=capability.value)
+    if level is None:
+        await existing.delete()
+        return
+    if await existing.update(level=level.value):
+        return
+    try:
+        await PermissionOverride.create(**subject, capability=capability.value, level=level.value)
+    except IntegrityError:
+        # Unique per (subject, capability): another override was set meanwhile.
+        raise _refused(
+            None,
+            ErrorCode.CONFLICT,
+            "Another override of this capability was set meanwhile: read it again and retry.",
+        ) from None
