@@ -15,12 +15,15 @@ import pytest
 
 from hub.app import create_app
 from hub.auth.dev_issuer import DevIssuer
+from hub.models import AuditEntry
 from hub.settings import Settings
 from tests.support import (
     SESSION_DATABASE,
     Databases,
+    Hub,
     bearer,
     close_stray_sqlite_connections,
+    demo_database,
     isolated_database,
     settings_for,
     use_database,
@@ -108,6 +111,35 @@ async def client(settings: Settings, admin_token: str) -> AsyncIterator[httpx.As
         transport=transport, base_url="http://hub.test", headers=bearer(admin_token)
     ) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+async def own_database(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[Settings]:
+    """A demo database for one test module to change, and the settings of a hub over it."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    async with demo_database(databases, name) as url:
+        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
+
+
+@pytest.fixture
+async def hub(own_database: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Hub]:
+    """The hub over the module's own database; a module may extend ``Hub`` under that name."""
+    kind = getattr(request.module, "Hub", Hub)
+    transport = httpx.ASGITransport(app=create_app(own_database, manage_database=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        yield kind(own_database, DevIssuer.load(own_database), http)
+
+
+@pytest.fixture
+def failing_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit inserts fail: a write's audit comes last, after its object and history."""
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(AuditEntry, "create", broken)
 
 
 @pytest.fixture

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from strawberry.relay import to_base64
 from strawberry.utils.str_converters import to_camel_case
 from tortoise import Tortoise
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import (
     Action,
     ActionFinance,
@@ -29,9 +25,8 @@ from hub.models import (
     User,
 )
 from hub.models.enums import AuditKind, HistorySubject, SiteStatus, UserStatus
-from hub.settings import Settings
 from resolvers.actions.validation import INDICATOR_PARTS
-from tests.support import Databases, demo_database, graphql, settings_for
+from tests.support import Hub
 
 ACTION_FIELDS = """id version name goals startedAt endedAt locationKind locationDetails
   departement { code } topics managers { id } operators { id } sites { id }
@@ -55,45 +50,6 @@ HISTORY = """query ($id: ID!) { action(id: $id) {
 
 TODAY = datetime.datetime.now(datetime.UTC).date()
 EMAIL = "{}@demo.bidonvilles.example"
-
-
-@dataclass
-class Hub:
-    settings: Settings
-    issuer: DevIssuer
-    http: httpx.AsyncClient
-
-    async def token(self, who: str) -> str:
-        email = who if "@" in who or who.startswith("demo-") else EMAIL.format(who)
-        token, _ = await self.issuer.token_for(email)
-        return token
-
-    async def ask(self, who: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        token = await self.token(who) if who else None
-        return await graphql(self.http, query, variables, token=token)
-
-    async def call(self, who: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        body = await self.ask(who, query, variables)
-        # Gated fields of the action read back may be denied to the caller: nothing else.
-        assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"FORBIDDEN"}, body
-        (payload,) = body["data"].values()
-        result: dict[str, Any] = payload
-        return result
-
-
-@pytest.fixture(scope="module")
-async def database(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    async with demo_database(databases, "action_mutations") as url:
-        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
-
-
-@pytest.fixture
-async def hub(database: Settings) -> AsyncIterator[Hub]:
-    transport = httpx.ASGITransport(app=create_app(database, manage_database=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-        yield Hub(database, DevIssuer.load(database), http)
 
 
 def gid(key: int, type_name: str = "Action") -> str:
@@ -709,17 +665,6 @@ async def test_concurrent_finance_upserts_one_wins(hub: Hub) -> None:
     assert sorted(bool(r["errors"]) for r in results) == [False, True]
     rows = await ActionFinance.filter(action_id=action.id, year=2027).count()
     assert rows == 1
-
-
-@pytest.fixture
-def failing_audit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The audit insert fails, after the action, its lists and its history were written."""
-
-    async def broken(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(AuditEntry, "create", broken)
-    yield
 
 
 @pytest.mark.parametrize("mutation", ["create", "update", "finances", "indicators"])

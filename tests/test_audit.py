@@ -2,60 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import AuditEntry, Site, User
 from hub.models.enums import AuditKind, SiteStatus
-from hub.settings import Settings
-from tests.support import Databases, demo_database, graphql, settings_for
+from tests.support import Hub
 
 
-@pytest.fixture(scope="module")
-async def settings(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    async with demo_database(databases, "audit") as url:
-        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
+async def ask(hub: Hub, who: str, query: str, **variables: Any) -> dict[str, Any]:
+    return await hub.ask(who, query, variables)
 
 
-@pytest.fixture
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, manage_database=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
-
-
-async def ask(
-    http: httpx.AsyncClient, settings: Settings, who: str, query: str, **variables: Any
-) -> dict[str, Any]:
-    token, _ = await DevIssuer.load(settings).token_for(f"{who}@demo.bidonvilles.example")
-    return await graphql(http, query, variables, token=token)
-
-
-SITES = """query ($ids: [ID!]!) { nodes: sites(first: 5, filter: {locations: [
-  {level: DEPARTEMENT, code: "31"}]}) { nodes { id name population { total } } } }"""
 LEGAL = """{ sites(first: 3, filter: {locations: [{level: DEPARTEMENT, code: "31"}]}) {
   nodes { id legalProcedures { justiceProcedure } } } }"""
 LOG = """query ($filter: AuditFilter) { auditLog(filter: $filter) { totalCount nodes {
   kind operation subjectType subjectIds departementCode user { email } } } }"""
 
 
-async def test_reading_gated_data_is_audited_once_per_request(
-    http: httpx.AsyncClient, settings: Settings
-) -> None:
+async def test_reading_gated_data_is_audited_once_per_request(hub: Hub) -> None:
     before = await AuditEntry.all().count()
     plain = """{ sites(first: 5) { nodes { id name population { total } } } }"""
-    await ask(http, settings, "correspondent", plain)
+    await ask(hub, "correspondent", plain)
     assert await AuditEntry.all().count() == before, "ungated reads are not audited"
 
-    body = await ask(http, settings, "correspondent", LEGAL)
+    body = await ask(hub, "correspondent", LEGAL)
     ids = [node["id"] for node in body["data"]["sites"]["nodes"]]
     entries = await AuditEntry.filter(kind=AuditKind.READ).order_by("id")
     assert len(entries) == 1
@@ -69,14 +41,12 @@ async def test_reading_gated_data_is_audited_once_per_request(
     assert sorted(to_base64("Site", key) for key in entry.subject_ids) == sorted(ids)
 
     # A denied read is not a read.
-    denied = await ask(http, settings, "operator", LEGAL)
+    denied = await ask(hub, "operator", LEGAL)
     assert all(node["legalProcedures"] is None for node in denied["data"]["sites"]["nodes"])
     assert await AuditEntry.filter(kind=AuditKind.READ).count() == 1
 
 
-async def test_writes_are_audited_and_the_log_is_scoped(
-    http: httpx.AsyncClient, settings: Settings
-) -> None:
+async def test_writes_are_audited_and_the_log_is_scoped(hub: Hub) -> None:
     in_31 = await Site.filter(departement_code="31", status=SiteStatus.OPEN).first()
     in_33 = await Site.filter(departement_code="33", status=SiteStatus.OPEN).first()
     assert in_31 and in_33
@@ -84,12 +54,12 @@ async def test_writes_are_audited_and_the_log_is_scoped(
       version: $version) { errors { code } } }"""
     for site in (in_31, in_33):
         body = await ask(
-            http, settings, "national_admin", confirm,
+            hub, "national_admin", confirm,
             id=to_base64("Site", site.id), version=site.version,
         )  # fmt: skip
         assert body["data"]["confirmSiteUnchanged"]["errors"] == []
     writes = {"filter": {"kinds": ["WRITE"]}}
-    national = await ask(http, settings, "national_admin", LOG, **writes)
+    national = await ask(hub, "national_admin", LOG, **writes)
     log = national["data"]["auditLog"]
     assert log["totalCount"] == 2
     assert {(n["operation"], n["departementCode"]) for n in log["nodes"]} == {
@@ -98,16 +68,16 @@ async def test_writes_are_audited_and_the_log_is_scoped(
     }
     assert {n["user"]["email"] for n in log["nodes"]} == {"national_admin@demo.bidonvilles.example"}
     # A local administrator of Haute-Garonne reads the entries of Haute-Garonne only.
-    local = await ask(http, settings, "local_admin", LOG, **writes)
+    local = await ask(hub, "local_admin", LOG, **writes)
     assert [n["departementCode"] for n in local["data"]["auditLog"]["nodes"]] == ["31"]
     # Without audit.read, the log is empty.
-    operator = await ask(http, settings, "operator", LOG, **writes)
+    operator = await ask(hub, "operator", LOG, **writes)
     assert operator["data"]["auditLog"]["totalCount"] == 0
 
 
-async def test_audit_filters_are_checked(http: httpx.AsyncClient, settings: Settings) -> None:
+async def test_audit_filters_are_checked(hub: Hub) -> None:
     body = await ask(
-        http, settings, "national_admin", LOG,
+        hub, "national_admin", LOG,
         filter={"since": "2026-11-02", "until": "2026-11-01"},
     )  # fmt: skip
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

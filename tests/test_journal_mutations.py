@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import AuditEntry, Comment, HistoryEntry, Site, SiteActor, User
 from hub.models.enums import SiteStatus
-from hub.settings import Settings
-from tests.support import Databases, demo_database, graphql, settings_for
+from tests.support import Hub
 
 COMMENT = "comment { id body tags targeted author { id } } errors { field code message }"
 CREATE = (
@@ -34,29 +29,10 @@ UPDATE_ACTOR = f"""mutation ($id: ID!, $themes: [ActorTheme!]!) {{
 WITHDRAW = """mutation ($id: ID!) { withdrawActor(id: $id) { errors { code } } }"""
 
 
-@pytest.fixture(scope="module")
-async def settings(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    async with demo_database(databases, "journal") as url:
-        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
-
-
 @pytest.fixture
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, manage_database=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
-
-
-@pytest.fixture
-def call(http: httpx.AsyncClient, settings: Settings) -> Any:
-    issuer = DevIssuer.load(settings)
-
+def call(hub: Hub) -> Any:
     async def run(who: str, query: str, **variables: Any) -> dict[str, Any]:
-        email = who if "@" in who else f"{who}@demo.bidonvilles.example"
-        token, _ = await issuer.token_for(email)
-        body = await graphql(http, query, variables, token=token)
+        body = await hub.ask(who, query, variables)
         assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"FORBIDDEN"}, body
         return body["data"]
 

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import AuditEntry, HistoryEntry, ParcelOwner, Site, SiteClosingSolution, User
 from hub.models.enums import AuditKind, HistorySubject, SiteStatus
-from hub.settings import Settings
 from resolvers.writes import Refused, update_versioned
-from tests.support import Databases, demo_database, graphql, settings_for
+from tests.support import Hub, graphql
 
 SITE_FIELDS = """id version name status address
   population { total households women minors minorsInSchool origins }
@@ -40,42 +35,6 @@ CONFIRM = f"""mutation ($id: ID!, $version: Int!) {{
   confirmSiteUnchanged(id: $id, version: $version) {{ {PAYLOAD} }} }}"""
 DELETE = """mutation ($id: ID!, $version: Int!) {
   deleteSite(id: $id, version: $version) { deletedId errors { field code message } } }"""
-
-
-@dataclass
-class Hub:
-    settings: Settings
-    issuer: DevIssuer
-    http: httpx.AsyncClient
-
-    async def token(self, who: str) -> str:
-        email = who if "@" in who or who.startswith("demo-") else f"{who}@demo.bidonvilles.example"
-        token, _ = await self.issuer.token_for(email)
-        return token
-
-    async def call(self, who: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        token = await self.token(who) if who else None
-        body = await graphql(self.http, query, variables, token=token)
-        # Gated fields of the site read back may be denied to the caller: nothing else.
-        assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"FORBIDDEN"}, body
-        (payload,) = body["data"].values()
-        result: dict[str, Any] = payload
-        return result
-
-
-@pytest.fixture(scope="module")
-async def database(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    async with demo_database(databases, "mutations") as url:
-        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
-
-
-@pytest.fixture
-async def hub(database: Settings) -> AsyncIterator[Hub]:
-    transport = httpx.ASGITransport(app=create_app(database, manage_database=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-        yield Hub(database, DevIssuer.load(database), http)
 
 
 def gid(key: int) -> str:
@@ -373,17 +332,6 @@ async def test_only_national_administrators_delete(hub: Hub) -> None:
     assert not await Site.exists(id=site.id)
     last = await HistoryEntry.filter(subject_id=site.id, operation="delete").first()
     assert last is not None and last.changes["commune_scope_code"][1] is None
-
-
-@pytest.fixture
-def failing_audit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The audit insert fails, after the site and its history were written."""
-
-    async def broken(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(AuditEntry, "create", broken)
-    yield
 
 
 async def test_a_failure_midway_leaves_nothing_behind(

@@ -5,16 +5,12 @@ effect on the affected user's next request. The module has a demo database of it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.demo.reference import DDETS_31, LOGEMENT_MINISTRY, PERSONA_ASSOCIATION, RESEARCH_LAB
 from hub.models import AuditEntry, Organization, PermissionOverride, Site, User
 from hub.models.enums import (
@@ -29,7 +25,8 @@ from hub.models.enums import (
 from hub.settings import Settings
 from resolvers.organizations import mutations as user_mutations
 from resolvers.writes import ErrorCode, Refused
-from tests.support import Databases, bearer, demo_database, graphql, settings_for
+from tests import support
+from tests.support import bearer, graphql
 
 DOMAIN = "demo.bidonvilles.example"
 USER_FIELDS = "id firstName lastName email phone jobTitle role status options organization { id }"
@@ -54,24 +51,8 @@ ME = "{ me { role options permissions { capability level } } }"
 LEGAL = "query ($id: ID!) { site(id: $id) { legalProcedures { justiceProcedure } } }"
 
 
-@dataclass
-class Hub:
-    settings: Settings
-    issuer: DevIssuer
-    http: httpx.AsyncClient
-
-    async def token(self, who: str) -> str:
-        email = who if "@" in who or who.startswith("demo-") else f"{who}@{DOMAIN}"
-        token, _ = await self.issuer.token_for(email)
-        return token
-
-    async def call(self, who: str | None, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        token = await self.token(who) if who else None
-        body = await graphql(self.http, query, variables, token=token)
-        assert not body.get("errors"), body
-        (payload,) = body["data"].values()
-        result: dict[str, Any] = payload
-        return result
+class Hub(support.Hub):
+    """With what these tests ask of a user's next request."""
 
     async def me(self, who: str) -> dict[str, Any]:
         """The caller as its next request sees it (no principal is cached in tests)."""
@@ -90,21 +71,6 @@ class Hub:
         if response.status_code == 200:
             return 200, None
         return response.status_code, response.json()["errors"][0]["extensions"]["code"]
-
-
-@pytest.fixture(scope="module")
-async def database(
-    databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    async with demo_database(databases, "users") as url:
-        yield settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
-
-
-@pytest.fixture
-async def hub(database: Settings) -> AsyncIterator[Hub]:
-    transport = httpx.ASGITransport(app=create_app(database, manage_database=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-        yield Hub(database, DevIssuer.load(database), http)
 
 
 def gid(type_name: str, key: int) -> str:
@@ -139,7 +105,7 @@ async def unchanged() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def colleague(database: Settings) -> AsyncIterator[User]:
+async def colleague(own_database: Settings) -> AsyncIterator[User]:
     """Another local administrator of the DDETS 31: an administrator in the local
     administrator persona's territory."""
     ddets = await organization(DDETS_31)
@@ -153,7 +119,7 @@ async def colleague(database: Settings) -> AsyncIterator[User]:
 
 
 @pytest.fixture
-async def dissolved(database: Settings) -> AsyncIterator[Organization]:
+async def dissolved(own_database: Settings) -> AsyncIterator[Organization]:
     """A deactivated association of Haute-Garonne."""
     org = await Organization.create(
         name="Association dissoute", category=OrganizationCategory.ASSOCIATION,
@@ -720,17 +686,6 @@ async def test_an_override_needs_a_level_or_an_explicit_null(hub: Hub, unchanged
 
 
 # Atomicity
-
-
-@pytest.fixture
-def failing_audit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The audit insert fails, after the user was written."""
-
-    async def broken(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(AuditEntry, "create", broken)
-    yield
 
 
 @pytest.mark.parametrize("mutation", ["invite", "deactivate", "options", "override"])
