@@ -150,6 +150,27 @@ async def write(
         return refused.errors
 
 
+def conflict(what: str, version: int, current: int) -> Refused:
+    return Refused(
+        [
+            UserError(
+                "version",
+                ErrorCode.CONFLICT,
+                f"The {what} changed since version {version}: it is at version {current}. "
+                "Read it again and re-apply your change.",
+                current_version=current,
+            )
+        ]
+    )
+
+
+def check_version(row: Any, version: int, what: str) -> None:
+    """Early and clear; the conditional UPDATE (``update_versioned``) still catches a change
+    made between this read and the write."""
+    if row.version != version:
+        raise conflict(what, version, row.version)
+
+
 async def update_versioned(
     model: type[Model], row_id: int, version: int, values: dict[str, Any], what: str
 ) -> int:
@@ -164,17 +185,7 @@ async def update_versioned(
         current = await model.filter(id=row_id).values_list("version", flat=True)
         if not current:
             raise not_found("id", what)
-        raise Refused(
-            [
-                UserError(
-                    "version",
-                    ErrorCode.CONFLICT,
-                    f"The {what} changed since version {version}: it is at version "
-                    f"{current[0]}. Read it again and re-apply your change.",
-                    current_version=current[0],
-                )
-            ]
-        )
+        raise conflict(what, version, current[0])
     return version + 1
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.relay import to_base64
 
 from resolvers import writes
 from schema.types.sites import Site
@@ -49,3 +50,19 @@ class SitePayload:
 class DeletePayload:
     deleted_id: strawberry.ID | None
     errors: list[UserError]
+
+
+PayloadT = TypeVar("PayloadT")
+
+
+def answer(payload: type[PayloadT], field: str, result: Any) -> PayloadT:
+    """A mutation's payload: its object under ``field``, or the user errors that refused it."""
+    if isinstance(result, list):
+        return payload(**{field: None, "errors": UserError.of(result)})
+    return payload(**{field: result, "errors": []})
+
+
+def deleted(type_name: str, result: Any) -> DeletePayload:
+    """The payload of a deletion: the deleted object's ID, or the user errors."""
+    key = None if isinstance(result, list) else strawberry.ID(to_base64(type_name, result))
+    return answer(DeletePayload, "deleted_id", result if key is None else key)

@@ -16,6 +16,8 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from hub import database
 from hub.auth.dev_issuer import DevIssuer
 from hub.demo.reference import PERSONA_DOMAIN
+from hub.models import Site
+from hub.models.enums import SiteStatus
 from hub.settings import Environment, Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -130,6 +132,17 @@ class Hub:
         (payload,) = body["data"].values()
         result: dict[str, Any] = payload
         return result
+
+
+async def open_site(departement: str = "31") -> Site:
+    """The first open site of a département (of the demo data)."""
+    site = (
+        await Site.filter(departement_code=departement, status=SiteStatus.OPEN)
+        .order_by("id")
+        .first()
+    )
+    assert site is not None
+    return site
 
 
 def bearer(token: str) -> dict[str, str]:

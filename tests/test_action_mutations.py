@@ -21,12 +21,11 @@ from hub.models import (
     ActionTopicLink,
     AuditEntry,
     HistoryEntry,
-    Site,
     User,
 )
-from hub.models.enums import AuditKind, HistorySubject, SiteStatus, UserStatus
+from hub.models.enums import AuditKind, HistorySubject, UserStatus
 from resolvers.actions.validation import INDICATOR_PARTS
-from tests.support import Hub
+from tests.support import Hub, open_site
 
 ACTION_FIELDS = """id version name goals startedAt endedAt locationKind locationDetails
   departement { code } topics managers { id } operators { id } sites { id }
@@ -87,16 +86,6 @@ async def unattached_action(who: str = "operator", departement: str = "31") -> A
     )
     assert action is not None
     return action
-
-
-async def open_site(departement: str = "31") -> Site:
-    site = (
-        await Site.filter(departement_code=departement, status=SiteStatus.OPEN)
-        .order_by("id")
-        .first()
-    )
-    assert site is not None
-    return site
 
 
 async def _count(table: str) -> int:

@@ -14,7 +14,7 @@ from strawberry.relay import to_base64
 from hub.models import AuditEntry, HistoryEntry, ParcelOwner, Site, SiteClosingSolution, User
 from hub.models.enums import AuditKind, HistorySubject, SiteStatus
 from resolvers.writes import Refused, update_versioned
-from tests.support import Hub, graphql
+from tests.support import Hub, graphql, open_site
 
 SITE_FIELDS = """id version name status address
   population { total households women minors minorsInSchool origins }
@@ -39,16 +39,6 @@ DELETE = """mutation ($id: ID!, $version: Int!) {
 
 def gid(key: int) -> str:
     return to_base64("Site", key)
-
-
-async def open_site(departement: str = "31") -> Site:
-    site = (
-        await Site.filter(departement_code=departement, status=SiteStatus.OPEN)
-        .order_by("id")
-        .first()
-    )
-    assert site is not None
-    return site
 
 
 class Trace:

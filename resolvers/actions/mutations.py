@@ -47,6 +47,7 @@ from resolvers.writes import (
     UserError,
     Write,
     changes_between,
+    check_version,
     forbidden,
     not_found,
     update_versioned,
@@ -232,22 +233,6 @@ async def _visible(context: Context, action_id: int) -> Action:
     return action
 
 
-def _same_version(action: Action, version: int) -> None:
-    # Early and clear; the conditional UPDATE still catches a change made meanwhile.
-    if action.version != version:
-        raise Refused(
-            [
-                UserError(
-                    "version",
-                    ErrorCode.CONFLICT,
-                    f"The action changed since version {version}: it is at version "
-                    f"{action.version}. Read it again and re-apply your change.",
-                    current_version=action.version,
-                )
-            ]
-        )
-
-
 async def create_action(context: Context, data: CreateActionInput) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         departement = await _departement(data.departement_code)
@@ -302,7 +287,7 @@ async def update_action(
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         action = await _visible(context, action_id)
-        _same_version(action, version)
+        check_version(action, version, WHAT)
         await _require(w, action, (Capability.ACTION_UPDATE,), "updating this action")
         before = _columns(action)
         values, errors = _values(data)
@@ -372,7 +357,7 @@ async def upsert_finances(
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         action = await _visible(context, action_id)
-        _same_version(action, version)
+        check_version(action, version, WHAT)
         await _require(
             w,
             action,
@@ -411,7 +396,7 @@ async def upsert_indicators(
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         action = await _visible(context, action_id)
-        _same_version(action, version)
+        check_version(action, version, WHAT)
         await _require(w, action, (Capability.ACTION_UPDATE,), "writing this action's indicators")
         _refuse_if(check_year(year, w.context.today))
         current = await ActionIndicators.get_or_none(action_id=action.id, year=year)

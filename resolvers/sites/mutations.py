@@ -30,6 +30,7 @@ from resolvers.writes import (
     UserError,
     Write,
     changes_between,
+    check_version,
     not_found,
     update_versioned,
     write,
@@ -165,22 +166,6 @@ async def _visible(context: Context, site_id: int) -> Site:
     return site
 
 
-def _same_version(site: Site, version: int) -> None:
-    # Early and clear; the conditional UPDATE still catches a change made meanwhile.
-    if site.version != version:
-        raise Refused(
-            [
-                UserError(
-                    "version",
-                    ErrorCode.CONFLICT,
-                    f"The site changed since version {version}: it is at version "
-                    f"{site.version}. Read it again and re-apply your change.",
-                    current_version=site.version,
-                )
-            ]
-        )
-
-
 async def _save(
     w: Write,
     site: Site,
@@ -209,7 +194,7 @@ async def update_site(
 ) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
         site = await _visible(context, site_id)
-        _same_version(site, version)
+        check_version(site, version, WHAT)
         place = site_place(site)
         _require_groups(w, data, place)
         before = _columns(site)
@@ -237,7 +222,7 @@ async def close_site(
 ) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
         site = await _visible(context, site_id)
-        _same_version(site, version)
+        check_version(site, version, WHAT)
         w.require(Capability.SITE_CLOSE, site_place(site), "closing a site")
         if site.status != SiteStatus.OPEN:
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is closed already.")])
@@ -262,7 +247,7 @@ async def close_site(
 async def reopen_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
         site = await _visible(context, site_id)
-        _same_version(site, version)
+        check_version(site, version, WHAT)
         # DOMAIN.md: reopening is for administrators, where they may close sites.
         w.require(Capability.SITE_CLOSE, site_place(site), "reopening a site")
         if w.principal.role not in ADMIN_ROLES:
@@ -282,7 +267,7 @@ async def reopen_site(context: Context, site_id: int, version: int) -> Site | li
 async def confirm_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
         site = await _visible(context, site_id)
-        _same_version(site, version)
+        check_version(site, version, WHAT)
         w.require(Capability.SITE_UPDATE, site_place(site), "confirming a site")
         before = _columns(site)
         site.confirmed_unchanged_at = w.at
@@ -294,7 +279,7 @@ async def confirm_site(context: Context, site_id: int, version: int) -> Site | l
 async def delete_site(context: Context, site_id: int, version: int) -> int | list[UserError]:
     async def work(w: Write) -> int:
         site = await _visible(context, site_id)
-        _same_version(site, version)
+        check_version(site, version, WHAT)
         w.require(Capability.SITE_DELETE, site_place(site), "deleting a site")
         before = _tracked(_columns(site)) | await site_lists(site.id)
         await update_versioned(Site, site.id, version, {}, WHAT)

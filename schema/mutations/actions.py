@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -16,7 +14,7 @@ from schema.inputs.actions import (
     CreateActionInput,
     UpdateActionInput,
 )
-from schema.payloads import UserError, Version
+from schema.payloads import UserError, Version, answer
 from schema.types.actions import Action
 
 Ctx = Info[Context, None]
@@ -28,17 +26,11 @@ class ActionPayload:
     errors: list[UserError]
 
 
-def _action(result: Any) -> ActionPayload:
-    if isinstance(result, list):
-        return ActionPayload(action=None, errors=UserError.of(result))
-    return ActionPayload(action=result, errors=[])
-
-
 @strawberry.type
 class ActionMutations:
     @strawberry.mutation(description="Create an action (action.create on its département).")
     async def create_action(self, info: Ctx, input: CreateActionInput) -> ActionPayload:
-        return _action(await actions.create_action(info.context, input))
+        return answer(ActionPayload, "action", await actions.create_action(info.context, input))
 
     @strawberry.mutation(
         description="Change fields and lists of an action (action.update: its managers and "
@@ -52,7 +44,11 @@ class ActionMutations:
         input: UpdateActionInput,
     ) -> ActionPayload:
         action_id = decode_id(id, "Action")
-        return _action(await actions.update_action(info.context, action_id, version, input))
+        return answer(
+            ActionPayload,
+            "action",
+            await actions.update_action(info.context, action_id, version, input),
+        )
 
     @strawberry.mutation(
         description="Replace one year's financing rows (action.update and action.finances.read)."
@@ -67,7 +63,7 @@ class ActionMutations:
     ) -> ActionPayload:
         action_id = decode_id(id, "Action")
         result = await actions.upsert_finances(info.context, action_id, version, year, finances)
-        return _action(result)
+        return answer(ActionPayload, "action", result)
 
     @strawberry.mutation(description="Record one year's indicators (action.update).")
     async def upsert_action_indicators(
@@ -80,4 +76,4 @@ class ActionMutations:
     ) -> ActionPayload:
         action_id = decode_id(id, "Action")
         result = await actions.upsert_indicators(info.context, action_id, version, year, indicators)
-        return _action(result)
+        return answer(ActionPayload, "action", result)

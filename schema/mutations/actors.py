@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +9,7 @@ from hub.models.enums import ActorTheme
 from resolvers.context import Context
 from resolvers.sites import actors
 from schema.ids import decode_id
-from schema.payloads import UserError
+from schema.payloads import UserError, answer
 from schema.types.sites import SiteActor
 
 Ctx = Info[Context, None]
@@ -21,12 +19,6 @@ Ctx = Info[Context, None]
 class SiteActorPayload:
     actor: SiteActor | None
     errors: list[UserError]
-
-
-def _actor(result: Any) -> SiteActorPayload:
-    if isinstance(result, list):
-        return SiteActorPayload(actor=None, errors=UserError.of(result))
-    return SiteActorPayload(actor=result, errors=[])
 
 
 @strawberry.type
@@ -39,14 +31,20 @@ class ActorMutations:
         self, info: Ctx, site_id: strawberry.ID, themes: list[ActorTheme], as_user: bool = True
     ) -> SiteActorPayload:
         key = decode_id(site_id, "Site")
-        return _actor(await actors.declare_actor(info.context, key, themes, as_user))
+        return answer(
+            SiteActorPayload,
+            "actor",
+            await actors.declare_actor(info.context, key, themes, as_user),
+        )
 
     @strawberry.mutation(description="Change the themes of your organization's actor entry.")
     async def update_actor(
         self, info: Ctx, id: strawberry.ID, themes: list[ActorTheme]
     ) -> SiteActorPayload:
         key = decode_id(id, "SiteActor")
-        return _actor(await actors.update_actor(info.context, key, themes))
+        return answer(
+            SiteActorPayload, "actor", await actors.update_actor(info.context, key, themes)
+        )
 
     @strawberry.mutation(description="Withdraw an actor entry from its site.")
     async def withdraw_actor(self, info: Ctx, id: strawberry.ID) -> SiteActorPayload:

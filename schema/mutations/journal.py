@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.relay import to_base64
 from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.journal import mutations as journal
 from schema.ids import decode_id
 from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
-from schema.payloads import DeletePayload, UserError
+from schema.payloads import DeletePayload, UserError, answer, deleted
 from schema.types.journal import Comment
 
 Ctx = Info[Context, None]
@@ -24,18 +21,6 @@ class CommentPayload:
     errors: list[UserError]
 
 
-def _comment(result: Any) -> CommentPayload:
-    if isinstance(result, list):
-        return CommentPayload(comment=None, errors=UserError.of(result))
-    return CommentPayload(comment=result, errors=[])
-
-
-def _deleted(result: Any) -> DeletePayload:
-    if isinstance(result, list):
-        return DeletePayload(deleted_id=None, errors=UserError.of(result))
-    return DeletePayload(deleted_id=strawberry.ID(to_base64("Comment", result)), errors=[])
-
-
 @strawberry.type
 class JournalMutations:
     @strawberry.mutation(
@@ -43,20 +28,24 @@ class JournalMutations:
         "only they, the author and private-comment readers see it."
     )
     async def create_comment(self, info: Ctx, input: CreateCommentInput) -> CommentPayload:
-        return _comment(await journal.create_comment(info.context, input))
+        return answer(CommentPayload, "comment", await journal.create_comment(info.context, input))
 
     @strawberry.mutation(description="Edit one's own comment.")
     async def update_comment(
         self, info: Ctx, id: strawberry.ID, input: UpdateCommentInput
     ) -> CommentPayload:
         key = decode_id(id, "Comment")
-        return _comment(await journal.update_comment(info.context, key, input))
+        return answer(
+            CommentPayload, "comment", await journal.update_comment(info.context, key, input)
+        )
 
     @strawberry.mutation(description="Delete one's own comment (it is kept for the audit).")
     async def delete_comment(self, info: Ctx, id: strawberry.ID) -> DeletePayload:
-        return _deleted(await journal.delete_comment(info.context, decode_id(id, "Comment")))
+        return deleted(
+            "Comment", await journal.delete_comment(info.context, decode_id(id, "Comment"))
+        )
 
     @strawberry.mutation(description="Delete someone's comment, saying why (comment.moderate).")
     async def moderate_comment(self, info: Ctx, id: strawberry.ID, reason: str) -> DeletePayload:
         key = decode_id(id, "Comment")
-        return _deleted(await journal.delete_comment(info.context, key, reason))
+        return deleted("Comment", await journal.delete_comment(info.context, key, reason))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,7 @@ from resolvers.organizations import mutations as users
 from schema.enums import Capability, PermissionLevel
 from schema.ids import decode_id
 from schema.inputs.users import InviteUserInput
-from schema.payloads import UserError
+from schema.payloads import UserError, answer
 from schema.types.organizations import Organization, User
 
 Ctx = Info[Context, None]
@@ -39,12 +39,6 @@ class OverridePayload:
     errors: list[UserError]
 
 
-def _user(result: Any) -> UserPayload:
-    if isinstance(result, list):
-        return UserPayload(user=None, errors=UserError.of(result))
-    return UserPayload(user=result, errors=[])
-
-
 @strawberry.type
 class UserMutations:
     @strawberry.mutation(
@@ -54,31 +48,43 @@ class UserMutations:
     )
     async def invite_user(self, info: Ctx, input: InviteUserInput) -> UserPayload:
         organization_id = decode_id(input.organization_id, "Organization")
-        return _user(await users.invite_user(info.context, organization_id, input))
+        return answer(
+            UserPayload, "user", await users.invite_user(info.context, organization_id, input)
+        )
 
     @strawberry.mutation(description="Accept a pending user, or reactivate a deactivated one.")
     async def activate_user(self, info: Ctx, id: strawberry.ID) -> UserPayload:
-        return _user(await users.activate_user(info.context, decode_id(id, "User")))
+        return answer(
+            UserPayload, "user", await users.activate_user(info.context, decode_id(id, "User"))
+        )
 
     @strawberry.mutation(
         description="Deactivate an active user, or turn down a pending one (not oneself)."
     )
     async def deactivate_user(self, info: Ctx, id: strawberry.ID) -> UserPayload:
-        return _user(await users.deactivate_user(info.context, decode_id(id, "User")))
+        return answer(
+            UserPayload, "user", await users.deactivate_user(info.context, decode_id(id, "User"))
+        )
 
     @strawberry.mutation(
         description="Change a user's role (not one's own; a local administrator gives the "
         "intervener role only, and never to an administrator)."
     )
     async def change_user_role(self, info: Ctx, id: strawberry.ID, role: Role) -> UserPayload:
-        return _user(await users.change_user_role(info.context, decode_id(id, "User"), role))
+        return answer(
+            UserPayload,
+            "user",
+            await users.change_user_role(info.context, decode_id(id, "User"), role),
+        )
 
     @strawberry.mutation(description="Replace a user's per-user options.")
     async def set_user_options(
         self, info: Ctx, id: strawberry.ID, options: list[UserOption]
     ) -> UserPayload:
         user_id = decode_id(id, "User")
-        return _user(await users.set_user_options(info.context, user_id, options))
+        return answer(
+            UserPayload, "user", await users.set_user_options(info.context, user_id, options)
+        )
 
     @strawberry.mutation(
         description="Set the level of one capability for an organization or a user (exactly "
