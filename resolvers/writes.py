@@ -189,6 +189,49 @@ async def update_versioned(
     return version + 1
 
 
+# Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
+UNTRACKED = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id"}
+)
+Lists = dict[str, list[Any]]
+
+
+def columns_of(row: Model) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in type(row)._meta.db_fields if name != "id"}
+
+
+def tracked(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key not in UNTRACKED}
+
+
+async def save_versioned(
+    w: Write,
+    row: Any,
+    version: int,
+    before: dict[str, Any],
+    place: Place,
+    operation: HistoryOperation = HistoryOperation.UPDATE,
+    lists: Lists | None = None,
+    read_lists: Callable[[], Awaitable[Lists]] | None = None,
+    replace_lists: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Writes a versioned row's changed columns (if still at ``version``), then the lists
+    given (``read_lists`` tells what they were), its history entry and its audit entry."""
+    subject = HistorySubject(type(row)._meta.db_table)
+    row.updated_at = w.at
+    row.updated_by_id = w.principal.user_id
+    after = columns_of(row)
+    changed = {k: v for k, v in after.items() if k != "version" and v != before.get(k)}
+    row.version = await update_versioned(type(row), row.id, version, changed, subject.value)
+    old_lists: Lists = {}
+    if lists and read_lists is not None and replace_lists is not None:
+        old_lists = await read_lists()
+        await replace_lists()
+    changes = changes_between(tracked(before) | old_lists, tracked(after) | (lists or {}))
+    await w.history(subject, row.id, operation, changes)
+    await w.audit(subject.value, row.id, place)
+
+
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for each field whose value differs, as JSON values (a field
     missing on one side counts as null there)."""

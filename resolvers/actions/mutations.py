@@ -48,8 +48,11 @@ from resolvers.writes import (
     Write,
     changes_between,
     check_version,
+    columns_of,
     forbidden,
     not_found,
+    save_versioned,
+    tracked,
     update_versioned,
     write,
 )
@@ -64,10 +67,6 @@ from schema.inputs.actions import (
 
 WHAT = "action"
 
-# Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
-_UNTRACKED = frozenset(
-    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id"}
-)
 # Input attribute -> column of the action row.
 _COLUMNS = {
     "name": "name",
@@ -77,14 +76,6 @@ _COLUMNS = {
     "location_kind": "location_kind",
     "location_details": "location_details",
 }
-
-
-def _columns(action: Action) -> dict[str, Any]:
-    return {name: getattr(action, name) for name in Action._meta.db_fields if name != "id"}
-
-
-def _tracked(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if key not in _UNTRACKED}
 
 
 def _refuse_if(errors: list[UserError]) -> None:
@@ -247,10 +238,10 @@ async def create_action(context: Context, data: CreateActionInput) -> Action | l
             updated_by_id=w.principal.user_id,
         )
         _place_in(action, departement)
-        _refuse_if(errors + list_errors + validate_action(_columns(action), w.context.today))
+        _refuse_if(errors + list_errors + validate_action(columns_of(action), w.context.today))
         await action.save()
         await replace_links(action, lists)
-        after = _tracked(_columns(action)) | lists
+        after = tracked(columns_of(action)) | lists
         changes = changes_between({}, {k: v for k, v in after.items() if v not in (None, [])})
         await w.history(HistorySubject.ACTION, action.id, HistoryOperation.CREATE, changes)
         await w.audit(WHAT, action.id, action_place(action))
@@ -266,19 +257,11 @@ async def _save(
     before: dict[str, Any],
     lists: dict[str, list[Any]] | None = None,
 ) -> Action:
-    """Writes the action's changed columns (if still at ``version``), its lists, history
-    and audit."""
-    lists = lists or {}
-    action.updated_at = w.at
-    action.updated_by_id = w.principal.user_id
-    after = _columns(action)
-    changed = {k: v for k, v in after.items() if k != "version" and v != before.get(k)}
-    action.version = await update_versioned(Action, action.id, version, changed, WHAT)
-    old_lists = await link_lists(action.id, tuple(lists)) if lists else {}
-    await replace_links(action, lists)
-    changes = changes_between(_tracked(before) | old_lists, _tracked(after) | lists)
-    await w.history(HistorySubject.ACTION, action.id, HistoryOperation.UPDATE, changes)
-    await w.audit(WHAT, action.id, action_place(action))
+    await save_versioned(
+        w, action, version, before, action_place(action), lists=lists,
+        read_lists=lambda: link_lists(action.id, tuple(lists or {})),
+        replace_lists=lambda: replace_links(action, lists or {}),
+    )  # fmt: skip
     return action
 
 
@@ -289,7 +272,7 @@ async def update_action(
         action = await _visible(context, action_id)
         check_version(action, version, WHAT)
         await _require(w, action, (Capability.ACTION_UPDATE,), "updating this action")
-        before = _columns(action)
+        before = columns_of(action)
         values, errors = _values(data)
         code = data.departement_code
         if code is None:
@@ -321,7 +304,7 @@ async def update_action(
                 )
         for column, value in values.items():
             setattr(action, column, value)
-        _refuse_if(errors + list_errors + validate_action(_columns(action), w.context.today))
+        _refuse_if(errors + list_errors + validate_action(columns_of(action), w.context.today))
         return await _save(w, action, version, before, lists)
 
     return await write(context, "action.update", work)

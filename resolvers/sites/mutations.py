@@ -26,12 +26,16 @@ from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, replace_site_lists
 from resolvers.sites.validation import check_solutions, check_text, validate_site
 from resolvers.writes import (
     ErrorCode,
+    Lists,
     Refused,
     UserError,
     Write,
     changes_between,
     check_version,
+    columns_of,
     not_found,
+    save_versioned,
+    tracked,
     update_versioned,
     write,
 )
@@ -39,20 +43,6 @@ from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 
 WHAT = "site"
 COMMUNE = "input.identity.communeCode"
-
-
-# Kept by every history entry itself (who, when), or bookkeeping: not listed as changes.
-_UNTRACKED = frozenset(
-    {"id", "version", "created_at", "updated_at", "created_by_id", "updated_by_id"}
-)
-
-
-def _columns(site: Site) -> dict[str, Any]:
-    return {name: getattr(site, name) for name in Site._meta.db_fields if name != "id"}
-
-
-def _tracked(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if key not in _UNTRACKED}
 
 
 async def _commune(code: str) -> tuple[Commune, bool]:
@@ -147,10 +137,10 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
         site.updated_by_id = w.principal.user_id
         place_in_commune(site, commune, commune.epci_id, overseas)
         refresh_derived(site)
-        _refuse_if(errors + list_errors + validate_site(_columns(site), w.context.today))
+        _refuse_if(errors + list_errors + validate_site(columns_of(site), w.context.today))
         await site.save()
         await replace_site_lists(site.id, lists)
-        after = _tracked(_columns(site)) | lists
+        after = tracked(columns_of(site)) | lists
         changes = changes_between({}, {k: v for k, v in after.items() if v not in (None, [])})
         await w.history(HistorySubject.SITE, site.id, HistoryOperation.CREATE, changes)
         await w.audit(WHAT, site.id, site_place(site))
@@ -172,20 +162,13 @@ async def _save(
     version: int,
     before: dict[str, Any],
     operation: HistoryOperation,
-    lists: dict[str, list[dict[str, Any]]] | None = None,
+    lists: Lists | None = None,
 ) -> Site:
-    """Writes the site's changed columns (if still at ``version``), lists, history, audit."""
-    lists = lists or {}
-    site.updated_at = w.at
-    site.updated_by_id = w.principal.user_id
-    after = _columns(site)
-    changed = {k: v for k, v in after.items() if k != "version" and v != before.get(k)}
-    site.version = await update_versioned(Site, site.id, version, changed, WHAT)
-    old_lists = await site_lists(site.id) if lists else {}
-    await replace_site_lists(site.id, lists)
-    changes = changes_between(_tracked(before) | old_lists, _tracked(after) | lists)
-    await w.history(HistorySubject.SITE, site.id, operation, changes)
-    await w.audit(WHAT, site.id, site_place(site))
+    await save_versioned(
+        w, site, version, before, site_place(site), operation, lists,
+        read_lists=lambda: site_lists(site.id),
+        replace_lists=lambda: replace_site_lists(site.id, lists or {}),
+    )  # fmt: skip
     return site
 
 
@@ -197,7 +180,7 @@ async def update_site(
         check_version(site, version, WHAT)
         place = site_place(site)
         _require_groups(w, data, place)
-        before = _columns(site)
+        before = columns_of(site)
         values, errors = _groups(data)
         lists, list_errors = _lists(data)
         code = data.identity.commune_code if data.identity is not None else UNSET
@@ -211,7 +194,7 @@ async def update_site(
         for column, value in values.items():
             setattr(site, column, value)
         refresh_derived(site)
-        _refuse_if(errors + list_errors + validate_site(_columns(site), w.context.today))
+        _refuse_if(errors + list_errors + validate_site(columns_of(site), w.context.today))
         return await _save(w, site, version, before, HistoryOperation.UPDATE, lists)
 
     return await write(context, "site.update", work)
@@ -228,12 +211,12 @@ async def close_site(
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is closed already.")])
         if data.status == SiteStatus.OPEN:
             raise Refused([UserError("input.status", ErrorCode.INVALID, "Choose a closed status.")])
-        before = _columns(site)
+        before = columns_of(site)
         site.status = SiteStatus(data.status.value)
         site.closed_at = data.closed_at
         site.closed_with_solutions = data.closed_with_solutions
         site.closing_context = data.closing_context
-        errors = validate_site(_columns(site), w.context.today) + check_solutions(data.solutions)
+        errors = validate_site(columns_of(site), w.context.today) + check_solutions(data.solutions)
         _refuse_if(errors)
         solutions = [
             {"solution": s.solution.value, "people": s.people, "households": s.households}
@@ -256,7 +239,7 @@ async def reopen_site(context: Context, site_id: int, version: int) -> Site | li
             )
         if site.status == SiteStatus.OPEN:
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is open already.")])
-        before = _columns(site)
+        before = columns_of(site)
         site.status = SiteStatus.OPEN
         site.closed_at = site.closed_with_solutions = site.closing_context = None
         return await _save(w, site, version, before, HistoryOperation.REOPEN, {SOLUTIONS: []})
@@ -269,7 +252,7 @@ async def confirm_site(context: Context, site_id: int, version: int) -> Site | l
         site = await _visible(context, site_id)
         check_version(site, version, WHAT)
         w.require(Capability.SITE_UPDATE, site_place(site), "confirming a site")
-        before = _columns(site)
+        before = columns_of(site)
         site.confirmed_unchanged_at = w.at
         return await _save(w, site, version, before, HistoryOperation.CONFIRM)
 
@@ -281,7 +264,7 @@ async def delete_site(context: Context, site_id: int, version: int) -> int | lis
         site = await _visible(context, site_id)
         check_version(site, version, WHAT)
         w.require(Capability.SITE_DELETE, site_place(site), "deleting a site")
-        before = _tracked(_columns(site)) | await site_lists(site.id)
+        before = tracked(columns_of(site)) | await site_lists(site.id)
         await update_versioned(Site, site.id, version, {}, WHAT)
         await Site.filter(id=site.id).delete()
         # The history keeps the last state: what was deleted can be read and restored.
