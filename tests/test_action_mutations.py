@@ -695,7 +695,8 @@ async def test_finance_changes_are_hidden_from_who_cannot_read_finances(hub: Hub
 
 
 DEMO_END = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)
-COLUMNS = "id name goals startedAt endedAt locationKind locationDetails departement { code }"
+# Every field but the version, which a rebuilt action keeps at today's.
+COLUMNS = ACTION_FIELDS.replace("id version", "id")
 AS_OF = f"query ($id: ID!, $day: Date!) {{ action(id: $id, asOf: $day) {{ {COLUMNS} }} }}"
 NOW = f"query ($id: ID!) {{ action(id: $id) {{ {COLUMNS} }} }}"
 
@@ -711,14 +712,28 @@ async def test_as_of_rebuilds_the_action_as_it_was(hub: Hub) -> None:
     assert action is not None
     variables = {"id": gid(action.id)}
     before = (await hub.ask("national_admin", NOW, variables))["data"]["action"]
+    assert before["topics"] and before["managers"] and before["finances"], before
     change = {"name": "Renommée", "goals": "Autres objectifs", "startedAt": "2020-02-02",
               "endedAt": None, "locationKind": "HOUSING",
-              "locationDetails": "12 rue Neuve"}  # fmt: skip
+              "locationDetails": "12 rue Neuve", "topics": ["SITE_SAFETY"], "managers": [],
+              "operators": [], "sites": []}  # fmt: skip
     done = await hub.call(
         "national_admin", UPDATE, variables | {"version": action.version, "input": change}
     )
     assert done["errors"] == []
+    # Today's figures of a year replaced, and those of another year added.
+    figures = [{"financeType": "EUROPEAN", "plannedAmount": "1000.00"}]
+    for year in (2025, 2026):
+        version = (await Action.get(id=action.id)).version
+        paid = await hub.call(
+            "national_admin", FINANCES,
+            variables | {"version": version, "year": year, "finances": figures},
+        )  # fmt: skip
+        assert paid["errors"] == []
+    now = (await hub.ask("national_admin", NOW, variables))["data"]["action"]
+    assert now["topics"] == ["SITE_SAFETY"] and now["managers"] == []
     then = await hub.ask("national_admin", AS_OF, variables | {"day": "2026-11-01"})
+    # Every list comes back as it was: topics, people, sites, finances, indicators.
     assert then["data"]["action"] == before
     created = await HistoryEntry.filter(
         subject_type=HistorySubject.ACTION, subject_id=action.id, operation="create"

@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink, Site, User
 from resolvers.actions.validation import CENT, INDICATORS
+from resolvers.history.as_of import AS_OF_LISTS
 
 TOPICS, MANAGERS, OPERATORS, SITES = "topics", "managers", "operators", "sites"
 FINANCES, INDICATOR_ROWS = "finances", "indicators"
@@ -73,6 +74,41 @@ async def finance_rows(action_id: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+async def all_lists(action_id: int) -> dict[str, list[Any]]:
+    """Every list of an action, as its history holds them."""
+    return await link_lists(action_id) | {
+        FINANCES: await finance_rows(action_id),
+        INDICATOR_ROWS: await indicator_rows(action_id),
+    }
+
+
+def rebuilt(action: Action, name: str) -> list[Any] | None:
+    """A list of an action rebuilt at a past date (``action(asOf:)``), if it is one: topic
+    values, ids of people or sites, or unsaved finance and indicator rows."""
+    lists = getattr(action, AS_OF_LISTS, None)
+    if lists is None or name not in lists:
+        return None
+    values: list[Any] = lists[name]
+    if name == FINANCES:
+        return [
+            ActionFinance(
+                **row
+                | {
+                    "planned_amount": _decimal(row["planned_amount"]),
+                    "spent_amount": _decimal(row["spent_amount"]),
+                }
+            )
+            for row in values
+        ]
+    if name == INDICATOR_ROWS:
+        return [ActionIndicators(**row) for row in values]
+    return values
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 async def indicator_rows(action_id: int) -> list[dict[str, Any]]:

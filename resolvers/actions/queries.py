@@ -10,6 +10,7 @@ from permissions.capabilities import Capability
 from permissions.gates import action_place
 from permissions.rows import actions_q
 from resolvers.actions.filters import action_filter_q
+from resolvers.actions.lists import all_lists
 from resolvers.context import Context
 from resolvers.history.as_of import as_of
 from resolvers.pagination import Page, PageRequest, page_of
@@ -22,14 +23,13 @@ async def action_as_of(context: Context, value: str, day: datetime.date) -> Acti
     """The action's row as it was at the end of ``day``, if the caller may read it as it
     stood then (its département then).
 
-    Only the row's columns are rebuilt. Its lists (topics, managers, operators, sites,
-    finances, indicators) are kept in its history too, but the ``Action`` type reads them
-    from their tables: on the rebuilt action they are today's.
+    Its columns and its lists (topics, managers, operators, sites, finances, indicators)
+    are rebuilt; its journal and history are today's.
     """
     key = decode_id(value, "Action")
     if day > context.today:
         raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
-    rebuilt = await as_of(Action, HistorySubject.ACTION, key, day)
+    rebuilt = await as_of(Action, HistorySubject.ACTION, key, day, await all_lists(key))
     if not isinstance(rebuilt, Action) or not context.principal.can(
         Capability.ACTION_READ, action_place(rebuilt)
     ):

@@ -16,6 +16,15 @@ from hub.models import ActionIndicators as IndicatorsRow
 from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType
 from permissions.capabilities import Capability
 from resolvers.actions import loaders
+from resolvers.actions.lists import (
+    FINANCES,
+    INDICATOR_ROWS,
+    MANAGERS,
+    OPERATORS,
+    SITES,
+    TOPICS,
+    rebuilt,
+)
 from resolvers.context import Context
 from resolvers.history.loaders import ACTION_HISTORY
 from resolvers.journal.loaders import ACTION_JOURNAL
@@ -101,24 +110,30 @@ class Action(relay.Node):
 
     @strawberry.field
     async def topics(root: Row, info: Info[Context, None]) -> list[ActionTopic]:
+        if (values := rebuilt(root, TOPICS)) is not None:
+            return [ActionTopic(value) for value in values]
         links = await info.context.loaders[loaders.topics_by_action].load(root.id)
         return [link.topic for link in links]
 
     @strawberry.field(description="Pilots of the action.")
     async def managers(root: Row, info: Info[Context, None]) -> list[UserRef]:
-        return await _users(
-            info, await info.context.loaders[loaders.manager_ids_by_action].load(root.id)
-        )
+        ids = rebuilt(root, MANAGERS)
+        if ids is None:
+            ids = await info.context.loaders[loaders.manager_ids_by_action].load(root.id)
+        return await _users(info, ids)
 
     @strawberry.field(description="Users of the organizations running the action.")
     async def operators(root: Row, info: Info[Context, None]) -> list[UserRef]:
-        return await _users(
-            info, await info.context.loaders[loaders.operator_ids_by_action].load(root.id)
-        )
+        ids = rebuilt(root, OPERATORS)
+        if ids is None:
+            ids = await info.context.loaders[loaders.operator_ids_by_action].load(root.id)
+        return await _users(info, ids)
 
     @strawberry.field
     async def sites(root: Row, info: Info[Context, None]) -> list[SiteRef]:
-        ids = await info.context.loaders[loaders.site_ids_by_action].load(root.id)
+        ids = rebuilt(root, SITES)
+        if ids is None:
+            ids = await info.context.loaders[loaders.site_ids_by_action].load(root.id)
         rows = await info.context.loaders[site_by_id].load_many(ids)
         return [row for row in rows if row is not None]
 
@@ -126,14 +141,18 @@ class Action(relay.Node):
     async def finances(
         root: Row, info: Info[Context, None], year: int | None = None
     ) -> list[ActionFinance] | None:
-        rows = await info.context.loaders[loaders.finances_by_action].load(root.id)
+        rows = rebuilt(root, FINANCES)
+        if rows is None:
+            rows = await info.context.loaders[loaders.finances_by_action].load(root.id)
         return [row for row in rows if year is None or row.year == year]
 
     @strawberry.field
     async def indicators(
         root: Row, info: Info[Context, None], year: int | None = None
     ) -> list[ActionIndicators]:
-        rows = await info.context.loaders[loaders.indicators_by_action].load(root.id)
+        rows = rebuilt(root, INDICATOR_ROWS)
+        if rows is None:
+            rows = await info.context.loaders[loaders.indicators_by_action].load(root.id)
         return [row for row in rows if year is None or row.year == year]
 
     @strawberry.field(description="Comments on the action, newest first.")
