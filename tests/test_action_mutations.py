@@ -21,9 +21,10 @@ from hub.models import (
     ActionTopicLink,
     AuditEntry,
     HistoryEntry,
+    Site,
     User,
 )
-from hub.models.enums import AuditKind, HistorySubject, UserStatus
+from hub.models.enums import AuditKind, HistorySubject, SiteStatus, UserStatus
 from resolvers.actions.validation import INDICATOR_PARTS
 from tests.support import Hub, open_site
 
@@ -221,6 +222,31 @@ async def test_creating_is_refused_outside_the_policy(
     assert payload["action"] is None
     assert [e["code"] for e in payload["errors"]] == ["FORBIDDEN"]
     assert message in payload["errors"][0]["message"]
+
+
+async def test_a_commune_level_caller_creates_on_its_communes_sites(hub: Hub) -> None:
+    # The intervener's area is Toulouse: an action of Haute-Garonne is in it only through
+    # its sites, as for reads.
+    toulouse = await Site.filter(commune_scope_code="31555", status=SiteStatus.OPEN).first()
+    elsewhere = (
+        await Site.filter(departement_code="31", status=SiteStatus.OPEN)
+        .exclude(commune_scope_code="31555")
+        .first()
+    )
+    assert toulouse and elsewhere
+    data = {"departementCode": "31", "name": "Médiation scolaire", "startedAt": "2026-01-05",
+            "locationKind": "ON_SITE"}  # fmt: skip
+    for sites in (
+        [],
+        [gid(elsewhere.id, "Site")],
+        [gid(toulouse.id, "Site"), gid(elsewhere.id, "Site")],
+    ):
+        refused = await hub.call("intervener", CREATE, {"input": data | {"sites": sites}})
+        assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"], sites
+    done = await hub.call(
+        "intervener", CREATE, {"input": data | {"sites": [gid(toulouse.id, "Site")]}}
+    )
+    assert done["errors"] == [] and done["action"]["sites"] == [{"id": gid(toulouse.id, "Site")}]
 
 
 LATER = TODAY.replace(year=TODAY.year + 6).isoformat()

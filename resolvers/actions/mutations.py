@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from hub.models import Action, ActionFinance, ActionIndicators, Departement, Site, User
 from hub.models.enums import HistoryOperation, HistorySubject, UserStatus
 from permissions.capabilities import Capability, Level
-from permissions.gates import action_place
+from permissions.gates import action_place, site_place
 from permissions.rows import actions_q, sites_q
 from permissions.territories import Place
 from resolvers.actions.lists import (
@@ -224,12 +224,25 @@ async def _visible(context: Context, action_id: int) -> Action:
     return action
 
 
+async def _may_create(w: Write, departement: Departement, site_ids: list[int]) -> None:
+    """``action.create`` on the département, or (for a caller whose area is a commune or an
+    EPCI) on every site the action is run on: actions reach smaller areas through their
+    sites, as reads do."""
+    if w.principal.can(Capability.ACTION_CREATE, _departement_place(departement)):
+        return
+    sites = await Site.filter(id__in=site_ids)
+    if not sites or not all(
+        w.principal.can(Capability.ACTION_CREATE, site_place(s)) for s in sites
+    ):
+        raise forbidden(Capability.ACTION_CREATE, "creating an action (or on these sites)")
+
+
 async def create_action(context: Context, data: CreateActionInput) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         departement = await _departement(data.departement_code)
-        w.require(Capability.ACTION_CREATE, _departement_place(departement), "creating an action")
         values, errors = _values(data)
         lists, list_errors = await _lists(context, data, departement.code)
+        await _may_create(w, departement, lists.get(SITES, []))
         action = Action(
             **values,
             created_at=w.at,
