@@ -121,6 +121,9 @@ class Settings:
     # A caller, once built from its token, is reused for this many seconds (0: never), so
     # that a status, role, area or override change takes effect within that delay.
     principal_cache_seconds: int = 5
+    # When set, federation's `_entities` and `_service` answer only requests carrying it in
+    # the X-Hub-Router-Secret header.
+    federation_secret: str | None = None
     dev_issuer_key: Path = Path("var/dev-issuer-key.json")
 
     @property
@@ -164,6 +167,7 @@ class Settings:
             jwks_min_refresh=_int(env, "HUB_JWKS_MIN_REFRESH", cls.jwks_min_refresh, minimum=0),
             oidc_http_timeout=_int(env, "HUB_OIDC_HTTP_TIMEOUT", int(cls.oidc_http_timeout)),
             dev_issuer_key=Path(env.get("HUB_DEV_ISSUER_KEY") or cls.dev_issuer_key),
+            federation_secret=env.get("HUB_FEDERATION_SECRET") or None,
             principal_cache_seconds=_int(
                 env, "HUB_PRINCIPAL_CACHE_SECONDS", cls.principal_cache_seconds, minimum=0
             ),

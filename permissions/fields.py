@@ -26,8 +26,11 @@ def _fields(text: str) -> frozenset[str]:
 # Fields anyone reaching the object may read.
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
-        "node me sites site actions action organizations organization territory auditLog"
+        "node me sites site actions action organizations organization territory auditLog "
+        # Federation: entities resolve like `node`, within the caller's scope.
+        "_entities _service"
     ),
+    "_Service": _fields("sdl"),
     # Only reachable by holders of audit.read (row scope).
     "AuditEntry": _fields(
         "at kind operation subjectType subjectIds departementCode user application"

@@ -32,6 +32,15 @@ _BY_CODE: dict[str, LoaderFactory] = {
 }
 
 
+async def resolve_entity(context: Context, value: str, expected: str) -> Any:
+    """A federation entity from its key (the global ID): the row, or null when there is none
+    or the caller may not see it. Loaders batch a gateway's many representations."""
+    try:
+        return await resolve_node(context, value, expected=expected)
+    except (NotFound, BadUserInput):
+        return None
+
+
 async def resolve_node(context: Context, value: str | GlobalID, expected: str | None = None) -> Any:
     """The row behind a global ID; NOT_FOUND when there is none (or the caller may not see it)."""
     global_id = parse_global_id(value)

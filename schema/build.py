@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
 from schema.errors import HubError
+from schema.federation import RouterOnly
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.history import HistoryEntry
@@ -20,7 +21,9 @@ from schema.types.territories import Commune, Departement, Epci, Nation, Region
 _INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, HistoryEntry]
 
 
-class HubSchema(strawberry.Schema):
+class HubSchema(strawberry.federation.Schema):
+    """An Apollo Federation 2 subgraph: ``_service`` and ``_entities`` beside ``Query``."""
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -42,6 +45,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             AuditReads,
+            RouterOnly,
         ],
     )
     check_decisions(schema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -28,6 +28,7 @@ from resolvers.actions.lists import (
 from resolvers.context import Context
 from resolvers.history.loaders import ACTION_HISTORY
 from resolvers.journal.loaders import ACTION_JOURNAL
+from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites.loaders import site_by_id
@@ -90,8 +91,12 @@ async def _users(info: Info[Context, None], ids: list[int]) -> list[UserRef]:
     return [row for row in rows if row is not None]
 
 
-@strawberry.type(description="A social action run in one département.")
+@strawberry.federation.type(keys=["id"], description="A social action run in one département.")
 class Action(relay.Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Action")
+
     id: relay.NodeID[int]
     version: int
     name: str

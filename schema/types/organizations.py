@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -25,6 +25,7 @@ from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
 from permissions.territories import places_of
 from resolvers.context import Context
+from resolvers.nodes import resolve_entity
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
 from resolvers.territories.locations import check_locations
@@ -48,8 +49,12 @@ class Location:
     is_type_of = rows_of(AreaRow)
 
 
-@strawberry.type
+@strawberry.federation.type(keys=["id"])
 class Organization(relay.Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Organization")
+
     id: relay.NodeID[int]
     name: str
     abbreviation: str | None
@@ -101,8 +106,14 @@ class Organization(relay.Node):
         return Connection.of(page)
 
 
-@strawberry.type(description="A person using the hub, member of one organization.")
+@strawberry.federation.type(
+    keys=["id"], description="A person using the hub, member of one organization."
+)
 class User(relay.Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "User")
+
     id: relay.NodeID[int]
     first_name: str | None = gated(Capability.USER_READ)
     last_name: str | None = gated(Capability.USER_READ)

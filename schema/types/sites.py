@@ -40,6 +40,7 @@ from resolvers.context import Context
 from resolvers.history.as_of import AS_OF_LISTS
 from resolvers.history.loaders import SITE_HISTORY
 from resolvers.journal.loaders import SITE_JOURNAL
+from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites import loaders
@@ -389,8 +390,14 @@ class SiteActor:
         return await info.context.loaders[user_by_id].load(root.user_id)
 
 
-@strawberry.type(description="A place where people live in huts, caravans, tents or a squat.")
+@strawberry.federation.type(
+    keys=["id"], description="A place where people live in huts, caravans, tents or a squat."
+)
 class Site(relay.Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Site")
+
     id: relay.NodeID[int]
     version: int = strawberry.field(description="Send it back with updates (optimistic locking).")
     name: str | None

@@ -18,6 +18,7 @@ from hub.models.enums import LocationLevel, SiteStatus
 from permissions.capabilities import Capability
 from permissions.rows import actions_q, sites_q
 from resolvers.context import Context
+from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.territories import loaders
 from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_of, sites_of
@@ -163,13 +164,21 @@ class CodeNode(relay.Node):
         return root.code
 
 
-@strawberry.type(description="France as a whole.")
+@strawberry.federation.type(keys=["id"], description="France as a whole.")
 class Nation(Territory, CodeNode):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Nation")
+
     is_type_of = rows_of(NationRow)
 
 
-@strawberry.type
+@strawberry.federation.type(keys=["id"])
 class Region(Territory, CodeNode):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Region")
+
     overseas: bool
     is_type_of = rows_of(RegionRow)
 
@@ -178,8 +187,12 @@ class Region(Territory, CodeNode):
         return NATION  # type: ignore[return-value]
 
 
-@strawberry.type
+@strawberry.federation.type(keys=["id"])
 class Departement(Territory, CodeNode):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Departement")
+
     overseas: bool
     is_type_of = rows_of(DepartementRow)
 
@@ -188,8 +201,14 @@ class Departement(Territory, CodeNode):
         return await info.context.loaders[loaders.region_by_code].load(root.region_id)
 
 
-@strawberry.type(description="An intercommunality (EPCI), identified by its SIREN.")
+@strawberry.federation.type(
+    keys=["id"], description="An intercommunality (EPCI), identified by its SIREN."
+)
 class Epci(Territory, CodeNode):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Epci")
+
     kind: str = strawberry.field(description="CC, CA, CU or METRO.")
     is_type_of = rows_of(EpciRow)
 
@@ -201,8 +220,14 @@ class Epci(Territory, CodeNode):
         return await info.context.loaders[loaders.departement_by_code].load_many(codes)
 
 
-@strawberry.type(description="A commune, or a municipal arrondissement of Paris, Lyon, Marseille.")
+@strawberry.federation.type(
+    keys=["id"], description="A commune, or a municipal arrondissement of Paris, Lyon, Marseille."
+)
 class Commune(Territory, CodeNode):
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
+        return await resolve_entity(info.context, id, "Commune")
+
     population: int | None
     latitude: float | None = strawberry.field(description="Latitude of the commune centre.")
     longitude: float | None = strawberry.field(description="Longitude of the commune centre.")
