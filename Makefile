@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB ?= sqlite://var/demo.sqlite3
 
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+FEDERATION_TOOLING := tests/federation/node_modules/.package-lock.json
 
 .PHONY: install demo token test test-sqlite test-postgres lint format schema bench clean
 
@@ -20,6 +21,10 @@ install: $(BIN)/hub
 $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 
+# Apollo Federation tooling for the federation tests (npm @apollo/composition, gateway…, locked).
+$(FEDERATION_TOOLING): tests/federation/package.json tests/federation/package-lock.json
+	npm ci --prefix tests/federation --no-audit --no-fund --loglevel=error
+
 ## Install, load territories and demo data into SQLite, serve GraphiQL on :8000.
 demo: install
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub load-territories
@@ -31,16 +36,16 @@ token: install
 	@HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub token $(WHO)
 
 ## Install and run the whole suite on SQLite, then on PostgreSQL, plus lint and schema check.
-test: install lint $(OIDC_PROVIDER)
+test: install lint $(OIDC_PROVIDER) $(FEDERATION_TOOLING)
 	$(BIN)/hub export-schema --check
 	$(BIN)/hub permissions-doc --check
 	$(BIN)/pytest --db sqlite -q
 	$(BIN)/pytest --db postgres -q
 
-test-sqlite: install $(OIDC_PROVIDER)
+test-sqlite: install $(OIDC_PROVIDER) $(FEDERATION_TOOLING)
 	$(BIN)/pytest --db sqlite -q
 
-test-postgres: install $(OIDC_PROVIDER)
+test-postgres: install $(OIDC_PROVIDER) $(FEDERATION_TOOLING)
 	$(BIN)/pytest --db postgres -q
 
 lint: install
@@ -60,4 +65,4 @@ bench: install
 	$(BIN)/python -m hub.benchmark
 
 clean:
-	rm -rf var .pytest_cache tests/oidc/node_modules
+	rm -rf var .pytest_cache tests/oidc/node_modules tests/federation/node_modules

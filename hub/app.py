@@ -15,6 +15,7 @@ from tortoise import connections
 
 from hub import database
 from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.exports import export_routes
 from hub.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema
@@ -65,12 +66,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await database.disconnect()
 
     authenticator = Authenticator.from_settings(settings)
-    graphql = RequireIdentity(HubGraphQL(settings), authenticator)
+    view = HubGraphQL(settings)
+    graphql = RequireIdentity(view, authenticator)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
     ]
+    routes += export_routes(settings, authenticator, view.schema)
     if authenticator.dev_issuer is not None:
         routes += authenticator.dev_issuer.routes()
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,159 @@
+"""Exports: the site and action lists as CSV or XLSX files, streamed, for the same bearer
+tokens as the graph.
+
+``GET /exports/sites.csv`` (``.xlsx``), ``/exports/actions.csv`` (``.xlsx``), with the query
+parameters ``filter`` (the JSON of a ``SiteFilter`` / ``ActionFilter``, as in GraphQL) and
+``asOf`` (``YYYY-MM-DD``: the rows as they were at the end of that day). A caller without
+``export.sites`` / ``export.actions`` anywhere gets 403; bad parameters get 400; both with a
+GraphQL-shaped body. Rows are read and written chunk by chunk (``resolvers/exports``): CSV is
+streamed as it is produced; XLSX is built in a temporary file by openpyxl's write-only mode,
+then streamed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime
+import io
+import json
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from graphql import GraphQLError, Undefined, coerce_input_value, validate_input_value
+from openpyxl import Workbook
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route, request_response
+from strawberry.types.arguments import convert_argument
+
+from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.settings import Settings
+from permissions.capabilities import Capability, Level
+from resolvers.context import Context
+from resolvers.exports.columns import Cell
+from resolvers.exports.rows import action_rows, site_rows
+from schema.errors import BadUserInput
+from schema.filters import ActionFilter, SiteFilter
+
+# Rows written to a CSV chunk before it is sent.
+CSV_BATCH = 200
+FILE_CHUNK = 64 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXPORTS: dict[str, tuple[Capability, type[Any], Callable[..., AsyncIterator[list[Cell]]]]] = {
+    "sites": (Capability.EXPORT_SITES, SiteFilter, site_rows),
+    "actions": (Capability.EXPORT_ACTIONS, ActionFilter, action_rows),
+}
+
+
+def _error(status: int, code: str, message: str, **extensions: object) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return JSONResponse(body, status_code=status)
+
+
+def _filter(request: Request, filter_type: type[Any], schema: Any) -> Any:
+    """The ``filter`` parameter, checked and converted as GraphQL would an argument."""
+    raw = request.query_params.get("filter")
+    if not raw:
+        return None
+    problems: list[str] = []
+
+    def on_error(error: GraphQLError, path: Any = None) -> None:
+        problems.append(error.message)
+
+    try:
+        given = json.loads(raw)
+    except ValueError as error:
+        raise BadUserInput(f"Invalid `filter`: {error}", argument="filter") from None
+    graphql_type = schema._schema.get_type(filter_type.__name__)
+    validate_input_value(given, graphql_type, on_error)
+    value = Undefined if problems else coerce_input_value(given, graphql_type)
+    if value is Undefined:
+        reasons = "; ".join(problems) or "not a valid filter"
+        raise BadUserInput(f"Invalid `filter`: {reasons}", argument="filter")
+    return convert_argument(
+        value, filter_type, scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )  # fmt: skip
+
+
+def _as_of(request: Request, today: datetime.date) -> datetime.date | None:
+    raw = request.query_params.get("asOf")
+    if not raw:
+        return None
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadUserInput("`asOf` must be a date, YYYY-MM-DD.", argument="asOf") from None
+    if day > today:
+        raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
+    return day
+
+
+async def _csv(first: list[Cell], rows: AsyncIterator[list[Cell]]) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(first)
+    count = 0
+    async for row in rows:
+        writer.writerow(row)
+        count += 1
+        if count % CSV_BATCH == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+async def _xlsx(
+    name: str, first: list[Cell], rows: AsyncIterator[list[Cell]]
+) -> AsyncIterator[bytes]:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=name)
+    sheet.append(first)
+    async for row in rows:
+        sheet.append(row)
+    with tempfile.TemporaryFile() as file:
+        await asyncio.to_thread(workbook.save, file)
+        file.seek(0)
+        while chunk := await asyncio.to_thread(file.read, FILE_CHUNK):
+            yield chunk
+
+
+def export_routes(settings: Settings, authenticator: Authenticator, schema: Any) -> list[Route]:
+    async def export(request: Request) -> Response:
+        kind, extension = request.url.path.rsplit("/", 1)[1].split(".")
+        capability, filter_type, rows_of = _EXPORTS[kind]
+        principal = principal_of(request.scope)
+        if principal.grant(capability).level is Level.NEVER:
+            return _error(
+                403, "FORBIDDEN", f"Not allowed: exporting needs {capability.value}.",
+                capability=capability.value,
+            )  # fmt: skip
+        context = Context.build(request, settings, principal)
+        try:
+            chosen = _filter(request, filter_type, schema)
+            rows = rows_of(context, chosen, _as_of(request, context.today))
+            # The filter is checked before the first row: a bad one is a 400, not a broken file.
+            first = await anext(rows)
+        except BadUserInput as error:
+            extensions = {k: v for k, v in (error.extensions or {}).items() if k != "code"}
+            return _error(400, "BAD_USER_INPUT", error.message, **extensions)
+        if extension == "csv":
+            body, media_type = _csv(first, rows), "text/csv; charset=utf-8"
+        else:
+            body, media_type = _xlsx(kind, first, rows), XLSX
+        disposition = f'attachment; filename="{kind}.{extension}"'
+        return StreamingResponse(
+            body,
+            media_type=media_type,
+            headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        )
+
+    endpoint = RequireIdentity(request_response(export), authenticator)
+    return [
+        Route(f"/exports/{kind}.{extension}", endpoint, methods=["GET"])
+        for kind in _EXPORTS
+        for extension in ("csv", "xlsx")
+    ]
