@@ -103,7 +103,12 @@ PUBLIC: dict[str, frozenset[str]] = {
         "id code name level publicStats sites actions children population latitude "
         "longitude departement region epci mainCommune arrondissements"
     ),
-    "TerritoryStats": _fields("openSites people minors households sitesWithoutIntervention"),
+    "TerritoryStats": _fields(
+        "openSites people minors minorsInSchool households sitesWithoutIntervention "
+        "sitesWithActions sitesOutOfDate shareWithWater shareWithElectricity "
+        "shareWithWasteCollection shareWithToilets"
+    ),
+    "ChildStats": _fields("territory stats"),
 }
 
 # Types reachable only through a field gated by the capability: their fields are as gated.

@@ -112,10 +112,10 @@ async def site_filter_q(
         conditions.append(Q(id__in=linked) if f.has_actions else ~Q(id__in=linked))
     if f.out_of_date is not None:
         limit = today - datetime.timedelta(days=settings.out_of_date_days)
-        query = _stale_q(limit)
+        query = stale_q(limit)
         conditions.append(query if f.out_of_date else ~query)
     if f.updated_before is not None:
-        conditions.append(_stale_q(f.updated_before))
+        conditions.append(stale_q(f.updated_before))
     for term in search_terms(f.search or ""):
         conditions.append(
             Q(name__icontains=term)
@@ -130,7 +130,7 @@ async def site_filter_q(
     return Q(*conditions) if conditions else Q()
 
 
-def _stale_q(before: datetime.date) -> Q:
+def stale_q(before: datetime.date) -> Q:
     """Neither updated nor confirmed unchanged since ``before``."""
     moment = datetime.datetime.combine(before, datetime.time.min, tzinfo=datetime.UTC)
     return Q(updated_at__lt=moment) & (

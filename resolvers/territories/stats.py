@@ -10,15 +10,15 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
-from hub.models import Site
-from hub.models.enums import LocationLevel, SiteStatus
+from hub.models import Action, Site
+from hub.models.enums import LocationLevel, SiteStatus, TriState
 from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
-from resolvers.sites.filters import SITE_LOCATION_COLUMNS, without_intervention_q
+from resolvers.sites.filters import SITE_LOCATION_COLUMNS, stale_q, without_intervention_q
 
 NATION_CODE = "FR"
 
@@ -28,53 +28,82 @@ class TerritoryCounts:
     open_sites: int = 0
     people: int = 0
     minors: int = 0
+    minors_in_school: int = 0
     households: int = 0
     sites_without_intervention: int = 0
+    sites_with_actions: int = 0
+    sites_out_of_date: int = 0
+    with_water: int = 0
+    with_electricity: int = 0
+    with_waste_collection: int = 0
+    with_toilets: int = 0
+    sites_with_legal_procedure: int = 0
+    # The territory counted, for the checks of gated counts (set by the type, not the loader).
+    territory: Any = None
 
 
-async def _grouped(
-    level: LocationLevel, codes: list[str], today: datetime.date, scope: Q
-) -> dict[str, Any]:
-    open_sites = Site.filter(scope, status=SiteStatus.OPEN)
-    if level is LocationLevel.NATION:
-        column = None
-    else:
-        column = SITE_LOCATION_COLUMNS[level]
-        open_sites = open_sites.filter(**{f"{column}__in": codes})
-    totals = open_sites.annotate(
-        n=Count("id"),
-        people=Sum("population_total"),
-        minors=Sum("population_minors"),
-        households=Sum("population_households"),
-    )
-    lonely = open_sites.filter(without_intervention_q(today)).annotate(n=Count("id"))
-    if column is None:
-        rows = await totals.values("n", "people", "minors", "households")
-        lonely_rows = await lonely.values("n")
-        keyed = {NATION_CODE: (rows[0], lonely_rows[0]["n"])}
-    else:
-        rows = await totals.group_by(column).values(column, "n", "people", "minors", "households")
-        lonely_counts = {
-            row[column]: row["n"] for row in await lonely.group_by(column).values(column, "n")
-        }
-        keyed = {row[column]: (row, lonely_counts.get(row[column], 0)) for row in rows}
+_SUMS = {
+    "people": "population_total",
+    "minors": "population_minors",
+    "minors_in_school": "minors_in_school",
+    "households": "population_households",
+}
+
+
+def _conditions(today: datetime.date, out_of_date_days: int) -> dict[str, Q]:
+    """What each conditional count counts among a territory's open sites."""
+    with_actions = Subquery(Action.filter(sites__id__isnull=False).values("sites__id"))
     return {
-        code: TerritoryCounts(
-            open_sites=row["n"] or 0,
-            people=row["people"] or 0,
-            minors=row["minors"] or 0,
-            households=row["households"] or 0,
-            sites_without_intervention=lonely_count,
-        )
-        for code, (row, lonely_count) in keyed.items()
+        "sites_without_intervention": without_intervention_q(today),
+        "sites_with_actions": Q(id__in=with_actions),
+        "sites_out_of_date": stale_q(today - datetime.timedelta(days=out_of_date_days)),
+        "with_water": Q(water_access=TriState.YES),
+        "with_electricity": Q(electricity_access=TriState.YES),
+        "with_waste_collection": Q(waste_collection_regular=TriState.YES),
+        "with_toilets": Q(sanitation_working_toilets=TriState.YES),
+        "sites_with_legal_procedure": Q(has_legal_procedure=True),
     }
 
 
-CountsKey = tuple[LocationLevel, str, datetime.date]
+async def grouped_counts(
+    column: str | None,
+    codes: list[str] | None,
+    within: Q,
+    today: datetime.date,
+    out_of_date_days: int,
+) -> dict[str | None, TerritoryCounts]:
+    """Counts of the open sites matching ``within``, per value of ``column`` (limited to
+    ``codes`` when given; one row for all when ``column`` is None): one statement."""
+    sites = Site.filter(within, status=SiteStatus.OPEN)
+    if column is not None and codes is not None:
+        sites = sites.filter(**{f"{column}__in": codes})
+    counts = {
+        name: Count("id", _filter=q) for name, q in _conditions(today, out_of_date_days).items()
+    }
+    annotated = sites.annotate(
+        open_sites=Count("id"), **{name: Sum(c) for name, c in _SUMS.items()}, **counts
+    )
+    names = ["open_sites", *_SUMS, *counts]
+    if column is None:
+        rows = await annotated.values(*names)
+        return {None: _counts_of(rows[0])}
+    rows = await annotated.group_by(column).values(column, *names)
+    return {row[column]: _counts_of(row) for row in rows}
+
+
+def _counts_of(row: dict[str, Any]) -> TerritoryCounts:
+    return TerritoryCounts(**{k: int(v or 0) for k, v in row.items() if k in _FIELDS})
+
+
+_FIELDS = frozenset(f for f in TerritoryCounts.__dataclass_fields__ if f != "territory")
+
+
+# (level, code, today, the days after which a site is out of date)
+CountsKey = tuple[LocationLevel, str, datetime.date, int]
 
 
 def territory_counts(principal: Principal) -> BatchLoad[CountsKey, Any]:
-    """Keys are (level, code, today); two statements per level present in the batch."""
+    """Keys are (level, code, today); one statement per level present in the batch."""
     return _counts(sites_q(principal))
 
 
@@ -83,14 +112,15 @@ def public_counts(_: Principal) -> BatchLoad[CountsKey, Any]:
 
 
 def _counts(scope: Q) -> BatchLoad[CountsKey, Any]:
-    async def load(keys: list[tuple[LocationLevel, str, datetime.date]]) -> list[TerritoryCounts]:
-        by_level: dict[tuple[LocationLevel, datetime.date], list[str]] = {}
-        for level, code, today in keys:
-            by_level.setdefault((level, today), []).append(code)
-        found: dict[tuple[LocationLevel, str], TerritoryCounts] = {}
-        for (level, today), codes in by_level.items():
-            for code, counts in (await _grouped(level, codes, today, scope)).items():
-                found[(level, code)] = counts
-        return [found.get((level, code), TerritoryCounts()) for level, code, _ in keys]
+    async def load(keys: list[CountsKey]) -> list[TerritoryCounts]:
+        by_level: dict[tuple[LocationLevel, datetime.date, int], list[str]] = {}
+        for level, code, today, days in keys:
+            by_level.setdefault((level, today, days), []).append(code)
+        found: dict[tuple[LocationLevel, str | None], TerritoryCounts] = {}
+        for (level, today, days), codes in by_level.items():
+            column = SITE_LOCATION_COLUMNS.get(level)
+            for code, counts in (await grouped_counts(column, codes, scope, today, days)).items():
+                found[(level, NATION_CODE if column is None else code)] = counts
+        return [found.get((level, code), TerritoryCounts()) for level, code, _, _ in keys]
 
     return load

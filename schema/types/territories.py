@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
+from tortoise.expressions import Q
 
 from hub.models import Action as ActionRow
 from hub.models import Commune as CommuneRow
@@ -20,10 +22,16 @@ from permissions.rows import actions_q, sites_q
 from resolvers.context import Context
 from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
+from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.territories import loaders
 from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
-from resolvers.territories.stats import public_counts, territory_counts
+from resolvers.territories.stats import (
+    TerritoryCounts,
+    grouped_counts,
+    public_counts,
+    territory_counts,
+)
 from schema.directives import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
@@ -39,15 +47,64 @@ ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
 PUBLIC_STATS_LEVELS = (LocationLevel.NATION, LocationLevel.REGION, LocationLevel.DEPARTEMENT)
 
 
-@strawberry.type(description="Open sites and people in a territory.")
+def _share(part: str) -> Any:
+    def share(root: strawberry.Parent[TerritoryCounts]) -> float | None:
+        return getattr(root, part) / root.open_sites if root.open_sites else None
+
+    return strawberry.field(
+        resolver=share, description=f"Share of the open sites {_SHARES[part]} (0 to 1)."
+    )
+
+
+_SHARES = {
+    "with_water": "with access to water",
+    "with_electricity": "with access to electricity",
+    "with_waste_collection": "with a regular waste collection",
+    "with_toilets": "with working toilets",
+}
+
+
+@strawberry.type(description="The open sites of a territory: counts and shares.")
 class TerritoryStats:
     open_sites: int
     people: int
     minors: int
+    minors_in_school: int
     households: int
     sites_without_intervention: int = strawberry.field(
         description="Open sites with no actor and no current action."
     )
+    sites_with_actions: int = strawberry.field(description="Open sites linked to an action.")
+    sites_out_of_date: int = strawberry.field(
+        description="Open sites neither updated nor confirmed for HUB_OUT_OF_DATE_DAYS days."
+    )
+    share_with_water: float | None = _share("with_water")
+    share_with_electricity: float | None = _share("with_electricity")
+    share_with_waste_collection: float | None = _share("with_waste_collection")
+    share_with_toilets: float | None = _share("with_toilets")
+    sites_with_legal_procedure: int | None = gated(
+        Capability.SITE_LEGAL_READ, description="Open sites with a known legal procedure."
+    )
+
+
+@strawberry.type(description="One sub-territory and the statistics of its open sites.")
+class ChildStats:
+    territory: Territory
+    stats: TerritoryStats
+
+
+# Each level's sub-territories in the children breakdown.
+_CHILD_LEVEL = {
+    LocationLevel.NATION: LocationLevel.REGION,
+    LocationLevel.REGION: LocationLevel.DEPARTEMENT,
+    LocationLevel.DEPARTEMENT: LocationLevel.COMMUNE,
+    LocationLevel.EPCI: LocationLevel.COMMUNE,
+}
+_BY_CODE = {
+    LocationLevel.REGION: loaders.region_by_code,
+    LocationLevel.DEPARTEMENT: loaders.departement_by_code,
+    LocationLevel.COMMUNE: loaders.commune_by_code,
+}
 
 
 @strawberry.interface(description="A territory of the official geography (INSEE codes).")
@@ -67,8 +124,39 @@ class Territory:
         root: strawberry.Parent[Any], info: Info[Context, None]
     ) -> TerritoryStats | None:
         context = info.context
-        key = (LEVEL_OF_ROW[type(root)], root.code, context.today)
-        return await context.loaders[territory_counts].load(key)
+        days = context.settings.out_of_date_days
+        key = (LEVEL_OF_ROW[type(root)], root.code, context.today, days)
+        counts = await context.loaders[territory_counts].load(key)
+        return replace(counts, territory=root)  # type: ignore[return-value]
+
+    @gated(
+        Capability.STATS_READ,
+        description="The same statistics for each sub-territory with open sites the caller "
+        "may read (régions of France, départements of a région, communes of a département or "
+        "an EPCI), computed in SQL.",
+    )
+    async def children_stats(
+        root: strawberry.Parent[Any], info: Info[Context, None]
+    ) -> list[ChildStats] | None:
+        context = info.context
+        level = LEVEL_OF_ROW[type(root)]
+        child_level = _CHILD_LEVEL.get(level)
+        if child_level is None:
+            return []
+        within = sites_q(context.principal)
+        if level is not LocationLevel.NATION:
+            within &= Q(**{SITE_LOCATION_COLUMNS[level]: root.code})
+        grouped = await grouped_counts(
+            SITE_LOCATION_COLUMNS[child_level], None, within, context.today,
+            context.settings.out_of_date_days,
+        )  # fmt: skip
+        codes = sorted(code for code in grouped if code is not None)
+        rows = await context.loaders[_BY_CODE[child_level]].load_many(codes)
+        return [
+            ChildStats(territory=row, stats=replace(grouped[code], territory=row))  # type: ignore[arg-type]
+            for code, row in zip(codes, rows, strict=True)
+            if row is not None
+        ]
 
     @strawberry.field(
         description="Public counts of all sites, for anyone: nation, régions and départements "
@@ -81,7 +169,9 @@ class Territory:
         if level not in PUBLIC_STATS_LEVELS:
             return None
         context = info.context
-        return await context.loaders[public_counts].load((level, root.code, context.today))
+        key = (level, root.code, context.today, context.settings.out_of_date_days)
+        counts = await context.loaders[public_counts].load(key)
+        return replace(counts, territory=root)  # type: ignore[return-value]
 
     @strawberry.field(description="Sites of the territory, most recently updated first.")
     async def sites(

@@ -1,0 +1,130 @@
+"""Territory statistics and the children breakdown, against counts made in the test."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import httpx
+
+from hub.auth.dev_issuer import DevIssuer
+from hub.database import count_statements
+from hub.models import Action, Site
+from hub.models.enums import SiteStatus, TriState
+from tests.support import error_codes, graphql
+
+STATS = """openSites people minors minorsInSchool households sitesWithoutIntervention
+  sitesWithActions sitesOutOfDate shareWithWater shareWithElectricity
+  shareWithWasteCollection shareWithToilets sitesWithLegalProcedure"""
+TERRITORY = f"""query ($level: LocationLevel!, $code: String) {{
+  territory(level: $level, code: $code) {{ stats {{ {STATS} }}
+    childrenStats {{ territory {{ code }} stats {{ {STATS} }} }} }} }}"""
+
+
+async def expected(sites: list[Site]) -> dict[str, Any]:
+    """The statistics of these open sites, computed here from the rows."""
+    linked = set(await Action.filter(sites__id__isnull=False).values_list("sites__id", flat=True))
+    today = datetime.datetime.now(datetime.UTC).date()
+    stale = datetime.datetime.combine(
+        today - datetime.timedelta(days=183), datetime.time.min, tzinfo=datetime.UTC
+    )
+    open_sites = len(sites)
+
+    def total(column: str) -> int:
+        return sum(getattr(site, column) or 0 for site in sites)
+
+    def share(check: Any) -> float | None:
+        return sum(1 for site in sites if check(site)) / open_sites if open_sites else None
+
+    return {
+        "openSites": open_sites,
+        "people": total("population_total"),
+        "minors": total("population_minors"),
+        "minorsInSchool": total("minors_in_school"),
+        "households": total("population_households"),
+        "sitesWithActions": sum(1 for site in sites if site.id in linked),
+        "sitesOutOfDate": sum(
+            1
+            for site in sites
+            if site.updated_at < stale
+            and (site.confirmed_unchanged_at is None or site.confirmed_unchanged_at < stale)
+        ),
+        "shareWithWater": share(lambda s: s.water_access == TriState.YES),
+        "shareWithElectricity": share(lambda s: s.electricity_access == TriState.YES),
+        "shareWithWasteCollection": share(lambda s: s.waste_collection_regular == TriState.YES),
+        "shareWithToilets": share(lambda s: s.sanitation_working_toilets == TriState.YES),
+        "sitesWithLegalProcedure": sum(1 for site in sites if site.has_legal_procedure),
+    }
+
+
+def without(stats: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {key: value for key, value in stats.items() if key not in names}
+
+
+def close(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.keys() == b.keys() and all(
+        abs(a[k] - b[k]) < 1e-9 if isinstance(a[k], float) else a[k] == b[k] for k in a
+    )
+
+
+async def test_statistics_of_a_departement_and_its_communes(client: httpx.AsyncClient) -> None:
+    body = await graphql(client, TERRITORY, {"level": "DEPARTEMENT", "code": "31"})
+    assert "errors" not in body, body
+    territory = body["data"]["territory"]
+    sites = await Site.filter(departement_code="31", status=SiteStatus.OPEN)
+    # Sites without intervention are checked by the site filter tests; the rest here.
+    assert close(without(territory["stats"], "sitesWithoutIntervention"), await expected(sites))
+    children = territory["childrenStats"]
+    codes = sorted({site.commune_scope_code for site in sites})
+    assert [child["territory"]["code"] for child in children] == codes
+    for child in children:
+        mine = [s for s in sites if s.commune_scope_code == child["territory"]["code"]]
+        assert close(without(child["stats"], "sitesWithoutIntervention"), await expected(mine))
+    assert sum(c["stats"]["openSites"] for c in children) == territory["stats"]["openSites"]
+
+
+async def test_the_breakdown_costs_the_same_at_every_level(client: httpx.AsyncClient) -> None:
+    counts = []
+    for level, code in (("REGION", "76"), ("DEPARTEMENT", "31")):
+        with count_statements() as counter:
+            body = await graphql(client, TERRITORY, {"level": level, "code": code})
+        children = body["data"]["territory"]["childrenStats"]
+        assert len(children) > 1
+        assert (
+            sum(c["stats"]["openSites"] for c in children)
+            == (body["data"]["territory"]["stats"]["openSites"])
+        )
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+async def test_statistics_follow_the_callers_scope_and_gates(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, dev_issuer: DevIssuer
+) -> None:
+    token, _ = await dev_issuer.token_for("operator@demo.bidonvilles.example")
+    query = """query ($level: LocationLevel!, $code: String) { territory(level: $level,
+      code: $code) { stats { openSites sitesWithLegalProcedure }
+      childrenStats { territory { code } } } }"""
+    # stats.read reaches Haute-Garonne for an operator: not its région.
+    region = await graphql(client, query, {"level": "REGION", "code": "76"}, token=token)
+    assert region["data"]["territory"] == {"stats": None, "childrenStats": None}
+    body = await graphql(client, query, {"level": "DEPARTEMENT", "code": "31"}, token=token)
+    departement = body["data"]["territory"]
+    sites = await Site.filter(departement_code="31", status=SiteStatus.OPEN)
+    assert departement["stats"]["openSites"] == len(sites)
+    assert [c["territory"]["code"] for c in departement["childrenStats"]] == sorted(
+        {site.commune_scope_code for site in sites}
+    )
+    # The count of sites with a legal procedure is legal data.
+    assert departement["stats"]["sitesWithLegalProcedure"] is None
+    assert error_codes(body) == ["FORBIDDEN"]
+    public = await graphql(
+        anonymous, '{ territory(level: DEPARTEMENT, code: "31") { publicStats { openSites '
+        "sitesWithActions } childrenStats { territory { code } } } }",
+    )  # fmt: skip
+    data = public["data"]["territory"]
+    assert (
+        data["publicStats"]["openSites"]
+        == await Site.filter(departement_code="31", status=SiteStatus.OPEN).count()
+    )
+    assert data["childrenStats"] is None and error_codes(public) == ["FORBIDDEN"]
