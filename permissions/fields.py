@@ -109,6 +109,10 @@ PUBLIC: dict[str, frozenset[str]] = {
         "shareWithWasteCollection shareWithToilets"
     ),
     "ChildStats": _fields("territory stats"),
+    "ClosureStats": _fields("closedSites resorbedSites byStatus solutions"),
+    "StatusCount": _fields("status sites"),
+    "SolutionCount": _fields("solution people households"),
+    "ActionStats": _fields("topic year actions people households women minors"),
 }
 
 # Types reachable only through a field gated by the capability: their fields are as gated.

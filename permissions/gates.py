@@ -29,7 +29,7 @@ from permissions.territories import Place, places_of
 from resolvers.audit.reads import AUDITED_READS
 from resolvers.batching import BatchLoad
 from resolvers.pagination import linked_ids_loader
-from resolvers.territories.stats import TerritoryCounts
+from resolvers.territories.stats import ActionFigures, TerritoryCounts
 from schema.errors import HubError
 
 Verdict = bool | Awaitable[bool]
@@ -136,8 +136,12 @@ _CHECKS: dict[type, Callable[[Principal, Capability, Any, Info[Any, Any]], Verdi
     Epci: _territory,
     Commune: _territory,
     _nation_type(): _territory,
+    # Aggregates stand where they were counted.
     TerritoryCounts: lambda principal, capability, counts, info: _territory(
         principal, capability, counts.territory, info
+    ),
+    ActionFigures: lambda principal, capability, figures, info: _territory(
+        principal, capability, figures.territory, info
     ),
 }
 

@@ -9,7 +9,7 @@ import httpx
 
 from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
-from hub.models import Action, Site
+from hub.models import Action, ActionFinance, ActionIndicators, Site, SiteClosingSolution
 from hub.models.enums import SiteStatus, TriState
 from tests.support import error_codes, graphql
 
@@ -128,3 +128,59 @@ async def test_statistics_follow_the_callers_scope_and_gates(
         == await Site.filter(departement_code="31", status=SiteStatus.OPEN).count()
     )
     assert data["childrenStats"] is None and error_codes(public) == ["FORBIDDEN"]
+
+
+CLOSURES = """query ($since: Date!, $until: Date!) { territory(level: DEPARTEMENT, code: "31") {
+  closures(since: $since, until: $until) { closedSites resorbedSites
+    byStatus { status sites } solutions { solution people households } } } }"""
+
+
+async def test_closures_in_a_period(client: httpx.AsyncClient) -> None:
+    since, until = datetime.date(2021, 1, 1), datetime.date(2026, 11, 1)
+    body = await graphql(client, CLOSURES, {"since": since.isoformat(), "until": until.isoformat()})
+    closures = body["data"]["territory"]["closures"]
+    closed = await Site.filter(
+        departement_code="31", closed_at__gte=since, closed_at__lte=until
+    ).exclude(status=SiteStatus.OPEN)
+    assert closures["closedSites"] == len(closed)
+    assert closures["resorbedSites"] == sum(1 for s in closed if s.status == SiteStatus.RESORBED)
+    per_solution: dict[str, list[int]] = {}
+    for row in await SiteClosingSolution.filter(site_id__in=[s.id for s in closed]):
+        totals = per_solution.setdefault(row.solution.name, [0, 0])
+        totals[0] += row.people or 0
+        totals[1] += row.households or 0
+    assert {s["solution"]: [s["people"], s["households"]] for s in closures["solutions"]} == (
+        per_solution
+    )
+    inverted = await graphql(client, CLOSURES, {"since": "2026-01-01", "until": "2025-01-01"})
+    assert error_codes(inverted) == ["BAD_USER_INPUT"]
+
+
+ACTION_STATS = """{ territory(level: DEPARTEMENT, code: "31") {
+  actionStats { topic year actions people plannedAmount } } }"""
+
+
+async def test_action_figures_per_topic_and_year(
+    client: httpx.AsyncClient, dev_issuer: DevIssuer
+) -> None:
+    rows = (await graphql(client, ACTION_STATS))["data"]["territory"]["actionStats"]
+    assert rows
+    for row in rows:
+        actions = await Action.filter(departement_id="31", topics__topic=row["topic"].lower())
+        ids = [a.id for a in actions]
+        indicators = await ActionIndicators.filter(action_id__in=ids, year=row["year"])
+        assert row["actions"] == len(indicators)
+        assert row["people"] == sum(i.people or 0 for i in indicators)
+        planned = [
+            f.planned_amount
+            for f in await ActionFinance.filter(action_id__in=ids, year=row["year"])
+            if f.planned_amount is not None
+        ]
+        assert (row["plannedAmount"] is None and not planned) or float(row["plannedAmount"]) == (
+            float(sum(planned))
+        )
+    # Finances are for action.finances.read holders on the territory: not an operator (own).
+    token, _ = await dev_issuer.token_for("operator@demo.bidonvilles.example")
+    body = await graphql(client, ACTION_STATS, token=token)
+    assert all(r["plannedAmount"] is None for r in body["data"]["territory"]["actionStats"])
+    assert set(error_codes(body)) == {"FORBIDDEN"}

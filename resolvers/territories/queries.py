@@ -7,6 +7,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
+
 from hub.models import Action, Commune, Departement, Epci, Region, Site
 from hub.models.enums import LocationLevel, SiteStatus
 from permissions.rows import actions_q, sites_q
@@ -68,6 +70,16 @@ _ACTION_PARENTS = {
     LocationLevel.EPCI: "sites__epci_code",
     LocationLevel.COMMUNE: "sites__commune_scope_code",
 }
+
+
+def actions_in(level: LocationLevel, code: str) -> Q:
+    """Actions in a territory: by their département or région, or through their sites."""
+    if level is LocationLevel.NATION:
+        return Q()
+    column = _ACTION_PARENTS[level]
+    if "__" not in column:
+        return Q(**{column: code})
+    return Q(id__in=Subquery(Action.filter(**{column: code}).values("id")))
 
 
 @functools.cache

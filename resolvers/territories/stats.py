@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
-from hub.models import Action, Site
+from hub.models import Action, ActionFinance, ActionIndicators, Site, SiteClosingSolution
 from hub.models.enums import LocationLevel, SiteStatus, TriState
 from permissions.principal import Principal
 from permissions.rows import sites_q
@@ -124,3 +124,90 @@ def _counts(scope: Q) -> BatchLoad[CountsKey, Any]:
         return [found.get((level, code), TerritoryCounts()) for level, code, _, _ in keys]
 
     return load
+
+
+@dataclass(frozen=True)
+class ClosureCounts:
+    """Sites closed in a period: per status, and the people and households per solution."""
+
+    by_status: dict[str, int]
+    solutions: dict[str, tuple[int, int]]
+
+
+async def closure_counts(within: Q, start: datetime.date, end: datetime.date) -> ClosureCounts:
+    """Two statements: the closed sites per status, the solutions of those sites."""
+    closed = Site.filter(within, closed_at__gte=start, closed_at__lte=end).exclude(
+        status=SiteStatus.OPEN
+    )
+    statuses = await closed.annotate(n=Count("id")).group_by("status").values("status", "n")
+    solutions = (
+        await SiteClosingSolution.filter(site_id__in=Subquery(closed.values("id")))
+        .annotate(people=Sum("people"), households=Sum("households"))
+        .group_by("solution")
+        .values("solution", "people", "households")
+    )
+    return ClosureCounts(
+        by_status={str(row["status"]): row["n"] for row in statuses},
+        solutions={
+            str(row["solution"]): (int(row["people"] or 0), int(row["households"] or 0))
+            for row in solutions
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ActionFigures:
+    """Actions of one topic running in one year, and what their indicators and finances add
+    up to; ``territory`` is where they were counted (for the check of finances)."""
+
+    topic: str
+    year: int
+    actions: int = 0
+    people: int = 0
+    households: int = 0
+    women: int = 0
+    minors: int = 0
+    planned_amount: Any = None
+    spent_amount: Any = None
+    territory: Any = None
+
+
+async def action_figures(within: Q) -> list[ActionFigures]:
+    """Per topic and year, in two statements: indicators, then finances."""
+    actions = Subquery(Action.filter(within).values("id"))
+    topic = "action__topics__topic"
+    indicators = (
+        await ActionIndicators.filter(action_id__in=actions)
+        .annotate(
+            actions=Count("action_id", distinct=True), people=Sum("people"),
+            households=Sum("households"), women=Sum("women"), minors=Sum("minors"),
+        )
+        .group_by(topic, "year")
+        .values(topic, "year", "actions", "people", "households", "women", "minors")
+    )  # fmt: skip
+    money = (
+        await ActionFinance.filter(action_id__in=actions)
+        .annotate(planned=Sum("planned_amount"), spent=Sum("spent_amount"))
+        .group_by(topic, "year")
+        .values(topic, "year", "planned", "spent")
+    )
+    amounts = {(str(m[topic]), m["year"]): (m["planned"], m["spent"]) for m in money}
+    figures = {
+        (str(row[topic]), row["year"]): ActionFigures(
+            topic=str(row[topic]),
+            year=row["year"],
+            actions=row["actions"],
+            people=int(row["people"] or 0),
+            households=int(row["households"] or 0),
+            women=int(row["women"] or 0),
+            minors=int(row["minors"] or 0),
+        )
+        for row in indicators
+        if row[topic] is not None
+    }
+    for key, (planned, spent) in amounts.items():
+        if key[0] == "None":
+            continue
+        base = figures.get(key, ActionFigures(topic=key[0], year=key[1]))
+        figures[key] = replace(base, planned_amount=planned, spent_amount=spent)
+    return [figures[key] for key in sorted(figures)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -16,7 +18,7 @@ from hub.models import Departement as DepartementRow
 from hub.models import Epci as EpciRow
 from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
-from hub.models.enums import LocationLevel, SiteStatus
+from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus
 from permissions.capabilities import Capability
 from permissions.rows import actions_q, sites_q
 from resolvers.context import Context
@@ -24,15 +26,18 @@ from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.territories import loaders
-from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_of, sites_of
+from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_in, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
 from resolvers.territories.stats import (
     TerritoryCounts,
+    action_figures,
+    closure_counts,
     grouped_counts,
     public_counts,
     territory_counts,
 )
 from schema.directives import gated
+from schema.errors import BadUserInput
 from schema.pagination import Connection
 from schema.rows import rows_of
 
@@ -93,6 +98,51 @@ class ChildStats:
     stats: TerritoryStats
 
 
+@strawberry.type
+class StatusCount:
+    status: SiteStatus
+    sites: int
+
+
+@strawberry.type
+class SolutionCount:
+    solution: ClosingSolution
+    people: int
+    households: int
+
+
+@strawberry.type(description="Sites closed in a period, and where their residents went.")
+class ClosureStats:
+    closed_sites: int
+    resorbed_sites: int
+    by_status: list[StatusCount]
+    solutions: list[SolutionCount] = strawberry.field(
+        description="People and households per solution, over the sites closed in the period."
+    )
+
+
+@strawberry.type(description="Actions of one topic running in one year, added up.")
+class ActionStats:
+    topic: ActionTopic
+    year: int
+    actions: int
+    people: int = strawberry.field(description="People reached, from the yearly indicators.")
+    households: int
+    women: int
+    minors: int
+    planned_amount: Decimal | None = gated(Capability.ACTION_FINANCES_READ)
+    spent_amount: Decimal | None = gated(Capability.ACTION_FINANCES_READ)
+
+
+def _scope_code(row: Any) -> str:
+    # Scopes and statistics see an arrondissement as its city.
+    return str(row.scope_code if isinstance(row, CommuneRow) else row.code)
+
+
+def _within(level: LocationLevel, code: str) -> Q:
+    return Q() if level is LocationLevel.NATION else Q(**{SITE_LOCATION_COLUMNS[level]: code})
+
+
 # Each level's sub-territories in the children breakdown.
 _CHILD_LEVEL = {
     LocationLevel.NATION: LocationLevel.REGION,
@@ -143,9 +193,7 @@ class Territory:
         child_level = _CHILD_LEVEL.get(level)
         if child_level is None:
             return []
-        within = sites_q(context.principal)
-        if level is not LocationLevel.NATION:
-            within &= Q(**{SITE_LOCATION_COLUMNS[level]: root.code})
+        within = sites_q(context.principal) & _within(level, _scope_code(root))
         grouped = await grouped_counts(
             SITE_LOCATION_COLUMNS[child_level], None, within, context.today,
             context.settings.out_of_date_days,
@@ -156,6 +204,49 @@ class Territory:
             ChildStats(territory=row, stats=replace(grouped[code], territory=row))  # type: ignore[arg-type]
             for code, row in zip(codes, rows, strict=True)
             if row is not None
+        ]
+
+    @gated(
+        Capability.STATS_READ,
+        description="Sites closed between two days (both included) that the caller may read.",
+    )
+    async def closures(
+        root: strawberry.Parent[Any],
+        info: Info[Context, None],
+        since: datetime.date,
+        until: datetime.date,
+    ) -> ClosureStats | None:
+        if since > until:
+            raise BadUserInput("`since` is after `until`.", argument="since")
+        level = LEVEL_OF_ROW[type(root)]
+        within = sites_q(info.context.principal) & _within(level, _scope_code(root))
+        counts = await closure_counts(within, since, until)
+        return ClosureStats(
+            closed_sites=sum(counts.by_status.values()),
+            resorbed_sites=counts.by_status.get(SiteStatus.RESORBED.value, 0),
+            by_status=[
+                StatusCount(status=SiteStatus(status), sites=n)
+                for status, n in sorted(counts.by_status.items())
+            ],
+            solutions=[
+                SolutionCount(solution=ClosingSolution(name), people=people, households=homes)
+                for name, (people, homes) in sorted(counts.solutions.items())
+            ],
+        )
+
+    @gated(
+        Capability.STATS_READ,
+        description="The actions the caller may read in the territory, per topic and year: "
+        "their number and indicators; their finances for action.finances.read holders.",
+    )
+    async def action_stats(
+        root: strawberry.Parent[Any], info: Info[Context, None]
+    ) -> list[ActionStats] | None:
+        level = LEVEL_OF_ROW[type(root)]
+        within = actions_q(info.context.principal) & actions_in(level, _scope_code(root))
+        return [
+            replace(figures, territory=root)  # type: ignore[misc]
+            for figures in await action_figures(within)
         ]
 
     @strawberry.field(
