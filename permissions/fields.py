@@ -109,6 +109,7 @@ PUBLIC: dict[str, frozenset[str]] = {
         "shareWithWasteCollection shareWithToilets"
     ),
     "ChildStats": _fields("territory stats"),
+    "ZoneStats": _fields("zone stats"),
     "ClosureStats": _fields("closedSites resorbedSites byStatus solutions"),
     "StatusCount": _fields("status sites"),
     "SolutionCount": _fields("solution people households"),

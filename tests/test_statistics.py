@@ -184,3 +184,23 @@ async def test_action_figures_per_topic_and_year(
     body = await graphql(client, ACTION_STATS, token=token)
     assert all(r["plannedAmount"] is None for r in body["data"]["territory"]["actionStats"])
     assert set(error_codes(body)) == {"FORBIDDEN"}
+
+
+async def test_hexagone_and_outre_mer(client: httpx.AsyncClient, dev_issuer: DevIssuer) -> None:
+    query = """{ territory(level: NATION) { ... on Nation {
+      zoneStats { zone stats { openSites people } } } } }"""
+    zones = (await graphql(client, query))["data"]["territory"]["zoneStats"]
+    overseas = await Site.filter(overseas=True, status=SiteStatus.OPEN)
+    metropolitan = await Site.filter(overseas=False, status=SiteStatus.OPEN)
+
+    def stats(sites: list[Site]) -> dict[str, int]:
+        return {"openSites": len(sites), "people": sum(s.population_total or 0 for s in sites)}
+
+    assert zones == [
+        {"zone": "HEXAGONE", "stats": stats(metropolitan)},
+        {"zone": "OUTRE_MER", "stats": stats(overseas)},
+    ]
+    token, _ = await dev_issuer.token_for("operator@demo.bidonvilles.example")
+    denied = await graphql(client, query, token=token)
+    assert denied["data"]["territory"]["zoneStats"] is None
+    assert error_codes(denied) == ["FORBIDDEN"]

@@ -18,7 +18,7 @@ from hub.models import Departement as DepartementRow
 from hub.models import Epci as EpciRow
 from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
-from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus
+from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus, Zone
 from permissions.capabilities import Capability
 from permissions.rows import actions_q, sites_q
 from resolvers.context import Context
@@ -90,6 +90,12 @@ class TerritoryStats:
     sites_with_legal_procedure: int | None = gated(
         Capability.SITE_LEGAL_READ, description="Open sites with a known legal procedure."
     )
+
+
+@strawberry.type(description="Hexagone or Outre-mer, and the statistics of its open sites.")
+class ZoneStats:
+    zone: Zone
+    stats: TerritoryStats
 
 
 @strawberry.type(description="One sub-territory and the statistics of its open sites.")
@@ -352,6 +358,25 @@ class Nation(Territory, CodeNode):
         return await resolve_entity(info.context, id, "Nation")
 
     is_type_of = rows_of(NationRow)
+
+    @gated(
+        Capability.STATS_READ,
+        description="The statistics of Hexagone (metropolitan France) and of Outre-mer.",
+    )
+    async def zone_stats(
+        root: strawberry.Parent[Any], info: Info[Context, None]
+    ) -> list[ZoneStats] | None:
+        context = info.context
+        grouped = await grouped_counts(
+            "overseas", None, sites_q(context.principal), context.today,
+            context.settings.out_of_date_days,
+        )  # fmt: skip
+        return [
+            ZoneStats(
+                zone=zone, stats=replace(grouped.get(overseas, TerritoryCounts()), territory=root)
+            )  # type: ignore[arg-type]
+            for zone, overseas in ((Zone.HEXAGONE, False), (Zone.OUTRE_MER, True))
+        ]
 
 
 @strawberry.federation.type(keys=["id"])
