@@ -110,6 +110,8 @@ PUBLIC: dict[str, frozenset[str]] = {
     ),
     "ChildStats": _fields("territory stats"),
     "ZoneStats": _fields("zone stats"),
+    "Evolution": _fields("openSites people minors households"),
+    "Change": _fields("before after"),
     "ClosureStats": _fields("closedSites resorbedSites byStatus solutions"),
     "StatusCount": _fields("status sites"),
     "SolutionCount": _fields("solution people households"),

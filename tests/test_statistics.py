@@ -10,7 +10,8 @@ import httpx
 from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
 from hub.models import Action, ActionFinance, ActionIndicators, Site, SiteClosingSolution
-from hub.models.enums import SiteStatus, TriState
+from hub.models.enums import HistorySubject, SiteStatus, TriState
+from resolvers.history.as_of import as_of
 from tests.support import error_codes, graphql
 
 STATS = """openSites people minors minorsInSchool households sitesWithoutIntervention
@@ -204,3 +205,27 @@ async def test_hexagone_and_outre_mer(client: httpx.AsyncClient, dev_issuer: Dev
     denied = await graphql(client, query, token=token)
     assert denied["data"]["territory"]["zoneStats"] is None
     assert error_codes(denied) == ["FORBIDDEN"]
+
+
+async def test_evolution_between_two_dates(client: httpx.AsyncClient) -> None:
+    query = """{ territory(level: DEPARTEMENT, code: "33") {
+      evolution(since: "2023-06-30", until: "2026-06-30") {
+        openSites { before after } people { before after } } } }"""
+    evolution = (await graphql(client, query))["data"]["territory"]["evolution"]
+
+    async def at(day: datetime.date) -> tuple[int, int]:
+        # Each site rebuilt on its own, the way site(asOf:) does.
+        open_sites = people = 0
+        for site in await Site.filter(departement_code="33"):
+            then = await as_of(Site, HistorySubject.SITE, site.id, day)
+            if isinstance(then, Site) and then.status == SiteStatus.OPEN:
+                open_sites += 1
+                people += then.population_total or 0
+        return open_sites, people
+
+    before, after = await at(datetime.date(2023, 6, 30)), await at(datetime.date(2026, 6, 30))
+    assert evolution == {
+        "openSites": {"before": before[0], "after": after[0]},
+        "people": {"before": before[1], "after": after[1]},
+    }
+    assert before != after, "the demo history changes Gironde between these dates"

@@ -30,7 +30,7 @@ async def as_of(
     current_lists: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Model | None:
     """The object at the end of ``day`` (UTC), unsaved; None if it did not exist then."""
-    moment = _end_of(day)
+    moment = end_of(day)
     current = await model.get_or_none(id=key)
     state: dict[str, Any] = {}
     if current is not None:
@@ -67,7 +67,7 @@ async def rewind(
 ) -> list[Model]:
     """Rows as they were at the end of ``day``, in one query for the whole list; rows created
     later are left out. Lists the history holds are set as ``hub_as_of`` on each row."""
-    moment = _end_of(day)
+    moment = end_of(day)
     later: dict[int, list[HistoryEntry]] = {}
     entries = HistoryEntry.filter(
         subject_type=subject, subject_id__in=[row.id for row in rows], changed_at__gte=moment
@@ -92,7 +92,8 @@ async def rewind(
     return rewound
 
 
-def _end_of(day: datetime.date) -> datetime.datetime:
+def end_of(day: datetime.date) -> datetime.datetime:
+    """The first moment after ``day`` (UTC): what an as-of date includes ends there."""
     return datetime.datetime.combine(
         day + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
     )

@@ -13,11 +13,19 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
-from hub.models import Action, ActionFinance, ActionIndicators, Site, SiteClosingSolution
-from hub.models.enums import LocationLevel, SiteStatus, TriState
+from hub.models import (
+    Action,
+    ActionFinance,
+    ActionIndicators,
+    HistoryEntry,
+    Site,
+    SiteClosingSolution,
+)
+from hub.models.enums import HistoryOperation, HistorySubject, LocationLevel, SiteStatus, TriState
 from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
+from resolvers.history.as_of import end_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, stale_q, without_intervention_q
 
 NATION_CODE = "FR"
@@ -211,3 +219,56 @@ async def action_figures(within: Q) -> list[ActionFigures]:
         base = figures.get(key, ActionFigures(topic=key[0], year=key[1]))
         figures[key] = replace(base, planned_amount=planned, spent_amount=spent)
     return [figures[key] for key in sorted(figures)]
+
+
+# The columns an evolution compares, and what each adds up among open sites.
+_EVOLVING = {
+    "people": "population_total",
+    "minors": "population_minors",
+    "households": "population_households",
+}
+
+
+async def evolution(
+    within: Q, since: datetime.date, until: datetime.date
+) -> dict[str, tuple[int, int]]:
+    """Open sites, people, minors and households at the end of ``since`` and of ``until``,
+    rebuilt from the sites as they are and the history entries recorded after ``since``: two
+    statements, reading only the columns compared."""
+    columns = ("status", *_EVOLVING.values())
+    states = {row["id"]: row for row in await Site.filter(within).values("id", *columns)}
+    entries = (
+        await HistoryEntry.filter(
+            subject_type=HistorySubject.SITE,
+            subject_id__in=list(states),
+            changed_at__gte=end_of(since),
+        )
+        .order_by("-changed_at", "-id")
+        .values("subject_id", "changed_at", "operation", "changes")
+    )
+    existing = set(states)
+
+    def totals() -> dict[str, int]:
+        open_ids = [key for key in existing if _value(states[key]["status"]) == SiteStatus.OPEN]
+        found = {"open_sites": len(open_ids)}
+        for name, column in _EVOLVING.items():
+            found[name] = sum(states[key][column] or 0 for key in open_ids)
+        return found
+
+    boundary, at_until = end_of(until), None
+    for entry in entries:
+        if at_until is None and entry["changed_at"] < boundary:
+            at_until = totals()
+        key = entry["subject_id"]
+        if entry["operation"] == HistoryOperation.CREATE:
+            existing.discard(key)
+        for column in columns:
+            if column in entry["changes"]:
+                states[key][column] = entry["changes"][column][0]
+    after = at_until or totals()
+    before = totals()
+    return {name: (before[name], after[name]) for name in before}
+
+
+def _value(status: Any) -> str:
+    return str(getattr(status, "value", status))

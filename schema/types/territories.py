@@ -32,6 +32,7 @@ from resolvers.territories.stats import (
     TerritoryCounts,
     action_figures,
     closure_counts,
+    evolution,
     grouped_counts,
     public_counts,
     territory_counts,
@@ -125,6 +126,20 @@ class ClosureStats:
     solutions: list[SolutionCount] = strawberry.field(
         description="People and households per solution, over the sites closed in the period."
     )
+
+
+@strawberry.type
+class Change:
+    before: int
+    after: int
+
+
+@strawberry.type(description="Open sites and their residents at two dates, from the history.")
+class Evolution:
+    open_sites: Change
+    people: Change
+    minors: Change
+    households: Change
 
 
 @strawberry.type(description="Actions of one topic running in one year, added up.")
@@ -239,6 +254,26 @@ class Territory:
                 for name, (people, homes) in sorted(counts.solutions.items())
             ],
         )
+
+    @gated(
+        Capability.STATS_READ,
+        description="Open sites, people, minors and households at the end of two days, "
+        "rebuilt from the history, among the sites the caller may read.",
+    )
+    async def evolution(
+        root: strawberry.Parent[Any],
+        info: Info[Context, None],
+        since: datetime.date,
+        until: datetime.date,
+    ) -> Evolution | None:
+        if since > until:
+            raise BadUserInput("`since` is after `until`.", argument="since")
+        if until > info.context.today:
+            raise BadUserInput("`until` cannot be in the future.", argument="until")
+        level = LEVEL_OF_ROW[type(root)]
+        within = sites_q(info.context.principal) & _within(level, _scope_code(root))
+        changes = await evolution(within, since, until)
+        return Evolution(**{name: Change(before=b, after=a) for name, (b, a) in changes.items()})
 
     @gated(
         Capability.STATS_READ,
