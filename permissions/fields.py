@@ -115,7 +115,10 @@ PUBLIC: dict[str, frozenset[str]] = {
     "ClosureStats": _fields("closedSites resorbedSites byStatus solutions"),
     "StatusCount": _fields("status sites"),
     "SolutionCount": _fields("solution people households"),
-    "ActionStats": _fields("topic year actions people households women minors"),
+    "ActionStats": _fields(
+        "topic year actions people households women minors healthFollowup "
+        "employmentTraining shelteredPeople housedPeople minorsSchoolAge"
+    ),
 }
 
 # Types reachable only through a field gated by the capability: their fields are as gated.

@@ -11,7 +11,15 @@ from typing import Any
 import openpyxl
 from strawberry.relay import to_base64
 
-from hub.models import Action, AuditEntry, Commune, ParcelOwner, Site
+from hub.models import (
+    Action,
+    ActionFinance,
+    ActionIndicators,
+    AuditEntry,
+    Commune,
+    ParcelOwner,
+    Site,
+)
 from hub.models.enums import AuditKind, SiteStatus
 from tests.support import Hub, bearer, open_site
 
@@ -103,6 +111,14 @@ async def test_finances_follow_the_callers_grant(hub: Hub) -> None:
     actions = await Action.filter(departement_id="31").order_by("id")
     assert [r["Identifiant"] for r in correspondent] == [to_base64("Action", a.id) for a in actions]
     assert "Montant prévu (total)" in correspondent[0]
+    for row, action in zip(correspondent, actions, strict=True):
+        latest = await ActionIndicators.filter(action_id=action.id).order_by("-year").first()
+        assert row["Nom"] == action.name
+        assert row["Année des indicateurs"] == (latest.year if latest else None)
+        assert row["Personnes accompagnées"] == (latest.people if latest else None)
+        planned = [f.planned_amount for f in await ActionFinance.filter(action_id=action.id)]
+        planned = [amount for amount in planned if amount is not None]
+        assert row["Montant prévu (total)"] == (float(sum(planned)) if planned else None)
     # An intervener never reads finances: the group is left out.
     intervener = read_csv((await download(hub, "intervener", "/exports/actions.csv")).content)
     assert intervener and "Montant prévu (total)" not in intervener[0]

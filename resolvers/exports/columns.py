@@ -129,6 +129,11 @@ def _money(kind: str) -> Getter:
     return total
 
 
+def _latest(row: Any, extras: dict[str, Any], name: str) -> Any:
+    years = extras["indicators"].get(row.id, [])
+    return years[-1][name] if years else None
+
+
 ACTION_GROUPS: tuple[Group, ...] = (
     Group("Action", (
         Column("Identifiant", lambda row, _: to_base64("Action", row.id)),
@@ -140,6 +145,12 @@ ACTION_GROUPS: tuple[Group, ...] = (
         Column("Type de lieu", _attr("location_kind")),
         Column("Objectifs", _attr("goals")),
         Column("Sites", lambda row, extras: len(extras["sites"].get(row.id, []))),
+    )),
+    Group("Indicateurs (dernière année)", (
+        Column("Année des indicateurs", lambda row, extras: _latest(row, extras, "year")),
+        Column("Personnes accompagnées", lambda row, extras: _latest(row, extras, "people")),
+        Column("Ménages accompagnés", lambda row, extras: _latest(row, extras, "households")),
+        Column("Mineurs accompagnés", lambda row, extras: _latest(row, extras, "minors")),
     )),
     Group("Financements", (
         Column("Montant prévu (total)", _money("planned_amount")),

@@ -20,6 +20,7 @@ from tortoise.expressions import Q
 from hub.models import (
     Action,
     ActionFinance,
+    ActionIndicators,
     ActionTopicLink,
     AuditEntry,
     Commune,
@@ -184,7 +185,17 @@ async def action_rows(
                 ).values_list("id", flat=True)
             )
         sites = dict(zip(ids, await sites_of(ids), strict=True))
-        return {"topics": topics, "finances": finances, "mine": mine, "sites": sites}
+        indicators: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in (
+            await ActionIndicators.filter(action_id__in=ids)
+            .order_by("year")
+            .values("action_id", "year", "people", "households", "minors")
+        ):
+            indicators[row["action_id"]].append(row)
+        return {
+            "topics": topics, "finances": finances, "mine": mine, "sites": sites,
+            "indicators": indicators,
+        }  # fmt: skip
 
     def allowed(capability: Capability, row: Action, extras: dict[str, Any]) -> bool:
         return principal.can(capability, action_place(row), attached=row.id in extras["mine"])

@@ -175,9 +175,21 @@ class ActionFigures:
     households: int = 0
     women: int = 0
     minors: int = 0
+    health_followup: int = 0
+    employment_training: int = 0
+    sheltered_people: int = 0
+    housed_people: int = 0
+    minors_school_age: int = 0
     planned_amount: Any = None
     spent_amount: Any = None
     territory: Any = None
+
+
+# The yearly indicators added up per topic and year.
+_INDICATOR_SUMS = (
+    "people", "households", "women", "minors", "health_followup", "employment_training",
+    "sheltered_people", "housed_people", "minors_school_age",
+)  # fmt: skip
 
 
 async def action_figures(within: Q) -> list[ActionFigures]:
@@ -187,12 +199,12 @@ async def action_figures(within: Q) -> list[ActionFigures]:
     indicators = (
         await ActionIndicators.filter(action_id__in=actions)
         .annotate(
-            actions=Count("action_id", distinct=True), people=Sum("people"),
-            households=Sum("households"), women=Sum("women"), minors=Sum("minors"),
+            actions=Count("action_id", distinct=True),
+            **{name: Sum(name) for name in _INDICATOR_SUMS},
         )
         .group_by(topic, "year")
-        .values(topic, "year", "actions", "people", "households", "women", "minors")
-    )  # fmt: skip
+        .values(topic, "year", "actions", *_INDICATOR_SUMS)
+    )
     money = (
         await ActionFinance.filter(action_id__in=actions)
         .annotate(planned=Sum("planned_amount"), spent=Sum("spent_amount"))
@@ -205,10 +217,7 @@ async def action_figures(within: Q) -> list[ActionFigures]:
             topic=str(row[topic]),
             year=row["year"],
             actions=row["actions"],
-            people=int(row["people"] or 0),
-            households=int(row["households"] or 0),
-            women=int(row["women"] or 0),
-            minors=int(row["minors"] or 0),
+            **{name: int(row[name] or 0) for name in _INDICATOR_SUMS},
         )
         for row in indicators
         if row[topic] is not None

@@ -151,6 +151,11 @@ class ActionStats:
     households: int
     women: int
     minors: int
+    health_followup: int = strawberry.field(description="People with a health follow-up.")
+    employment_training: int = strawberry.field(description="People in employment or training.")
+    sheltered_people: int
+    housed_people: int
+    minors_school_age: int
     planned_amount: Decimal | None = gated(Capability.ACTION_FINANCES_READ)
     spent_amount: Decimal | None = gated(Capability.ACTION_FINANCES_READ)
 
