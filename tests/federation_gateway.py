@@ -27,7 +27,6 @@ import atexit
 import json
 import os
 import secrets
-import selectors
 import shutil
 import signal
 import subprocess
@@ -40,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from tests.oidc_provider import free_port
+from tests.processes import free_port, wait_for_line
 
 __all__ = [
     "FEDERATION_DIR",
@@ -178,31 +177,13 @@ class _NodeScript(_Process):
 
     def wait_ready(self) -> None:
         process = self._process
-        assert process is not None and process.stdout is not None
+        assert process is not None
         expected = f"ready http://127.0.0.1:{self.port}/"
-        deadline = self._started_at + self.startup_timeout
-        buffer = b""
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    problem = f"did not print {expected!r} within {self.startup_timeout:g} s"
-                    break
-                if selector.select(timeout=min(remaining, 0.5)):
-                    chunk = os.read(process.stdout.fileno(), 4096)
-                    if not chunk:
-                        process.wait(timeout=5)
-                        problem = f"exited with code {process.returncode} before being ready"
-                        break
-                    buffer += chunk
-                    if b"\n" in buffer:
-                        line = buffer.split(b"\n", 1)[0].decode(errors="replace").strip()
-                        if line == expected:
-                            self.url = line.removeprefix("ready ")
-                            return
-                        problem = f"printed {line!r} instead of {expected!r}"
-                        break
+        remaining = self._started_at + self.startup_timeout - time.monotonic()
+        problem = wait_for_line(process, expected, max(remaining, 0.1))
+        if problem is None:
+            self.url = expected.removeprefix("ready ")
+            return
         self.stop()
         raise self._fail(problem)
 

@@ -36,12 +36,9 @@ import json
 import os
 import re
 import secrets
-import selectors
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,11 +47,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey
 
+from tests.processes import free_port, wait_for_line
+
 __all__ = [
     "OIDC_DIR",
     "OidcProvider",
     "OidcProviderError",
-    "free_port",
     "generate_jwk",
     "generate_jwks",
     "public_jwks",
@@ -73,13 +71,6 @@ _RUNNING: set[OidcProvider] = set()
 
 class OidcProviderError(RuntimeError):
     """The provider could not start, or refused a token request."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -273,31 +264,11 @@ class OidcProvider:
         }
 
     def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdout is not None
         stderr_before = len(self.stderr_text())
         expected = f"ready {self.issuer}"
-        deadline = time.monotonic() + self.startup_timeout
-        buffer = b""
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    problem = f"did not print {expected!r} within {self.startup_timeout:g} s"
-                    break
-                if selector.select(timeout=min(remaining, 0.5)):
-                    chunk = os.read(process.stdout.fileno(), 4096)
-                    if not chunk:
-                        process.wait(timeout=5)
-                        problem = f"exited with code {process.returncode} before being ready"
-                        break
-                    buffer += chunk
-                    if b"\n" in buffer:
-                        line = buffer.split(b"\n", 1)[0].decode(errors="replace").strip()
-                        if line == expected:
-                            return
-                        problem = f"printed {line!r} instead of {expected!r}"
-                        break
+        problem = wait_for_line(process, expected, self.startup_timeout)
+        if problem is None:
+            return
         stderr = self.stderr_text()[stderr_before:].strip() or "(nothing)"
         raise OidcProviderError(f"OIDC provider on port {self.port} {problem}; stderr:\n{stderr}")
 

@@ -1,0 +1,40 @@
+"""Helpers for the tests that run real processes: free ports, and waiting until one is ready."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import time
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_line(process: subprocess.Popen[bytes], expected: str, timeout: float) -> str | None:
+    """Waits for ``process`` to print ``expected`` as its first line on stdout: None once it
+    has, else what went wrong (it printed something else, exited, or took too long)."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return f"did not print {expected!r} within {timeout:g} s"
+            if not selector.select(timeout=min(remaining, 0.5)):
+                continue
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                process.wait(timeout=5)
+                return f"exited with code {process.returncode} before being ready"
+            buffer += chunk
+            if b"\n" in buffer:
+                line = buffer.split(b"\n", 1)[0].decode(errors="replace").strip()
+                return None if line == expected else f"printed {line!r} instead of {expected!r}"
