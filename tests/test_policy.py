@@ -50,6 +50,7 @@ from hub.models.enums import (
 from hub.settings import Settings
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.policy import MATRIX, ROLES
+from schema.limits import Limits
 from tests.support import Databases, demo_database, error_codes, graphql, settings_for
 
 INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT = "inside", "same département", "other département"
@@ -216,7 +217,12 @@ async def world(
             "33 inside": await _spot("t33", in_33, target),
             "33 same": await _spot("d33", other_33, target),
         }
-        settings = settings_for(url, dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json")
+        # The matrix query asks everything at once, with far more aliases than clients need.
+        settings = settings_for(
+            url,
+            dev_issuer_key=tmp_path_factory.mktemp("keys") / "dev.json",
+            limits=Limits(aliases=1_000),
+        )
         yield World(settings, spots, DevIssuer.load(settings), target.id)
 
 
