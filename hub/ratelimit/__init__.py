@@ -1,0 +1,6 @@
+"""Rate limits per caller: GCRA budgets counted in memory, or in Redis when HUB_REDIS_URL is
+set so that every worker shares them; spent budgets are answered with 429 and Retry-After."""
+
+from hub.ratelimit.middleware import RateLimited, RateLimits
+
+__all__ = ["RateLimited", "RateLimits"]
