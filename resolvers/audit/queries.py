@@ -23,6 +23,9 @@ def audit_filter_q(audit_filter: AuditFilter | None) -> Q:
     if f.kinds is not None:
         conditions.append(Q(kind__in=list(f.kinds)))
     if f.operations is not None:
+        # PostgreSQL refuses NUL in text: a clean error rather than a driver's.
+        if any("\x00" in operation for operation in f.operations):
+            raise BadUserInput("`operations` must not contain NUL characters.", argument="filter")
         conditions.append(Q(operation__in=list(f.operations)))
     if f.since is not None and f.until is not None and f.since > f.until:
         raise BadUserInput("`since` is after `until`.", argument="filter")

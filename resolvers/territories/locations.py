@@ -19,6 +19,13 @@ MODELS: dict[LocationLevel, Any] = {
 }
 
 
+def may_exist(level: LocationLevel, code: str) -> bool:
+    """False for a code that names no row and that the database would not even compare: one
+    longer than its column (tortoise raises a validation error) or with a NUL (PostgreSQL
+    refuses it)."""
+    return "\x00" not in code and len(code) <= MODELS[level]._meta.fields_map["code"].max_length
+
+
 async def check_locations(locations: Iterable[Any]) -> list[tuple[LocationLevel, str | None]]:
     """Validated (level, code) pairs; arrondissements become their main commune.
 
@@ -39,12 +46,14 @@ async def check_locations(locations: Iterable[Any]) -> list[tuple[LocationLevel,
         pairs.append((level, code))
     scope_codes: dict[str, str] = {}
     for level, codes in wanted.items():
+        candidates = [code for code in codes if may_exist(level, code)]
         if level is LocationLevel.COMMUNE:
-            rows = await Commune.filter(code__in=codes).values("code", "scope_code")
+            rows = await Commune.filter(code__in=candidates).values("code", "scope_code")
             scope_codes = {row["code"]: row["scope_code"] for row in rows}
             found = set(scope_codes)
         else:
-            found = set(await MODELS[level].filter(code__in=codes).values_list("code", flat=True))
+            query = MODELS[level].filter(code__in=candidates)
+            found = set(await query.values_list("code", flat=True))
         missing = sorted(codes - found)
         if missing:
             raise BadUserInput(

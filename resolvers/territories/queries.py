@@ -16,7 +16,7 @@ from resolvers.actions.loaders import action_by_id
 from resolvers.pagination import ChildConnection, ChildList, child_connection
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.sites.loaders import site_by_id
-from resolvers.territories.locations import MODELS
+from resolvers.territories.locations import MODELS, may_exist
 from resolvers.territories.stats import NATION_CODE
 from schema.errors import BadUserInput, NotFound
 
@@ -44,7 +44,7 @@ async def territory(level: LocationLevel, code: str | None) -> Any:
         return NATION
     if not code:
         raise BadUserInput(f"A {level.value} needs a code.", argument="code")
-    row = await MODELS[level].get_or_none(code=code)
+    row = await MODELS[level].get_or_none(code=code) if may_exist(level, code) else None
     if row is None:
         raise NotFound(f"No {level.value} with code {code!r}.")
     return row
