@@ -7,7 +7,7 @@ DEMO_DB ?= sqlite://var/demo.sqlite3
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 FEDERATION_TOOLING := tests/federation/node_modules/.package-lock.json
 
-.PHONY: install demo token test test-sqlite test-postgres lint format schema bench clean
+.PHONY: install demo token test test-sqlite test-postgres lint format schema bench fuzz load clean
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,21 @@ schema: install
 ## Benchmark (not part of the suite): seeds 500/5,000/20,000 sites on both databases.
 bench: install
 	$(BIN)/python -m hub.benchmark
+
+## Fuzz longer than the suite (random queries, FUZZ_EXAMPLES per caller) on both databases.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	HUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HUB_FUZZ_RANDOM=1 $(BIN)/pytest --db sqlite -q -o faulthandler_timeout=0 tests/test_fuzz.py
+	HUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HUB_FUZZ_RANDOM=1 $(BIN)/pytest --db postgres -q -o faulthandler_timeout=0 tests/test_fuzz.py
+
+$(BIN)/locust: pyproject.toml | $(BIN)/hub
+	$(BIN)/pip install --quiet -e ".[dev,load]"
+	touch $(BIN)/locust
+
+## Load test (not part of the suite): `hub serve` under locust; LOAD_SECONDS (30), LOAD_USERS
+## (20), LOAD_WORKERS (1), LOAD_DB (sqlite://var/load.sqlite3, or postgres://…).
+load: $(BIN)/locust
+	$(BIN)/python -m tests.load.run
 
 clean:
 	rm -rf var .pytest_cache tests/oidc/node_modules tests/federation/node_modules

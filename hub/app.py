@@ -1,34 +1,88 @@
-"""The ASGI application: GraphQL endpoint, GraphiQL outside production, health checks."""
+"""The ASGI application: the GraphQL endpoint (GraphiQL outside production), exports, health
+checks and metrics, behind the middleware that production needs (in ``create_app``, outermost
+first: tracing, access log and metrics, CORS, database faults; around /graphql: body size,
+identity, rate limits)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET
 from tortoise import connections
 
 from hub import database
 from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.body_limit import LimitBody
 from hub.exports import export_routes
+from hub.faults import RETRY_AFTER_SECONDS, DatabaseFaultsAsUnavailable, nothing_but_unavailable
+from hub.http_errors import error_response
+from hub.observability.metrics import Metrics, metrics_routes
+from hub.observability.middleware import Observe
+from hub.observability.tracing import tracing_middleware
+from hub.ratelimit import RateLimited, RateLimits
 from hub.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema
+
+log = logging.getLogger(__name__)
 
 
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(),
+            build_schema(settings.limits),
             graphql_ide="graphiql" if settings.graphiql else None,
+            # Queries by GET (cacheable, loggable URLs) only outside production, for GraphiQL.
+            allow_queries_via_get=settings.graphiql,
             multipart_uploads_enabled=False,
         )
         self.settings = settings
+
+    async def run(
+        self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:  # type: ignore[override]
+        if request.method == "GET" and not self.settings.graphiql:
+            # Production answers POST only: a GET could be forged by any page (CSRF) and its
+            # query would sit in proxies' logs. Exports are the one GET (their own routes).
+            message = "Send GraphQL operations by POST, as application/json."
+            return error_response(405, "METHOD_NOT_ALLOWED", message, {"Allow": "POST"})
+        # strawberry answers a bad request (content type, JSON, batch) in plain text: answer
+        # in the shape of every other error instead.
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            code = "NOT_FOUND" if error.status_code == 404 else "BAD_REQUEST"
+            return error_response(error.status_code, code, error.reason)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError:
+            raise HTTPException(400, "The JSON body is nested too deeply.") from None
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        # Nothing answered because the database is unavailable: say so in HTTP too, so that
+        # proxies, monitors and clients back off (hub.faults).
+        if isinstance(response_data, dict) and nothing_but_unavailable(response_data):
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -42,40 +96,87 @@ async def health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def ready(_: Request) -> JSONResponse:
-    """Readiness: the database answers."""
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure means "not ready"; the reason goes to the log, not out
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+def readiness(settings: Settings) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def ready(_: Request) -> JSONResponse:
+        """Readiness: the database answers, within the connect timeout."""
+        try:
+            async with asyncio.timeout(settings.db_connect_timeout):
+                await connections.get("default").execute_query("SELECT 1")
+        except Exception as error:  # any failure means "not ready"; the reason goes to the log
+            log.warning("Not ready: %s: %s", type(error).__name__, error)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return ready
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """The hub. With ``manage_database`` the app opens and closes the database itself."""
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for the origins of ``HUB_CORS_ORIGINS`` only; none at all by default."""
+    if not settings.cors_origins:
+        return []
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["authorization", "content-type", "x-request-id"],
+        # So that browser clients can read when to retry and quote the request id.
+        expose_headers=[
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "X-Request-Id",
+        ],
+        max_age=600,
+    )
+    return [cors]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_database: bool = True,
+    authenticator: Authenticator | None = None,
+) -> Starlette:
+    """The hub. With ``manage_database`` the app opens and closes the database itself; an
+    ``authenticator`` replaces the one the settings describe (tests of production mode)."""
     settings = settings or Settings.from_environ()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            await database.connect(settings.database_url, shared_across_tasks=True)
+            await database.connect(
+                settings.database_url,
+                shared_across_tasks=True,
+                bounds=database.Bounds.of(settings),
+            )
         try:
             yield
         finally:
+            await rate_limits.close()
             if manage_database:
                 await database.disconnect()
 
-    authenticator = Authenticator.from_settings(settings)
+    authenticator = authenticator or Authenticator.from_settings(settings)
     view = HubGraphQL(settings)
-    graphql = RequireIdentity(view, authenticator)
+    rate_limits = RateLimits.from_settings(settings)
+    graphql = LimitBody(
+        RequireIdentity(RateLimited(view, rate_limits), authenticator), settings.max_body_bytes
+    )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
-        Route("/ready", ready, methods=["GET"]),
+        Route("/ready", readiness(settings), methods=["GET"]),
     ]
-    routes += export_routes(settings, authenticator, view.schema)
+    routes += export_routes(settings, authenticator, view.schema, rate_limits)
     if authenticator.dev_issuer is not None:
         routes += authenticator.dev_issuer.routes()
-    app = Starlette(routes=routes, lifespan=lifespan)
+    metrics = Metrics()
+    routes += metrics_routes(settings, metrics)
+    # Outermost, so that the access log and the metrics see every answer (401, 413, 429…).
+    middleware = [*tracing_middleware(settings), Middleware(Observe, metrics=metrics)]
+    middleware += [*cors(settings), Middleware(DatabaseFaultsAsUnavailable)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.authenticator = authenticator
+    app.state.rate_limits = rate_limits
     return app

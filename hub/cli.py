@@ -8,11 +8,15 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub import database
 from hub.models.enums import Role
 from hub.settings import Settings, SettingsError
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 SCHEMA_PATH = Path("schema.graphql")
 PERMISSIONS_DOC_PATH = Path("docs/permissions.md")
@@ -22,7 +26,7 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
     # Closing matters: aiosqlite's worker thread would otherwise keep the process alive.
     await database.migrate(settings.database_url)
     await database.disconnect()
-    await database.connect(settings.database_url)
+    await database.connect(settings.database_url, bounds=database.Bounds.of(settings))
     try:
         await work()
     finally:
@@ -107,11 +111,23 @@ def _write_or_check(path: Path, text: str, command: str, check: bool) -> int:
     return 0
 
 
+def served_app() -> Starlette:
+    """The app ``hub serve`` runs, built in each worker process (they share no state): the
+    workers' logging is set up there, as the parent's set-up does not reach them."""
+    from hub.app import create_app
+    from hub.observability.logs import configure_logging
+
+    settings = Settings.from_environ()
+    configure_logging(settings)
+    return create_app(settings)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hub.app import create_app
+    from hub.observability.logs import configure_logging
 
+    configure_logging(settings)
     host = args.host or settings.host
     port = args.port or settings.port
     asyncio.run(_with_database(settings, _noop))
@@ -122,7 +138,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             "Development issuer on: `hub token <e-mail or client id>` prints a token; "
             'send it in GraphiQL\'s headers as {"Authorization": "Bearer <token>"}.'
         )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn's loggers go through ours (log_config=None); the access log is hub.access's.
+    uvicorn.run(
+        "hub.cli:served_app",
+        factory=True,
+        workers=args.workers,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+        # On SIGTERM: stop accepting, let in-flight requests finish within this bound.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
     return 0
 
 
@@ -229,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the hub (migrates first)")
     serve.add_argument("--host", help="default HUB_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default HUB_PORT or 8000")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="processes serving requests (default 1)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)

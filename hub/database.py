@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+from hub.settings import Settings
 
 APP = "hub"
 MODELS_MODULE = "hub.models"
@@ -27,9 +33,100 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Bounds:
+    """How long a database call may take, in seconds, and how many connections it may use."""
+
+    connect: float = Settings.db_connect_timeout
+    statement: float = Settings.db_statement_timeout
+    pool_wait: float = Settings.db_pool_timeout
+    pool_size: int = Settings.db_pool_size
+
+    @classmethod
+    def of(cls, settings: Settings) -> Bounds:
+        return cls(
+            settings.db_connect_timeout,
+            settings.db_statement_timeout,
+            settings.db_pool_timeout,
+            settings.db_pool_size,
+        )
+
+
+# A transaction left idle this long (its process frozen, say) is ended by the server, so
+# that its locks do not block everyone else.
+IDLE_IN_TRANSACTION_SECONDS = 60
+# The client gives up on a statement this long after the server should have cancelled it:
+# only a frozen or unreachable server gets that far.
+CLIENT_GRACE_SECONDS = 1
+
+
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def _bounded(url: str, bounds: Bounds) -> dict[str, Any]:
+    """tortoise's connection description of ``url``, with every call time-bounded.
+
+    Parameters given in the URL's query string win over the bounds.
+    """
+    info = expand_db_url(url)
+    credentials = info["credentials"]
+    if info["engine"] == "tortoise.backends.sqlite":
+        # A locked database (another writer) is waited for this long, then fails.
+        credentials.setdefault("busy_timeout", _milliseconds(bounds.statement))
+        return info
+    info["engine"] = __name__  # BoundedPostgresClient below
+    credentials.setdefault("timeout", bounds.connect)
+    credentials.setdefault("command_timeout", bounds.statement + CLIENT_GRACE_SECONDS)
+    credentials.setdefault("acquire_timeout", bounds.pool_wait)
+    # No floor of open connections: while the database is down asyncpg would keep trying to
+    # restore it (with a traceback in the log each time). Connections open on first use.
+    credentials.setdefault("minsize", 0)
+    credentials.setdefault("maxsize", bounds.pool_size)
+    credentials["server_settings"] = {
+        "statement_timeout": _milliseconds(bounds.statement),
+        "idle_in_transaction_session_timeout": _milliseconds(IDLE_IN_TRANSACTION_SECONDS),
+    }
+    return info
+
+
+class _BoundedAcquire:
+    """An asyncpg pool whose ``acquire()`` (all tortoise calls) waits a bounded time.
+
+    The bound also limits how long a connection's release may take (asyncpg resets it with
+    the acquiring call's timeout): without one, releasing a connection of a frozen server
+    would wait for ever.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+
+    def acquire(self) -> Any:
+        return self._pool.acquire(timeout=self._timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+class BoundedPostgresClient(AsyncpgDBClient):
+    def __init__(self, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    async def create_pool(self, **kwargs: Any) -> Any:
+        return _BoundedAcquire(await super().create_pool(**kwargs), self.acquire_timeout)
+
+
+# tortoise finds a backend's client class under this name in its engine module.
+client_class = BoundedPostgresClient
+
+
+def tortoise_config(database_url: str, bounds: Bounds | None = None) -> dict[str, Any]:
+    """tortoise's configuration; with ``bounds`` every database call is time-bounded."""
+    url = normalize_url(database_url)
     return {
-        "connections": {"default": normalize_url(database_url)},
+        "connections": {"default": url if bounds is None else _bounded(url, bounds)},
         "apps": {
             APP: {
                 "models": [MODELS_MODULE],
@@ -42,14 +139,17 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def connect(database_url: str, *, shared_across_tasks: bool = False) -> None:
-    """Open the connections.
+async def connect(
+    database_url: str, *, shared_across_tasks: bool = False, bounds: Bounds | None = None
+) -> None:
+    """Open the connections, time-bounded by ``bounds`` (the defaults if not given).
 
     tortoise keeps them in a context variable: a server that connects in its lifespan task
     must share them with the request tasks (``shared_across_tasks``).
     """
     await Tortoise.init(
-        config=tortoise_config(database_url), _enable_global_fallback=shared_across_tasks
+        config=tortoise_config(database_url, bounds or Bounds()),
+        _enable_global_fallback=shared_across_tasks,
     )
 
 

@@ -5,9 +5,9 @@ tokens as the graph.
 parameters ``filter`` (the JSON of a ``SiteFilter`` / ``ActionFilter``, as in GraphQL) and
 ``asOf`` (``YYYY-MM-DD``: the rows as they were at the end of that day). A caller without
 ``export.sites`` / ``export.actions`` anywhere gets 403; bad parameters get 400; both with a
-GraphQL-shaped body. Rows are read and written chunk by chunk (``resolvers/exports``): CSV is
-streamed as it is produced; XLSX is built in a temporary file by openpyxl's write-only mode,
-then streamed.
+GraphQL-shaped body; a database fault before the first chunk is sent gets 503 (hub.faults).
+Rows are read and written chunk by chunk (``resolvers/exports``): CSV is streamed as it is
+produced; XLSX is built in a temporary file by openpyxl's write-only mode, then streamed.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from typing import Any
 from graphql import GraphQLError, Undefined, coerce_input_value, validate_input_value
 from openpyxl import Workbook
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, request_response
 from strawberry.types.arguments import convert_argument
 
 from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.http_errors import error_response
+from hub.ratelimit import RateLimited, RateLimits
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from resolvers.context import Context
@@ -45,11 +47,6 @@ _EXPORTS: dict[str, tuple[Capability, type[Any], Callable[..., AsyncIterator[lis
     "sites": (Capability.EXPORT_SITES, SiteFilter, site_rows),
     "actions": (Capability.EXPORT_ACTIONS, ActionFilter, action_rows),
 }
-
-
-def _error(status: int, code: str, message: str, **extensions: object) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    return JSONResponse(body, status_code=status)
 
 
 def _filter(request: Request, filter_type: type[Any], schema: Any) -> Any:
@@ -121,13 +118,28 @@ async def _xlsx(
             yield chunk
 
 
-def export_routes(settings: Settings, authenticator: Authenticator, schema: Any) -> list[Route]:
+async def _started(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``body`` with its first chunk (a CSV's first rows, a whole XLSX) already made, so that
+    a database fault meanwhile is answered with a 503 (hub.faults), not a broken file."""
+    first = await anext(body, b"")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in body:
+            yield chunk
+
+    return chunks()
+
+
+def export_routes(
+    settings: Settings, authenticator: Authenticator, schema: Any, limits: RateLimits
+) -> list[Route]:
     async def export(request: Request) -> Response:
         kind, extension = request.url.path.rsplit("/", 1)[1].split(".")
         capability, filter_type, rows_of = _EXPORTS[kind]
         principal = principal_of(request.scope)
         if principal.grant(capability).level is Level.NEVER:
-            return _error(
+            return error_response(
                 403, "FORBIDDEN", f"Not allowed: exporting needs {capability.value}.",
                 capability=capability.value,
             )  # fmt: skip
@@ -139,19 +151,19 @@ def export_routes(settings: Settings, authenticator: Authenticator, schema: Any)
             first = await anext(rows)
         except BadUserInput as error:
             extensions = {k: v for k, v in (error.extensions or {}).items() if k != "code"}
-            return _error(400, "BAD_USER_INPUT", error.message, **extensions)
+            return error_response(400, "BAD_USER_INPUT", error.message, **extensions)
         if extension == "csv":
             body, media_type = _csv(first, rows), "text/csv; charset=utf-8"
         else:
             body, media_type = _xlsx(kind, first, rows), XLSX
         disposition = f'attachment; filename="{kind}.{extension}"'
         return StreamingResponse(
-            body,
+            await _started(body),
             media_type=media_type,
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
 
-    endpoint = RequireIdentity(request_response(export), authenticator)
+    endpoint = RequireIdentity(RateLimited(request_response(export), limits), authenticator)
     return [
         Route(f"/exports/{kind}.{extension}", endpoint, methods=["GET"])
         for kind in _EXPORTS

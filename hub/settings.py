@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from schema.limits import DEFAULT_COST_BUDGETS, Limits
 
 # The built-in development issuer's identifier (hub.auth.dev_issuer): trusted only outside
 # production. The demo personas' identities are recorded at this issuer.
@@ -43,6 +45,51 @@ class TrustedIssuer:
     @property
     def discovery_url(self) -> str:
         return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        url = urlsplit(origin)
+        if url.scheme not in ("https", "http") or not url.netloc or url.path:
+            raise SettingsError(f"HUB_CORS_ORIGINS: {origin!r} is not an origin (https://host)")
+    return origins
+
+
+def _cost_budgets(raw: str) -> dict[str, int]:
+    """Parse ``HUB_COST_BUDGETS``: a JSON object of budgets by role, "anonymous" or "default"."""
+    from hub.models.enums import Role
+
+    name = "HUB_COST_BUDGETS"
+    budgets = dict(DEFAULT_COST_BUDGETS)
+    if not raw:
+        return budgets
+    try:
+        given: Any = json.loads(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a JSON object: {error}") from None
+    known = {"anonymous", "default", *(role.value for role in Role)}
+    if not isinstance(given, dict):
+        raise SettingsError(f'{name} must be a JSON object such as {{"default": 50000}}')
+    for key, value in given.items():
+        if key not in known:
+            raise SettingsError(f"{name}: {key!r} is not a role; use one of {sorted(known)}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise SettingsError(f"{name}: the budget of {key!r} must be a whole number ≥ 1")
+    return budgets | given
+
+
+def _limits(env: dict[str, str]) -> Limits:
+    default = Limits()
+    return Limits(
+        depth=_int(env, "HUB_MAX_DEPTH", default.depth),
+        aliases=_int(env, "HUB_MAX_ALIASES", default.aliases, minimum=0),
+        root_fields=_int(env, "HUB_MAX_ROOT_FIELDS", default.root_fields),
+        directives_per_field=_int(env, "HUB_MAX_DIRECTIVES", default.directives_per_field, 0),
+        tokens=_int(env, "HUB_MAX_TOKENS", default.tokens, minimum=10),
+        string_length=_int(env, "HUB_MAX_STRING_LENGTH", default.string_length, minimum=100),
+        cost_budgets=_cost_budgets(env.get("HUB_COST_BUDGETS", "")),
+    )
 
 
 def _issuers(raw: str | None, environment: Environment) -> tuple[TrustedIssuer, ...]:
@@ -99,10 +146,50 @@ def _int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> 
     return value
 
 
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _choice(environ: dict[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() not in (value.lower() for value in allowed):
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
+def _metrics_token(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if len(raw) < 16 or not raw.isascii() or not raw.isprintable() or " " in raw:
+        raise SettingsError("HUB_METRICS_TOKEN must be at least 16 printable ASCII characters")
+    return raw
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError("HUB_REDIS_URL must start with redis://, rediss:// or unix://")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
     database_url: str = "sqlite://var/hub.sqlite3"
+    # Database bounds in seconds (hub.database): opening a connection, running a statement
+    # (SQLite: waiting for a lock), waiting for a pooled connection; and the connections one
+    # process may hold (PostgreSQL).
+    db_connect_timeout: float = 3.0
+    db_statement_timeout: float = 10.0
+    db_pool_timeout: float = 5.0
+    db_pool_size: int = 10
     default_page_size: int = 50
     max_page_size: int = 500
     # A site not updated nor confirmed for this many days is flagged as out of date.
@@ -124,11 +211,45 @@ class Settings:
     # When set, federation's `_entities` and `_service` answer only requests carrying it in
     # the X-Hub-Router-Secret header.
     federation_secret: str | None = None
+    # Browser origins allowed to call the hub (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # Query limits and cost budgets (schema.limits, schema.cost).
+    limits: Limits = field(default_factory=Limits)
+    # Larger request bodies are refused (413) before they are read whole.
+    max_body_bytes: int = 1_048_576
+    # On SIGTERM, in-flight requests get this many seconds to finish before they are cut.
+    shutdown_grace_seconds: int = 20
+    # Requests per minute (0: unlimited) per signed-in person, per partner application (all
+    # its tokens together) and per anonymous address (hub.ratelimit).
+    rate_limit: int = 600
+    rate_limit_apps: int = 1200
+    rate_limit_anonymous: int = 120
+    # Where the workers share their rate limits; without it each process counts alone.
+    redis_url: str | None = None
+    redis_prefix: str = "hub:rl:"
     dev_issuer_key: Path = Path("var/dev-issuer-key.json")
+    # Log lines as JSON objects or text; None: JSON in production, text elsewhere.
+    log_format: LogFormat | None = None
+    log_level: str = "INFO"
+    # In production /metrics is served only to requests bearing this token (hub.observability).
+    metrics_token: str | None = None
+    # Traces through OpenTelemetry, when its packages are installed (the `otel` extra).
+    otel: bool = False
 
     @property
     def graphiql(self) -> bool:
         return self.environment is not Environment.PRODUCTION
+
+    @property
+    def introspection_for_all(self) -> bool:
+        """Outside production anyone may introspect; in production, administrators only."""
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def logs_as_json(self) -> bool:
+        if self.log_format is None:
+            return self.environment is Environment.PRODUCTION
+        return self.log_format == LogFormat.JSON
 
     @property
     def dev_issuer(self) -> bool:
@@ -153,9 +274,16 @@ class Settings:
         max_page_size = _int(env, "HUB_MAX_PAGE_SIZE", cls.max_page_size)
         if default_page_size > max_page_size:
             raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
+        log_format = _choice(env, "HUB_LOG_FORMAT", tuple(LogFormat))
         return cls(
             environment=environment,
             database_url=database_url,
+            db_connect_timeout=_int(env, "HUB_DB_CONNECT_TIMEOUT", int(cls.db_connect_timeout)),
+            db_statement_timeout=_int(
+                env, "HUB_DB_STATEMENT_TIMEOUT", int(cls.db_statement_timeout)
+            ),
+            db_pool_timeout=_int(env, "HUB_DB_POOL_TIMEOUT", int(cls.db_pool_timeout)),
+            db_pool_size=_int(env, "HUB_DB_POOL_SIZE", cls.db_pool_size),
             default_page_size=default_page_size,
             max_page_size=max_page_size,
             out_of_date_days=_int(env, "HUB_OUT_OF_DATE_DAYS", cls.out_of_date_days),
@@ -168,7 +296,24 @@ class Settings:
             oidc_http_timeout=_int(env, "HUB_OIDC_HTTP_TIMEOUT", int(cls.oidc_http_timeout)),
             dev_issuer_key=Path(env.get("HUB_DEV_ISSUER_KEY") or cls.dev_issuer_key),
             federation_secret=env.get("HUB_FEDERATION_SECRET") or None,
+            cors_origins=_origins(env.get("HUB_CORS_ORIGINS", "")),
+            limits=_limits(env),
+            max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            shutdown_grace_seconds=_int(
+                env, "HUB_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds, minimum=0
+            ),
             principal_cache_seconds=_int(
                 env, "HUB_PRINCIPAL_CACHE_SECONDS", cls.principal_cache_seconds, minimum=0
             ),
+            rate_limit=_int(env, "HUB_RATE_LIMIT", cls.rate_limit, minimum=0),
+            rate_limit_apps=_int(env, "HUB_RATE_LIMIT_APPS", cls.rate_limit_apps, minimum=0),
+            rate_limit_anonymous=_int(
+                env, "HUB_RATE_LIMIT_ANONYMOUS", cls.rate_limit_anonymous, minimum=0
+            ),
+            redis_url=_redis_url(env.get("HUB_REDIS_URL")),
+            redis_prefix=env.get("HUB_REDIS_PREFIX") or cls.redis_prefix,
+            log_format=LogFormat(log_format.lower()) if log_format else None,
+            log_level=(_choice(env, "HUB_LOG_LEVEL", LOG_LEVELS) or cls.log_level).upper(),
+            metrics_token=_metrics_token(env.get("HUB_METRICS_TOKEN")),
+            otel=_choice(env, "HUB_OTEL", ("0", "1")) == "1",
         )

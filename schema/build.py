@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.types import ExecutionContext
 
+from hub.observability.operation import RecordOperation
 from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
-from schema.errors import HubError
+from schema.cost import CostBudget
 from schema.federation import RouterOnly
+from schema.limits import Limits, ParseWithinLimits, VariableStrings, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.safety import (
+    IntrospectionForAdministrators,
+    MaskUnexpectedErrors,
+    NoSuggestionsInProduction,
+)
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
 from schema.types.territories import Commune, Departement, Epci, Nation, Region
@@ -28,24 +35,31 @@ class HubSchema(strawberry.federation.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Errors raised on purpose (FORBIDDEN, NOT_FOUND, bad input…) are answers, not
-        # faults: logging each with its traceback would flood the log and cost time.
-        unexpected = [e for e in errors if not isinstance(e.original_error, HubError)]
-        unexpected = [e for e in unexpected if not isinstance(e, HubError)]
-        super().process_errors(unexpected, execution_context)
+        # faults; faults are logged with their id by MaskUnexpectedErrors.
+        return
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """The schema; refuses to build if a field has no permission decision (default deny)."""
-    # Parsing and validating a document costs more than many queries: do it once per document.
+    limits = limits or Limits()
+    # Validating a document costs more than many queries: do it once per document.
     schema = HubSchema(
         query=Query,
         mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
         extensions=[
-            lambda: ParserCache(maxsize=256),
+            # First: it sees the errors last, as the client gets them.
+            RecordOperation,
+            lambda: ParseWithinLimits(limits),
             lambda: ValidationCache(maxsize=256),
+            lambda: AddValidationRules(limit_rules(limits)),
+            lambda: VariableStrings(limits),
+            lambda: CostBudget(limits),
             AuditReads,
             RouterOnly,
+            IntrospectionForAdministrators,
+            NoSuggestionsInProduction,
+            MaskUnexpectedErrors,
         ],
     )
     check_decisions(schema)

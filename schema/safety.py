@@ -33,6 +33,20 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError | HubError)
 
 
+def _reworded(
+    error: GraphQLError, message: str, extensions: dict[str, object] | None
+) -> GraphQLError:
+    """The same error (place, path) saying something else; without the exception behind it."""
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
 def _coded(error: GraphQLError) -> GraphQLError:
     """Every error carries a code: graphql-core's own errors get the one that says what
     failed (validation, or a variable's value; parse errors get theirs when parsed)."""
@@ -68,14 +82,7 @@ class MaskUnexpectedErrors(MaskErrors):
             )
             message = f"Internal error; quote {error_id} to the hub's operators."
             extensions = {"code": "INTERNAL", "errorId": error_id}
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions=extensions,
-        )
+        return _reworded(error, message, extensions)
 
 
 class _Introspection(Visitor):
@@ -128,12 +135,5 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     message = _SUGGESTION.sub("", error.message)
     if message == error.message:
         return error
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=error.original_error,
-        extensions=error.extensions,
-    )
+    # Validation errors, the only ones with suggestions, have no exception behind them.
+    return _reworded(error, message, error.extensions)

@@ -6,7 +6,12 @@ import os
 import selectors
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Mapping
+
+import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -38,3 +43,30 @@ def wait_for_line(process: subprocess.Popen[bytes], expected: str, timeout: floa
             if b"\n" in buffer:
                 line = buffer.split(b"\n", 1)[0].decode(errors="replace").strip()
                 return None if line == expected else f"printed {line!r} instead of {expected!r}"
+
+
+def start_hub(
+    env: Mapping[str, str], *arguments: str, separate_stderr: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`hub serve` on a free port, with ``env`` over this process's environment, once it
+    answers /health (within 30 s, or the test fails with what it printed); and its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), *arguments],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    if process.poll() is None:
+        process.kill()
+    output, errors = process.communicate(timeout=15)
+    printed = output.decode(errors="replace") + (errors or b"").decode(errors="replace")
+    pytest.fail(f"hub serve did not answer /health within 30 s:\n{printed}")

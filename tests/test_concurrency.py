@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +21,7 @@ from strawberry.relay import to_base64
 from hub.models import Comment, HistoryEntry, Site
 from hub.models.enums import HistorySubject, SiteStatus
 from hub.settings import Settings
-from tests.processes import free_port
+from tests.processes import start_hub
 from tests.support import Hub, open_site
 
 READERS = 40
@@ -172,33 +169,14 @@ async def test_parallel_readers_and_writers_in_process(hub: Hub) -> None:
 @pytest.fixture(scope="module")
 def served(own_database: Settings) -> Iterator[str]:
     """`hub serve` over the module's database, with the same development issuer key."""
-    port = free_port()
     env = {
-        **os.environ,
         "HUB_ENV": "test",
         "HUB_DATABASE_URL": own_database.database_url,
         "HUB_DEV_ISSUER_KEY": str(own_database.dev_issuer_key),
         "HUB_PRINCIPAL_CACHE_SECONDS": "0",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_hub(env)
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                pytest.fail(process.communicate()[0].decode())
-            time.sleep(0.2)
-        else:
-            pytest.fail("hub serve did not answer within 30 s")
         yield base
     finally:
         process.terminate()

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +25,7 @@ from hub.models import User
 from hub.observability import metrics as metrics_module
 from hub.observability.logs import JsonFormatter, configure_logging
 from hub.settings import Environment, LogFormat, Settings
-from tests.processes import free_port
+from tests.processes import start_hub
 from tests.support import bearer, graphql
 
 ADMIN = "national_admin@demo.bidonvilles.example"
@@ -290,34 +288,17 @@ def _dead_worker_in_flight(directory: Path, requests: float) -> None:
 
 @pytest.fixture
 def served(fresh_db: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
     multiprocess_dir = tmp_path / "prometheus"
     multiprocess_dir.mkdir()
     _dead_worker_in_flight(multiprocess_dir, requests=5)
     env = {
-        **os.environ,
         "HUB_ENV": "production",
         "HUB_DATABASE_URL": fresh_db,
         "HUB_METRICS_TOKEN": METRICS_TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(multiprocess_dir),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_hub(env, separate_stderr=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("hub serve did not answer within 30 s")
         yield base, process
     finally:
         if process.poll() is None:

@@ -17,13 +17,14 @@ from collections.abc import Callable
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.auth.dev_issuer import DevIssuer
 from hub.auth.errors import AuthError, BadAuthorization, InsufficientScope
 from hub.auth.keys import RemoteKeys, StaticKeys
 from hub.auth.principals import principal_for
 from hub.auth.tokens import TokenValidator, Trust
+from hub.http_errors import error_response
 from hub.settings import Settings
 from permissions.principal import ANONYMOUS, HUB_SCOPES, Principal
 
@@ -129,7 +130,18 @@ class RequireIdentity:
             await refusal(error)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+        if principal.anonymous:
+            await self.app(scope, receive, send)
+            return
+
+        async def no_store(message: Message) -> None:
+            # What a signed-in caller reads must not stay in shared or browser caches.
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+            await send(message)
+
+        await self.app(scope, receive, no_store)
 
 
 def principal_of(scope: Scope) -> Principal:
@@ -140,7 +152,6 @@ def principal_of(scope: Scope) -> Principal:
 
 
 def refusal(error: AuthError) -> JSONResponse:
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
     headers: dict[str, str] = {}
     if error.challenge is not None:
         challenge = (
@@ -152,7 +163,7 @@ def refusal(error: AuthError) -> JSONResponse:
         headers["WWW-Authenticate"] = challenge
     if error.status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return JSONResponse(body, status_code=error.status, headers=headers)
+    return error_response(error.status, error.code, error.message, headers)
 
 
 def _header_text(text: str) -> str:
