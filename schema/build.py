@@ -42,6 +42,8 @@ class HubSchema(strawberry.federation.Schema):
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """The schema; refuses to build if a field has no permission decision (default deny)."""
     limits = limits or Limits()
+    # Built once: the validation cache knows a document's verdict by the rules' identity.
+    rules = limit_rules(limits)
     # Validating a document costs more than many queries: do it once per document.
     schema = HubSchema(
         query=Query,
@@ -52,7 +54,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             RecordOperation,
             lambda: ParseWithinLimits(limits),
             lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules(limit_rules(limits)),
+            lambda: AddValidationRules(rules),
             lambda: VariableStrings(limits),
             lambda: CostBudget(limits),
             AuditReads,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
 import pytest
+import strawberry.schema.schema as strawberry_schema
 
 from hub.app import create_app
 from hub.auth.dev_issuer import DevIssuer
@@ -189,3 +191,22 @@ def test_limit_settings_are_read_and_checked() -> None:
             Settings.from_environ({"HUB_COST_BUDGETS": bad})
     with pytest.raises(SettingsError, match="HUB_MAX_DEPTH"):
         Settings.from_environ({"HUB_MAX_DEPTH": "0"})
+
+
+async def test_a_document_is_validated_once(
+    hub: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Validating a large document costs more than running it: the limits must not defeat the
+    # validation cache (a rule built per request would make every request a miss).
+    validations: list[object] = []
+    original = strawberry_schema.validate
+
+    def counting(*args: object, **kwargs: object) -> object:
+        validations.append(args[1])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting)
+    query = f"query Once{uuid.uuid4().hex} {{ me {{ role }} }}"
+    for _ in range(3):
+        assert "errors" not in await graphql(hub, query)
+    assert len(validations) == 1
