@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,19 +92,25 @@ def _bounded(url: str, bounds: Bounds) -> dict[str, Any]:
 
 
 class _BoundedAcquire:
-    """An asyncpg pool whose ``acquire()`` (all tortoise calls) waits a bounded time.
+    """An asyncpg pool whose ``acquire()`` and ``release()`` (all tortoise calls) wait a
+    bounded time: without a bound, releasing a connection of a frozen server (asyncpg resets
+    it) would wait for ever.
 
-    The bound also limits how long a connection's release may take (asyncpg resets it with
-    the acquiring call's timeout): without one, releasing a connection of a frozen server
-    would wait for ever.
+    The acquire is bounded with ``asyncio.timeout`` rather than asyncpg's own ``timeout=``,
+    which runs each acquire in a task of its own (measured: 3 to 4 ms on a site sheet of 32
+    statements on PostgreSQL).
     """
 
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
 
-    def acquire(self) -> Any:
-        return self._pool.acquire(timeout=self._timeout)
+    async def acquire(self) -> Any:
+        async with asyncio.timeout(self._timeout):
+            return await self._pool.acquire()
+
+    async def release(self, connection: Any) -> None:
+        await self._pool.release(connection, timeout=self._timeout)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
