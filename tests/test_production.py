@@ -8,6 +8,7 @@ administrators only, no suggestions, no GET queries.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -300,3 +301,22 @@ async def test_every_graphql_error_carries_a_code(client: httpx.AsyncClient) -> 
         client, "query ($n: Int) { sites(first: $n) { totalCount } }", {"n": "x"}
     )
     assert error_codes(variable) == ["BAD_USER_INPUT"]
+
+
+async def test_forged_tokens_are_refused_in_production(
+    prod: httpx.AsyncClient, operator_token: str
+) -> None:
+    header, payload, signature = operator_token.split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"at+jwt"}').rstrip(b"=").decode()
+    for forged in (f"{header}.{payload}.{flipped}", f"{unsigned}.{payload}.", "not-a-jwt"):
+        refused = await prod.post(
+            "/graphql", json={"query": "{ me { role } }"}, headers=bearer(forged)
+        )
+        assert refused.status_code == 401, forged
+        assert error_codes(refused.json()) == ["UNAUTHENTICATED"]
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    accepted = await prod.post(
+        "/graphql", json={"query": "{ me { role } }"}, headers=bearer(operator_token)
+    )
+    assert accepted.json() == {"data": {"me": {"role": "OPERATOR"}}}
