@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from tests.processes import free_port, wait_for_line
+from tests.processes import free_port, stop_process, wait_for_line
 
 __all__ = [
     "FEDERATION_DIR",
@@ -140,17 +139,7 @@ class _Process:
         _RUNNING.discard(self)
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
-        return process.returncode
+        return stop_process(process)
 
 
 class _NodeScript(_Process):

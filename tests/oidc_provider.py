@@ -37,7 +37,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,7 +46,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey
 
-from tests.processes import free_port, wait_for_line
+from tests.processes import free_port, stop_process, wait_for_line
 
 __all__ = [
     "OIDC_DIR",
@@ -219,16 +218,7 @@ class OidcProvider:
         _RUNNING.discard(self)
         if process is None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
+        stop_process(process)
 
     def restart(self, jwks: Mapping[str, Any] | None = None) -> None:
         """Stop, then start on the same port, optionally with a new private JWK set."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +44,21 @@ def wait_for_line(process: subprocess.Popen[bytes], expected: str, timeout: floa
             if b"\n" in buffer:
                 line = buffer.split(b"\n", 1)[0].decode(errors="replace").strip()
                 return None if line == expected else f"printed {line!r} instead of {expected!r}"
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> int | None:
+    """SIGTERM, a wait, SIGKILL if it did not stop; its pipes closed; its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+    return process.returncode
 
 
 def start_hub(

@@ -13,9 +13,10 @@ import { readFileSync } from 'node:fs';
 
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+
+import { serve } from './serve.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
@@ -83,34 +84,8 @@ const resolvers = {
 const server = new ApolloServer({
   schema: buildSubgraphSchema({ typeDefs, resolvers }),
   plugins: [ApolloServerPluginInlineTraceDisabled()],
-  // Stopped by the handlers below, which exit with code 0.
+  // Stopped by serve()'s own handlers (serve.mjs), which exit with code 0.
   stopOnTerminationSignals: false,
 });
 
-let url;
-try {
-  ({ url } = await startStandaloneServer(server, {
-    listen: { port: config.port, host: '127.0.0.1' },
-    context: async ({ req }) => ({ authorization: req.headers.authorization }),
-  }));
-} catch (err) {
-  console.error(`cannot listen on 127.0.0.1:${config.port}: ${err.message}`);
-  process.exit(1);
-}
-process.stdout.write(`ready ${url}\n`);
-
-let stopping = false;
-function shutdown() {
-  if (stopping) return;
-  stopping = true;
-  setTimeout(() => process.exit(0), 2000).unref();
-  server.stop().finally(() => process.exit(0));
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-
-// Exit when stdin reaches EOF, i.e. when the test process holding the pipe is gone.
-if (config.exitOnStdinEOF) {
-  process.stdin.on('end', shutdown);
-  process.stdin.resume();
-}
+await serve(server, config);
