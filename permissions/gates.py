@@ -9,6 +9,10 @@ fallback (a site's coordinates fall back to its commune's centre).
 Most checks are plain set look-ups on the row's own territory columns. Those that need the
 database (an action's attachments or sites, a user's organization) go through the
 request's DataLoaders, so a list of objects costs one query, not one per object.
+
+``decide`` is the one decision per object and capability: the field gates ask it, and so
+do the exports (for each row's gated columns) and the orderings that depend on whether a
+gated value is readable. Nothing else re-implements it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from permissions.principal import Principal
 from permissions.territories import Place, places_of
 from resolvers.audit.reads import AUDITED_READS
 from resolvers.batching import BatchLoad
+from resolvers.context import Loaders
 from resolvers.pagination import linked_ids_loader
 from resolvers.territories.stats import ActionFigures, TerritoryCounts
 from schema.errors import HubError
@@ -48,9 +53,10 @@ def action_place(action: Action) -> Place:
     return Place(action.region_code, action.departement_id)
 
 
-def allowed(capability: Capability, source: Any, info: Info[Any, Any]) -> Verdict:
-    """Whether the caller holds ``capability`` on ``source`` (an awaitable when it must look)."""
-    principal: Principal = info.context.principal
+def decide(capability: Capability, source: Any, loaders: Loaders) -> Verdict:
+    """Whether the caller (``loaders.principal``) holds ``capability`` on ``source``: a bool,
+    or an awaitable when it must look in the database through ``loaders``."""
+    principal = loaders.principal
     grant = principal.grant(capability)
     if grant.territories.everywhere:
         return True
@@ -61,23 +67,32 @@ def allowed(capability: Capability, source: Any, info: Info[Any, Any]) -> Verdic
     check = _CHECKS.get(type(source))
     if check is None:
         raise TypeError(f"No permission check for {type(source).__name__} ({capability})")
-    return check(principal, capability, source, info)
+    return check(principal, capability, source, loaders)
 
 
-async def holds(capability: Capability, source: Any, info: Info[Any, Any]) -> bool:
-    verdict = allowed(capability, source, info)
+async def decided(capability: Capability, source: Any, loaders: Loaders) -> bool:
+    """``decide``, awaited."""
+    verdict = decide(capability, source, loaders)
     return await verdict if isawaitable(verdict) else verdict
 
 
-def _site(principal: Principal, capability: Capability, site: Site, _: Info[Any, Any]) -> Verdict:
+def allowed(capability: Capability, source: Any, info: Info[Any, Any]) -> Verdict:
+    """``decide`` for the caller of a GraphQL request."""
+    return decide(capability, source, info.context.loaders)
+
+
+async def holds(capability: Capability, source: Any, info: Info[Any, Any]) -> bool:
+    return await decided(capability, source, info.context.loaders)
+
+
+def _site(principal: Principal, capability: Capability, site: Site, _: Loaders) -> Verdict:
     return principal.can(capability, site_place(site))
 
 
 def _action(
-    principal: Principal, capability: Capability, action: Action, info: Info[Any, Any]
+    principal: Principal, capability: Capability, action: Action, loaders: Loaders
 ) -> Verdict:
     grant = principal.grant(capability)
-    loaders = info.context.loaders
     if grant.level is Level.OWN:
         return loaders[attached_action_ids].load(action.id)
     if principal.can(capability, action_place(action)):
@@ -92,17 +107,27 @@ def _action(
     return through_sites()
 
 
-async def _user(
-    principal: Principal, capability: Capability, user: User, info: Info[Any, Any]
+async def _at_home(
+    principal: Principal, capability: Capability, organization_id: int, loaders: Loaders
 ) -> bool:
-    # A user stands where their organization has its home (national: nowhere but N).
-    places = await info.context.loaders[organization_places].load(user.organization_id)
+    # An organization, and each of its members, stands where it has its home (national:
+    # nowhere but N).
+    places = await loaders[organization_places].load(organization_id)
     return any(principal.can(capability, place) for place in places)
 
 
-def _territory(
-    principal: Principal, capability: Capability, row: Any, info: Info[Any, Any]
+def _user(principal: Principal, capability: Capability, user: User, loaders: Loaders) -> Verdict:
+    return _at_home(principal, capability, user.organization_id, loaders)
+
+
+def _organization(
+    principal: Principal, capability: Capability, organization: Organization, loaders: Loaders
 ) -> Verdict:
+    """For ``user.read``: whether the caller may read the personal data of its members."""
+    return _at_home(principal, capability, organization.id, loaders)
+
+
+def _territory(principal: Principal, capability: Capability, row: Any, loaders: Loaders) -> Verdict:
     if isinstance(row, Commune):
         place = Place(row.region_id, row.departement_id, row.epci_id, row.scope_code)
     elif isinstance(row, Departement):
@@ -112,7 +137,7 @@ def _territory(
     elif isinstance(row, Epci):
 
         async def spanned() -> bool:
-            places = await info.context.loaders[epci_places].load(row.code)
+            places = await loaders[epci_places].load(row.code)
             return any(principal.can(capability, place) for place in places)
 
         return spanned()
@@ -127,21 +152,22 @@ def _nation_type() -> type:
     return Nation
 
 
-_CHECKS: dict[type, Callable[[Principal, Capability, Any, Info[Any, Any]], Verdict]] = {
+_CHECKS: dict[type, Callable[[Principal, Capability, Any, Loaders], Verdict]] = {
     Site: _site,
     Action: _action,
     User: _user,
+    Organization: _organization,
     Region: _territory,
     Departement: _territory,
     Epci: _territory,
     Commune: _territory,
     _nation_type(): _territory,
     # Aggregates stand where they were counted.
-    TerritoryCounts: lambda principal, capability, counts, info: _territory(
-        principal, capability, counts.territory, info
+    TerritoryCounts: lambda principal, capability, counts, loaders: _territory(
+        principal, capability, counts.territory, loaders
     ),
-    ActionFigures: lambda principal, capability, figures, info: _territory(
-        principal, capability, figures.territory, info
+    ActionFigures: lambda principal, capability, figures, loaders: _territory(
+        principal, capability, figures.territory, loaders
     ),
 }
 
