@@ -67,7 +67,13 @@ def _operated_actions(parents: Sequence[Hashable]) -> Any:
     return Action.filter(operators__organization_id__in=parents)
 
 
+# Members are listed by name only for a caller who may read their names (``user.read`` where
+# the organization stands); for anyone else, an order by name would reveal them. Both
+# orderings end with the id, so that pages are stable.
 MEMBERS = child_connection(
+    ChildList(_members, "organization_id", ("id",), scope=directory_q), user_by_id
+)
+MEMBERS_BY_NAME = child_connection(
     ChildList(_members, "organization_id", ("last_name", "first_name", "id"), scope=directory_q),
     user_by_id,
 )

@@ -22,6 +22,7 @@ from hub.models.enums import (
     UserStatus,
 )
 from permissions.capabilities import Capability, Level
+from permissions.gates import holds
 from permissions.principal import Principal
 from permissions.territories import places_of
 from resolvers.context import Context
@@ -75,14 +76,19 @@ class Organization(relay.Node):
     ) -> list[Location]:
         return await info.context.loaders[loaders.areas_by_organization].load(root.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description="By last and first name for callers who may read them (user.read where "
+        "the organization stands), else in the order they joined."
+    )
     async def members(
         root: strawberry.Parent[OrganizationRow],
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[User]:
-        page = await child_page(info, loaders.MEMBERS, root.id, first, after)
+        by_name = await holds(Capability.USER_READ, root, info)
+        members = loaders.MEMBERS_BY_NAME if by_name else loaders.MEMBERS
+        page = await child_page(info, members, root.id, first, after)
         return Connection.of(page)
 
     @strawberry.field(description="Where the organization is declared as an actor on a site.")
