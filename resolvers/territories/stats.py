@@ -1,34 +1,128 @@
-"""Counts per territory (open sites, people, minors…), aggregated in SQL per level.
+"""Statistics per territory (open sites, closures, evolution, action figures), in SQL.
 
-``territory_counts`` counts what the caller may read (its ``site.read`` scope);
-``public_counts`` counts every site, for the public statistics.
+The aggregate rule: a figure counts exactly the objects on which the caller holds every
+capability the figure needs: ``stats.read`` and ``site.read`` for figures of sites,
+``stats.read`` and ``action.read`` for figures of actions and, for a gated figure, its own
+capability as well (``FIGURE_NEEDS``), each decided per object by the conditions that scope
+the objects' own reads (``permissions/rows.py``). A ``Scope`` carries these conditions to
+every aggregate; whether a figure is shown at all is the field gate's decision on the
+territory (``permissions/gates.py``).
+
+``public_counts`` counts every site, for the public statistics; its gated figures follow
+the same rule.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Function, Q, Subquery
 from tortoise.functions import Count, Sum
 
 from hub.models import (
     Action,
     ActionFinance,
     ActionIndicators,
-    HistoryEntry,
     Site,
     SiteClosingSolution,
 )
 from hub.models.enums import HistoryOperation, HistorySubject, LocationLevel, SiteStatus, TriState
+from permissions.capabilities import Capability
 from permissions.principal import Principal
-from permissions.rows import sites_q
+from permissions.rows import actions_q, sites_q
 from resolvers.batching import BatchLoad
 from resolvers.history.as_of import end_of
+from resolvers.pagination import _sql_and_params
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, stale_q, without_intervention_q
 
 NATION_CODE = "FR"
+
+# What every figure of sites, and of actions, needs on each object it counts.
+SITE_NEEDS = (Capability.STATS_READ, Capability.SITE_READ)
+ACTION_NEEDS = (Capability.STATS_READ, Capability.ACTION_READ)
+# What a gated figure needs besides: the capability its field is gated by in the schema
+# (tests/test_aggregate_scope.py checks that both agree).
+FIGURE_NEEDS: dict[str, Capability] = {
+    "sites_with_legal_procedure": Capability.SITE_LEGAL_READ,
+    "planned_amount": Capability.ACTION_FINANCES_READ,
+    "spent_amount": Capability.ACTION_FINANCES_READ,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an aggregate counts: ``objects``, and for each gated figure the condition
+    narrowing them to those the figure may count."""
+
+    objects: Q
+    figures: Mapping[str, Q] = field(default_factory=dict)
+
+    def within(self, territory: Q) -> Scope:
+        return replace(self, objects=self.objects & territory)
+
+    def aggregate(
+        self,
+        function: type[Function],
+        column: str,
+        name: str,
+        condition: Q | None = None,
+        **options: Any,
+    ) -> Function:
+        """``function(column)`` over the rows the figure ``name`` may count, among those
+        meeting ``condition``."""
+        narrowed = [q for q in (condition, self.figures.get(name)) if q is not None]
+        if narrowed:
+            options["_filter"] = Q(*narrowed)
+        return function(column, **options)
+
+
+def _holding(
+    scope: Callable[[Principal, Capability], Q], principal: Principal, needs: tuple[Capability, ...]
+) -> Q:
+    """Objects on which the caller holds every capability of ``needs``."""
+    return Q(*(scope(principal, capability) for capability in needs))
+
+
+def site_scope(principal: Principal) -> Scope:
+    """Sites on which the caller holds ``stats.read`` and ``site.read``; gated figures of
+    sites count those on which it holds their capability too."""
+    return Scope(_holding(sites_q, principal, SITE_NEEDS), _site_figures(principal))
+
+
+def public_site_scope(principal: Principal) -> Scope:
+    """Every site: public figures count them all, gated figures follow the rule."""
+    return Scope(Q(), _site_figures(principal))
+
+
+def _site_figures(principal: Principal) -> dict[str, Q]:
+    return {
+        name: sites_q(principal, FIGURE_NEEDS[name])
+        for name in TerritoryCounts.__dataclass_fields__
+        if name in FIGURE_NEEDS
+    }
+
+
+def action_scope(principal: Principal, within: Q) -> Scope:
+    """Rows of yearly action data (``action_id``) of the actions ``within`` on which the
+    caller holds ``stats.read`` and ``action.read``; gated figures (finances) count the
+    actions on which it holds their capability too, as ``Action.finances`` decides (by the
+    action's département, or its sites for EPCI and commune grants; ``own`` grants cover
+    single actions, never a territory: the figure's gate refuses them)."""
+
+    def rows_of(actions: Q) -> Q:
+        return Q(action_id__in=Subquery(Action.filter(actions).values("id")))
+
+    return Scope(
+        rows_of(within & _holding(actions_q, principal, ACTION_NEEDS)),
+        {
+            name: rows_of(actions_q(principal, FIGURE_NEEDS[name]))
+            for name in ActionFigures.__dataclass_fields__
+            if name in FIGURE_NEEDS
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -76,26 +170,28 @@ def _conditions(today: datetime.date, out_of_date_days: int) -> dict[str, Q]:
 async def grouped_counts(
     column: str | None,
     codes: list[str] | None,
-    within: Q,
+    scope: Scope,
     today: datetime.date,
     out_of_date_days: int,
 ) -> dict[str | None, TerritoryCounts]:
-    """Counts of the open sites matching ``within``, per value of ``column`` (limited to
-    ``codes`` when given; one row for all when ``column`` is None): one statement."""
-    sites = Site.filter(within, status=SiteStatus.OPEN)
+    """Counts of the open sites of ``scope``, per value of ``column`` (limited to ``codes``
+    when given; one row for all when ``column`` is None): one statement."""
+    sites = Site.filter(scope.objects, status=SiteStatus.OPEN)
     if column is not None and codes is not None:
         sites = sites.filter(**{f"{column}__in": codes})
-    counts = {
-        name: Count("id", _filter=q) for name, q in _conditions(today, out_of_date_days).items()
+    figures = {
+        "open_sites": scope.aggregate(Count, "id", "open_sites"),
+        **{name: scope.aggregate(Sum, column, name) for name, column in _SUMS.items()},
+        **{
+            name: scope.aggregate(Count, "id", name, condition)
+            for name, condition in _conditions(today, out_of_date_days).items()
+        },
     }
-    annotated = sites.annotate(
-        open_sites=Count("id"), **{name: Sum(c) for name, c in _SUMS.items()}, **counts
-    )
-    names = ["open_sites", *_SUMS, *counts]
+    annotated = sites.annotate(**figures)
     if column is None:
-        rows = await annotated.values(*names)
+        rows = await annotated.values(*figures)
         return {None: _counts_of(rows[0])}
-    rows = await annotated.group_by(column).values(column, *names)
+    rows = await annotated.group_by(column).values(column, *figures)
     return {row[column]: _counts_of(row) for row in rows}
 
 
@@ -112,14 +208,14 @@ CountsKey = tuple[LocationLevel, str, datetime.date, int]
 
 def territory_counts(principal: Principal) -> BatchLoad[CountsKey, Any]:
     """Keys are (level, code, today); one statement per level present in the batch."""
-    return _counts(sites_q(principal))
+    return _counts(site_scope(principal))
 
 
-def public_counts(_: Principal) -> BatchLoad[CountsKey, Any]:
-    return _counts(Q())
+def public_counts(principal: Principal) -> BatchLoad[CountsKey, Any]:
+    return _counts(public_site_scope(principal))
 
 
-def _counts(scope: Q) -> BatchLoad[CountsKey, Any]:
+def _counts(scope: Scope) -> BatchLoad[CountsKey, Any]:
     async def load(keys: list[CountsKey]) -> list[TerritoryCounts]:
         by_level: dict[tuple[LocationLevel, datetime.date, int], list[str]] = {}
         for level, code, today, days in keys:
@@ -142,9 +238,9 @@ class ClosureCounts:
     solutions: dict[str, tuple[int, int]]
 
 
-async def closure_counts(within: Q, start: datetime.date, end: datetime.date) -> ClosureCounts:
+async def closure_counts(scope: Scope, start: datetime.date, end: datetime.date) -> ClosureCounts:
     """Two statements: the closed sites per status, the solutions of those sites."""
-    closed = Site.filter(within, closed_at__gte=start, closed_at__lte=end).exclude(
+    closed = Site.filter(scope.objects, closed_at__gte=start, closed_at__lte=end).exclude(
         status=SiteStatus.OPEN
     )
     statuses = await closed.annotate(n=Count("id")).group_by("status").values("status", "n")
@@ -190,28 +286,27 @@ _INDICATOR_SUMS = (
     "people", "households", "women", "minors", "health_followup", "employment_training",
     "sheltered_people", "housed_people", "minors_school_age",
 )  # fmt: skip
+_AMOUNTS = ("planned_amount", "spent_amount")
 
 
-async def action_figures(within: Q) -> list[ActionFigures]:
+async def action_figures(scope: Scope) -> list[ActionFigures]:
     """Per topic and year, in two statements: indicators, then finances."""
-    actions = Subquery(Action.filter(within).values("id"))
     topic = "action__topics__topic"
     indicators = (
-        await ActionIndicators.filter(action_id__in=actions)
+        await ActionIndicators.filter(scope.objects)
         .annotate(
-            actions=Count("action_id", distinct=True),
-            **{name: Sum(name) for name in _INDICATOR_SUMS},
+            actions=scope.aggregate(Count, "action_id", "actions", distinct=True),
+            **{name: scope.aggregate(Sum, name, name) for name in _INDICATOR_SUMS},
         )
         .group_by(topic, "year")
         .values(topic, "year", "actions", *_INDICATOR_SUMS)
     )
     money = (
-        await ActionFinance.filter(action_id__in=actions)
-        .annotate(planned=Sum("planned_amount"), spent=Sum("spent_amount"))
+        await ActionFinance.filter(scope.objects)
+        .annotate(**{name: scope.aggregate(Sum, name, name) for name in _AMOUNTS})
         .group_by(topic, "year")
-        .values(topic, "year", "planned", "spent")
+        .values(topic, "year", *_AMOUNTS)
     )
-    amounts = {(str(m[topic]), m["year"]): (m["planned"], m["spent"]) for m in money}
     figures = {
         (str(row[topic]), row["year"]): ActionFigures(
             topic=str(row[topic]),
@@ -222,11 +317,12 @@ async def action_figures(within: Q) -> list[ActionFigures]:
         for row in indicators
         if row[topic] is not None
     }
-    for key, (planned, spent) in amounts.items():
-        if key[0] == "None":
+    for row in money:
+        if row[topic] is None:
             continue
+        key = (str(row[topic]), row["year"])
         base = figures.get(key, ActionFigures(topic=key[0], year=key[1]))
-        figures[key] = replace(base, planned_amount=planned, spent_amount=spent)
+        figures[key] = replace(base, **{name: row[name] for name in _AMOUNTS})
     return [figures[key] for key in sorted(figures)]
 
 
@@ -236,48 +332,88 @@ _EVOLVING = {
     "minors": "population_minors",
     "households": "population_households",
 }
+# Per dialect: the old value of column ``{c}`` in an entry ``h`` as JSON (a JSON null is not
+# SQL NULL, which the look-up leaves for "no entry changed it"), and whether ``h`` changed it.
+_OLD_JSON = {
+    "postgres": ("h.changes -> '{c}' -> 0", "h.changes -> '{c}' IS NOT NULL"),
+    "sqlite": (
+        "json_quote(json_extract(h.changes, '$.{c}[0]'))",
+        "json_type(h.changes, '$.{c}') IS NOT NULL",
+    ),
+}
+# Per dialect: that JSON ``{v}`` as the value of a text (status) or an integer column.
+_FROM_JSON = {
+    "postgres": {"status": "({v} #>> '{{}}')", "number": "({v} #>> '{{}}')::integer"},
+    "sqlite": {"status": "json_extract({v}, '$')", "number": "json_extract({v}, '$')"},
+}
+_COMPARED = ("status", *_EVOLVING.values())
 
 
 async def evolution(
-    within: Q, since: datetime.date, until: datetime.date
+    scope: Scope, since: datetime.date, until: datetime.date
 ) -> dict[str, tuple[int, int]]:
     """Open sites, people, minors and households at the end of ``since`` and of ``until``,
-    rebuilt from the sites as they are and the history entries recorded after ``since``: two
-    statements, reading only the columns compared."""
-    columns = ("status", *_EVOLVING.values())
-    states = {row["id"]: row for row in await Site.filter(within).values("id", *columns)}
-    entries = (
-        await HistoryEntry.filter(
-            subject_type=HistorySubject.SITE,
-            subject_id__in=list(states),
-            changed_at__gte=end_of(since),
-        )
-        .order_by("-changed_at", "-id")
-        .values("subject_id", "changed_at", "operation", "changes")
+    among the sites of ``scope`` as they are, rebuilt as ``site(asOf:)`` rebuilds each site:
+    one statement, whatever the length of the history.
+
+    At a moment, a compared column holds the old value of the first history entry after it
+    that changed the column (its current value when none did), and a site with an entry of
+    creation after it did not exist yet: one look-up of the history's index per site,
+    column and date.
+    """
+    sites = Site.filter(scope.objects).values("id", *_COMPARED)
+    scoped, params = _sql_and_params(sites)
+    dialect = sites._db.capabilities.dialect
+    rewound, values, totals = [], [], []
+    for when, day in enumerate((since, until)):
+        params.append(end_of(day))
+        # Numbered, as it is used several times: ?NNN on SQLite, $NNN on PostgreSQL.
+        moment = f"{'?' if dialect == 'sqlite' else '$'}{len(params)}"
+        rewound += _rewound_at(dialect, moment, when)
+        values += [_value_at(dialect, column, when) for column in _COMPARED]
+        values.append(f"k.existed_{when}")
+        totals += _totals_at(when)
+    sql = (
+        f"WITH s AS ({scoped}) SELECT {', '.join(totals)} FROM ("
+        f"SELECT {', '.join(values)} FROM ("
+        f"SELECT s.*, {', '.join(rewound)} FROM s) AS k) AS r"
     )
-    existing = set(states)
-
-    def totals() -> dict[str, int]:
-        open_ids = [key for key in existing if _value(states[key]["status"]) == SiteStatus.OPEN]
-        found = {"open_sites": len(open_ids)}
-        for name, column in _EVOLVING.items():
-            found[name] = sum(states[key][column] or 0 for key in open_ids)
-        return found
-
-    boundary, at_until = end_of(until), None
-    for entry in entries:
-        if at_until is None and entry["changed_at"] < boundary:
-            at_until = totals()
-        key = entry["subject_id"]
-        if entry["operation"] == HistoryOperation.CREATE:
-            existing.discard(key)
-        for column in columns:
-            if column in entry["changes"]:
-                states[key][column] = entry["changes"][column][0]
-    after = at_until or totals()
-    before = totals()
-    return {name: (before[name], after[name]) for name in before}
+    (row,) = await sites._db.execute_query_dict(sql, params)
+    return {
+        name: (int(row[f"{name}_0"] or 0), int(row[f"{name}_1"] or 0))
+        for name in ("open_sites", *_EVOLVING)
+    }
 
 
-def _value(status: Any) -> str:
-    return str(getattr(status, "value", status))
+def _rewound_at(dialect: str, moment: str, when: int) -> list[str]:
+    """Per site ``s``: whether it existed at ``moment``, and the JSON of the old value of
+    each compared column in the first entry after ``moment`` that changed it (or NULL)."""
+    old_json, changed = _OLD_JSON[dialect]
+
+    def entries(condition: str) -> str:
+        return (
+            f"FROM history_entry h WHERE h.subject_type = '{HistorySubject.SITE.value}' "
+            f"AND h.subject_id = s.id AND h.changed_at >= {moment} AND {condition}"
+        )
+
+    created = entries(f"h.operation = '{HistoryOperation.CREATE.value}'")
+    found = [f"CASE WHEN EXISTS (SELECT 1 {created}) THEN 0 ELSE 1 END AS existed_{when}"]
+    for column in _COMPARED:
+        first = f"SELECT {old_json.format(c=column)} {entries(changed.format(c=column))}"
+        found.append(f"({first} ORDER BY h.changed_at, h.id LIMIT 1) AS {column}_{when}")
+    return found
+
+
+def _value_at(dialect: str, column: str, when: int) -> str:
+    rewound = f"k.{column}_{when}"
+    kind = "status" if column == "status" else "number"
+    decoded = _FROM_JSON[dialect][kind].format(v=rewound)
+    return f"CASE WHEN {rewound} IS NULL THEN k.{column} ELSE {decoded} END AS {column}_{when}"
+
+
+def _totals_at(when: int) -> list[str]:
+    is_open = f"r.existed_{when} = 1 AND r.status_{when} = '{SiteStatus.OPEN.value}'"
+    return [f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS open_sites_{when}"] + [
+        f"SUM(CASE WHEN {is_open} THEN r.{column}_{when} ELSE 0 END) AS {name}_{when}"
+        for name, column in _EVOLVING.items()
+    ]

@@ -31,10 +31,12 @@ from resolvers.territories.queries import Nation as NationRow
 from resolvers.territories.stats import (
     TerritoryCounts,
     action_figures,
+    action_scope,
     closure_counts,
     evolution,
     grouped_counts,
     public_counts,
+    site_scope,
     territory_counts,
 )
 from schema.directives import gated
@@ -194,7 +196,8 @@ class Territory:
 
     @gated(
         Capability.STATS_READ,
-        description="Statistics of the sites the caller may read in the territory.",
+        description="Statistics of the open sites of the territory on which the caller "
+        "holds stats.read and site.read (a gated figure: its capability as well).",
     )
     async def stats(
         root: strawberry.Parent[Any], info: Info[Context, None]
@@ -207,9 +210,9 @@ class Territory:
 
     @gated(
         Capability.STATS_READ,
-        description="The same statistics for each sub-territory with open sites the caller "
-        "may read (régions of France, départements of a région, communes of a département or "
-        "an EPCI), computed in SQL.",
+        description="The same statistics for each sub-territory with open sites they count "
+        "(régions of France, départements of a région, communes of a département or an "
+        "EPCI), computed in SQL.",
     )
     async def children_stats(
         root: strawberry.Parent[Any], info: Info[Context, None]
@@ -219,9 +222,9 @@ class Territory:
         child_level = _CHILD_LEVEL.get(level)
         if child_level is None:
             return []
-        within = sites_q(context.principal) & _within(level, _scope_code(root))
+        scope = site_scope(context.principal).within(_within(level, _scope_code(root)))
         grouped = await grouped_counts(
-            SITE_LOCATION_COLUMNS[child_level], None, within, context.today,
+            SITE_LOCATION_COLUMNS[child_level], None, scope, context.today,
             context.settings.out_of_date_days,
         )  # fmt: skip
         codes = sorted(code for code in grouped if code is not None)
@@ -234,7 +237,8 @@ class Territory:
 
     @gated(
         Capability.STATS_READ,
-        description="Sites closed between two days (both included) that the caller may read.",
+        description="Sites closed between two days (both included), among those on which "
+        "the caller holds stats.read and site.read.",
     )
     async def closures(
         root: strawberry.Parent[Any],
@@ -245,8 +249,8 @@ class Territory:
         if since > until:
             raise BadUserInput("`since` is after `until`.", argument="since")
         level = LEVEL_OF_ROW[type(root)]
-        within = sites_q(info.context.principal) & _within(level, _scope_code(root))
-        counts = await closure_counts(within, since, until)
+        scope = site_scope(info.context.principal).within(_within(level, _scope_code(root)))
+        counts = await closure_counts(scope, since, until)
         return ClosureStats(
             closed_sites=sum(counts.by_status.values()),
             resorbed_sites=counts.by_status.get(SiteStatus.RESORBED.value, 0),
@@ -263,7 +267,8 @@ class Territory:
     @gated(
         Capability.STATS_READ,
         description="Open sites, people, minors and households at the end of two days, "
-        "rebuilt from the history, among the sites the caller may read.",
+        "rebuilt from the history, among the sites on which the caller holds stats.read and "
+        "site.read.",
     )
     async def evolution(
         root: strawberry.Parent[Any],
@@ -276,23 +281,24 @@ class Territory:
         if until > info.context.today:
             raise BadUserInput("`until` cannot be in the future.", argument="until")
         level = LEVEL_OF_ROW[type(root)]
-        within = sites_q(info.context.principal) & _within(level, _scope_code(root))
-        changes = await evolution(within, since, until)
+        scope = site_scope(info.context.principal).within(_within(level, _scope_code(root)))
+        changes = await evolution(scope, since, until)
         return Evolution(**{name: Change(before=b, after=a) for name, (b, a) in changes.items()})
 
     @gated(
         Capability.STATS_READ,
-        description="The actions the caller may read in the territory, per topic and year: "
-        "their number and indicators; their finances for action.finances.read holders.",
+        description="The actions of the territory on which the caller holds stats.read and "
+        "action.read, per topic and year: their number and indicators; their finances, over "
+        "those on which it holds action.finances.read as well.",
     )
     async def action_stats(
         root: strawberry.Parent[Any], info: Info[Context, None]
     ) -> list[ActionStats] | None:
         level = LEVEL_OF_ROW[type(root)]
-        within = actions_q(info.context.principal) & actions_in(level, _scope_code(root))
+        scope = action_scope(info.context.principal, actions_in(level, _scope_code(root)))
         return [
             replace(figures, territory=root)  # type: ignore[misc]
-            for figures in await action_figures(within)
+            for figures in await action_figures(scope)
         ]
 
     @strawberry.field(
@@ -408,7 +414,7 @@ class Nation(Territory, CodeNode):
     ) -> list[ZoneStats] | None:
         context = info.context
         grouped = await grouped_counts(
-            "overseas", None, sites_q(context.principal), context.today,
+            "overseas", None, site_scope(context.principal), context.today,
             context.settings.out_of_date_days,
         )  # fmt: skip
         return [
