@@ -38,6 +38,7 @@ class User(Model):
     )
     first_name = fields.CharField(max_length=100)
     last_name = fields.CharField(max_length=100)
+    # Unique whatever its case too: migration 0005 adds a unique index on lower(email).
     email = fields.CharField(max_length=254, unique=True)
     phone = fields.CharField(max_length=30, null=True)
     job_title = fields.CharField(max_length=150, null=True)
