@@ -5,6 +5,14 @@ that holds the change, its history entries and its audit entry, so that all of t
 written or none. The work refuses by raising ``Refused`` with user errors (validation,
 not found, forbidden, conflict): the transaction rolls back and the errors are answered
 in the mutation's payload, never as a generic exception.
+
+Permission comes first, whatever the input. Each mutation declares its ``Operation`` once,
+with the capability it needs: a caller who holds it nowhere is refused before anything is
+read; once the work has found its object (missing and out of read scope alike answer
+NOT_FOUND), ``Write.allow`` checks the capability where the object stands, and only then
+may the work check the version (``Write.check_version``), validate, and write. The
+capabilities of the field groups an input touches come after that. A work that reaches
+its version check or its audit entry without ``allow`` is a bug, refused as one.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from tortoise.transactions import in_transaction
 
 from hub.models import AuditEntry, HistoryEntry
 from hub.models.enums import AuditKind, HistoryOperation, HistorySubject
-from permissions.capabilities import Capability
+from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
 from permissions.territories import Place
 from resolvers.context import Context
@@ -72,13 +80,29 @@ def forbidden(capability: Capability, what: str) -> Refused:
     )
 
 
+@dataclass(frozen=True)
+class Operation:
+    """A mutation as the pipeline knows it: its name in the audit log, the capability its
+    caller needs before anything else, and what it does (for refusals: "updating a site")."""
+
+    name: str
+    capability: Capability
+    what: str
+
+
+class Unchecked(RuntimeError):
+    """A mutation went on without checking its capability on its object: a bug."""
+
+
 @dataclass
 class Write:
     """One mutation in progress: its caller, its moment, and what it must record."""
 
     context: Context
-    operation: str
+    operation: Operation
     at: datetime.datetime
+    # Set by ``allow``: the caller holds the operation's capability where its object stands.
+    allowed: bool = False
 
     @property
     def principal(self) -> Principal:
@@ -87,6 +111,26 @@ class Write:
     def require(self, capability: Capability, place: Place, what: str) -> None:
         if not self.principal.can(capability, place):
             raise forbidden(capability, what)
+
+    def allow(self, place: Place, attached: bool = False) -> None:
+        """The operation's capability where its object stands (``attached``: the caller is
+        attached to it, for ``own`` grants); before its version, before its input."""
+        operation = self.operation
+        if not self.principal.can(operation.capability, place, attached=attached):
+            raise forbidden(operation.capability, operation.what)
+        self.allowed = True
+
+    def check_version(self, row: Any, version: int, what: str) -> None:
+        """Early and clear, once permission is settled (a conflict tells the caller the
+        object exists and changed); the conditional UPDATE (``update_versioned``) still
+        catches a change made between this read and the write."""
+        self._checked("checking a version")
+        if row.version != version:
+            raise conflict(what, version, row.version)
+
+    def _checked(self, step: str) -> None:
+        if not self.allowed:
+            raise Unchecked(f"{self.operation.name}: {step} before Write.allow")
 
     async def history(
         self,
@@ -114,11 +158,12 @@ class Write:
         place: Place,
         details: dict[str, Any] | None = None,
     ) -> None:
+        self._checked("writing its audit entry")
         await AuditEntry.create(
             at=self.at,
             details=details or {},
             kind=AuditKind.WRITE,
-            operation=self.operation,
+            operation=self.operation.name,
             user_id=self.principal.user_id,
             application_id=self.principal.application_id,
             subject_type=subject_type,
@@ -131,9 +176,10 @@ class Write:
 
 
 async def write(
-    context: Context, operation: str, work: Callable[[Write], Awaitable[T]]
+    context: Context, operation: Operation, work: Callable[[Write], Awaitable[T]]
 ) -> T | list[UserError]:
-    """Runs ``work`` in one transaction; its result, or the user errors that refused it."""
+    """Runs ``work`` in one transaction; its result, or the user errors that refused it.
+    A caller who holds the operation's capability nowhere is refused before it runs."""
     principal = context.principal
     if not principal.may_write:
         reason = (
@@ -142,6 +188,8 @@ async def write(
             else "This application's token does not grant hub:write."
         )
         return [UserError(None, ErrorCode.FORBIDDEN, f"Not allowed: {reason}")]
+    if principal.grant(operation.capability).level is Level.NEVER:
+        return forbidden(operation.capability, operation.what).errors
     now = datetime.datetime.now(datetime.UTC)
     try:
         async with in_transaction():
@@ -162,13 +210,6 @@ def conflict(what: str, version: int, current: int) -> Refused:
             )
         ]
     )
-
-
-def check_version(row: Any, version: int, what: str) -> None:
-    """Early and clear; the conditional UPDATE (``update_versioned``) still catches a change
-    made between this read and the write."""
-    if row.version != version:
-        raise conflict(what, version, row.version)
 
 
 async def update_versioned(

@@ -398,7 +398,7 @@ async def test_an_operator_updates_only_the_actions_it_operates(hub: Hub) -> Non
 @pytest.mark.parametrize(
     ("who", "departement", "code"),
     [
-        ("external_observer", "31", "NOT_FOUND"),  # reads Gironde only
+        ("external_observer", "31", "FORBIDDEN"),  # holds action.update nowhere: before any lookup
         ("external_observer", "33", "FORBIDDEN"),  # reads it, never updates
         ("intervener", "31", "FORBIDDEN"),  # own: not one of its operators
         ("national_actor", "31", "FORBIDDEN"),

@@ -5,7 +5,7 @@ effect on the affected user's next request. The module has a demo database of it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -224,7 +224,8 @@ async def test_a_local_administrator_invites_interveners_of_its_departement(hub:
         ("local_admin", PERSONA_ASSOCIATION, "NATIONAL_ADMIN", "only give the intervener role"),
         ("local_admin", RESEARCH_LAB, "INTERVENER", "needs user.manage here"),  # in the 33
         ("local_admin", LOGEMENT_MINISTRY, "INTERVENER", "needs user.manage here"),  # national
-        ("demo-association-app", PERSONA_ASSOCIATION, "INTERVENER", "partner applications"),
+        # Checked first: the application's role holds user.manage nowhere.
+        ("demo-association-app", PERSONA_ASSOCIATION, "INTERVENER", "needs user.manage"),
         ("demo-commune-app", PERSONA_ASSOCIATION, "INTERVENER", "does not grant hub:write"),
         (None, PERSONA_ASSOCIATION, "INTERVENER", "Sign in to write"),
     ],
@@ -356,6 +357,40 @@ async def test_a_change_is_written_only_if_the_user_is_still_as_checked(
     assert refused.value.errors[0].code == ErrorCode.CONFLICT
 
 
+async def test_two_invitations_of_one_address_in_different_cases_at_once_one_wins(
+    hub: Hub,
+) -> None:
+    association = await organization(PERSONA_ASSOCIATION)
+    results = await asyncio.gather(
+        *(
+            hub.call("national_admin", INVITE, {"input": invitation(association.id, email=email)})
+            for email in ("Casse.Double@asso.example", "casse.double@ASSO.EXAMPLE")
+        )
+    )
+    (winner,) = [result for result in results if not result["errors"]]
+    (loser,) = [result for result in results if result["errors"]]
+    assert winner["user"] is not None and loser["user"] is None
+    assert codes(loser) == [("input.email", "INVALID")]
+    assert "already used" in loser["errors"][0]["message"]
+    assert await User.filter(email__iexact="casse.double@asso.example").count() == 1
+
+
+async def test_the_database_keeps_addresses_unique_whatever_their_case(
+    hub: Hub, unchanged: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another invitation got in between this one's check and its insert, in another case.
+    async def not_yet(_: str) -> bool:
+        return False
+
+    monkeypatch.setattr(user_mutations, "_email_used", not_yet)
+    data = invitation(
+        (await organization(PERSONA_ASSOCIATION)).id, email=f"Operator@{DOMAIN.upper()}"
+    )
+    payload = await hub.call("national_admin", INVITE, {"input": data})
+    assert payload["user"] is None and codes(payload) == [("input.email", "INVALID")]
+    assert "already used" in payload["errors"][0]["message"]
+
+
 # Activation, deactivation
 
 
@@ -373,7 +408,7 @@ async def test_a_deactivated_user_is_refused_from_its_next_request(hub: Hub) -> 
         assert codes(again) == [("id", "INVALID")]
         assert "deactivated already" in again["errors"][0]["message"]
     finally:
-        back = await hub.call("local_admin", ACTIVATE, {"id": gid("User", operator.id)})
+        back = await hub.call("national_admin", ACTIVATE, {"id": gid("User", operator.id)})
     assert back["errors"] == [] and back["user"]["status"] == "ACTIVE"
     assert await hub.status_of_request(operator.email) == (200, None)
 
@@ -393,9 +428,9 @@ async def test_a_pending_user_can_be_turned_down(hub: Hub) -> None:
     [
         ("national_admin", ACTIVATE, "operator", ("id", "INVALID"), "active already"),
         ("national_admin", DEACTIVATE, "national_admin", ("id", "INVALID"), "yourself"),
-        ("local_admin", DEACTIVATE, "local_admin", ("id", "INVALID"), "yourself"),
-        ("local_admin", DEACTIVATE, "colleague", ("id", "FORBIDDEN"), "an administrator"),
-        ("local_admin", ACTIVATE, "colleague", ("id", "FORBIDDEN"), "an administrator"),
+        ("local_admin", DEACTIVATE, "local_admin", ("id", "FORBIDDEN"), "intervener accounts"),
+        ("local_admin", DEACTIVATE, "colleague", ("id", "FORBIDDEN"), "intervener accounts"),
+        ("local_admin", ACTIVATE, "colleague", ("id", "FORBIDDEN"), "intervener accounts"),
         ("local_admin", DEACTIVATE, "national_admin", (None, "FORBIDDEN"), "user.manage"),
         ("local_admin", DEACTIVATE, "external_observer", (None, "FORBIDDEN"), "user.manage"),
         ("correspondent", DEACTIVATE, "intervener", (None, "FORBIDDEN"), "user.manage"),
@@ -452,9 +487,11 @@ async def test_a_role_change_applies_from_the_next_request(hub: Hub) -> None:
         assert (await hub.me(intervener.email))["role"] == "OPERATOR"
         entry = await audit_of("user.change_role", intervener.id)
         assert entry.user_id == (await persona("national_admin")).id
-        # A local administrator may give back the intervener role (and that one only).
+        # An operator now: no longer a local administrator's to manage, even to give back
+        # the intervener role.
         back = await hub.call("local_admin", CHANGE_ROLE, variables | {"role": "INTERVENER"})
-        assert back["errors"] == [] and back["user"]["role"] == "INTERVENER"
+        assert codes(back) == [("id", "FORBIDDEN")]
+        assert (await hub.me(intervener.email))["role"] == "OPERATOR"
     finally:
         await User.filter(id=intervener.id).update(role=Role.INTERVENER)
     assert (await hub.me(intervener.email))["role"] == "INTERVENER"
@@ -464,10 +501,11 @@ async def test_a_role_change_applies_from_the_next_request(hub: Hub) -> None:
     ("who", "target", "role", "expected", "message"),
     [
         ("national_admin", "national_admin", "OPERATOR", ("id", "INVALID"), "your own role"),
-        ("local_admin", "local_admin", "INTERVENER", ("id", "INVALID"), "your own role"),
+        ("local_admin", "local_admin", "INTERVENER", ("id", "FORBIDDEN"), "intervener accounts"),
         ("local_admin", "intervener", "CORRESPONDENT", ("role", "FORBIDDEN"), "intervener role"),
-        ("local_admin", "operator", "LOCAL_ADMIN", ("role", "FORBIDDEN"), "intervener role"),
-        ("local_admin", "colleague", "INTERVENER", ("id", "FORBIDDEN"), "an administrator"),
+        ("local_admin", "intervener", "LOCAL_ADMIN", ("role", "FORBIDDEN"), "intervener role"),
+        ("local_admin", "operator", "INTERVENER", ("id", "FORBIDDEN"), "intervener accounts"),
+        ("local_admin", "colleague", "INTERVENER", ("id", "FORBIDDEN"), "intervener accounts"),
         ("local_admin", "external_observer", "INTERVENER", (None, "FORBIDDEN"), "user.manage"),
         ("correspondent", "intervener", "INTERVENER", (None, "FORBIDDEN"), "user.manage"),
     ],
@@ -509,6 +547,68 @@ async def test_a_national_administrator_manages_administrators(hub: Hub, colleag
     ]  # fmt: skip
 
 
+# A local administrator manages intervener accounts only
+
+
+@pytest.fixture
+async def member(own_database: Settings) -> AsyncIterator[Callable[..., Awaitable[User]]]:
+    """Makes users of the persona association (in the local administrator's département);
+    deletes them, and any user invited meanwhile, afterwards."""
+    association = await organization(PERSONA_ASSOCIATION)
+    before = set(await User.all().values_list("id", flat=True))
+
+    async def make(role: Role, status: UserStatus = UserStatus.ACTIVE) -> User:
+        count = await User.all().count()
+        return await User.create(
+            organization=association, first_name="Membre", last_name=role.value, role=role,
+            email=f"membre.{count}@asso.example", status=status,
+        )  # fmt: skip
+
+    yield make
+    await User.filter(id__not_in=before).delete()
+
+
+MANAGING = ["invite", "activate", "deactivate", "set_options", "change_role_from", "change_role_to"]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+@pytest.mark.parametrize("mutation", MANAGING)
+async def test_a_local_administrator_manages_intervener_accounts_only(
+    hub: Hub, member: Callable[..., Awaitable[User]], mutation: str, role: Role
+) -> None:
+    """Each user management mutation, on a user of each role in the local administrator's
+    département (change_role_from: from that role to intervener; change_role_to: from
+    intervener to that role): allowed for intervener accounts only, before and after."""
+    association = await organization(PERSONA_ASSOCIATION)
+    if mutation == "invite":
+        query, variables = INVITE, {"input": invitation(association.id, role=role.name)}
+    elif mutation == "change_role_to":
+        target = await member(Role.INTERVENER)
+        query, variables = CHANGE_ROLE, {"id": gid("User", target.id), "role": role.name}
+    else:
+        status = UserStatus.PENDING if mutation == "activate" else UserStatus.ACTIVE
+        target = await member(role, status)
+        query, variables = {
+            "activate": (ACTIVATE, {}),
+            "deactivate": (DEACTIVATE, {}),
+            "set_options": (SET_OPTIONS, {"options": ["LEGAL_ACCESS", "FINANCE_ACCESS"]}),
+            "change_role_from": (CHANGE_ROLE, {"role": "INTERVENER"}),
+        }[mutation]
+        variables |= {"id": gid("User", target.id)}
+    before = await _trace()
+    payload = await hub.call("local_admin", query, variables)
+    if role is Role.INTERVENER:
+        assert payload["errors"] == [] and payload["user"]["role"] == "INTERVENER"
+        assert await _trace() != before
+        return
+    field = {"invite": "input.role", "change_role_to": "role"}.get(mutation, "id")
+    assert payload["user"] is None and codes(payload) == [(field, "FORBIDDEN")], payload
+    assert await _trace() == before
+    # It is the national administrators' to do.
+    done = await hub.call("national_admin", query, variables)
+    assert done["errors"] == [] and done["user"] is not None
+
+
 # Options
 
 
@@ -521,31 +621,32 @@ async def _legal_site() -> Site:
 async def test_options_replace_the_current_ones_and_change_what_the_user_reads(
     hub: Hub,
 ) -> None:
-    operator = await persona("operator")
+    intervener = await persona("intervener")
     site = {"id": gid("Site", (await _legal_site()).id)}
 
     async def reads_legal() -> bool:
-        body = await graphql(hub.http, LEGAL, site, token=await hub.token(operator.email))
+        body = await graphql(hub.http, LEGAL, site, token=await hub.token(intervener.email))
         return body["data"]["site"]["legalProcedures"] is not None
 
     assert not await reads_legal()
-    target = {"id": gid("User", operator.id)}
+    target = {"id": gid("User", intervener.id)}
     options = ["CREATE_SITES", "LEGAL_ACCESS", "CREATE_SITES"]
     granted = await hub.call("local_admin", SET_OPTIONS, target | {"options": options})
     try:
         assert granted["errors"] == []
         # Once each, in a stable order.
         assert granted["user"]["options"] == ["LEGAL_ACCESS", "CREATE_SITES"]
-        assert (await User.get(id=operator.id)).options == ["legal_access", "create_sites"]
+        assert (await User.get(id=intervener.id)).options == ["legal_access", "create_sites"]
         assert await reads_legal()
-        assert sorted((await hub.me(operator.email))["options"]) == ["CREATE_SITES", "LEGAL_ACCESS"]
-        entry = await audit_of("user.set_options", operator.id)
+        options_now = (await hub.me(intervener.email))["options"]
+        assert sorted(options_now) == ["CREATE_SITES", "LEGAL_ACCESS"]
+        entry = await audit_of("user.set_options", intervener.id)
         assert entry.user_id == (await persona("local_admin")).id
         cleared = await hub.call("local_admin", SET_OPTIONS, target | {"options": []})
         assert cleared["errors"] == [] and cleared["user"]["options"] == []
         assert not await reads_legal()
     finally:
-        await User.filter(id=operator.id).update(options=[])
+        await User.filter(id=intervener.id).update(options=[])
 
 
 @pytest.mark.parametrize(
@@ -641,8 +742,8 @@ async def test_an_organization_override_reaches_its_members(hub: Hub) -> None:
     ("who", "variables", "expected", "message"),
     [
         ("local_admin", {"level": "NATION"}, (None, "FORBIDDEN"), "national administrators"),
-        ("correspondent", {"level": "NATION"}, (None, "FORBIDDEN"), "national administrators"),
-        ("demo-association-app", {"level": "NATION"}, (None, "FORBIDDEN"), "applications"),
+        ("correspondent", {"level": "NATION"}, (None, "FORBIDDEN"), "needs user.manage"),
+        ("demo-association-app", {"level": "NATION"}, (None, "FORBIDDEN"), "needs user.manage"),
         ("national_admin", {"level": "NATION", "organizationId": "association"},
          (None, "INVALID"), "exactly one"),
         ("national_admin", {"level": "NATION", "userId": None}, (None, "INVALID"), "exactly one"),

@@ -43,11 +43,11 @@ from resolvers.actions.validation import (
 from resolvers.context import Context
 from resolvers.writes import (
     ErrorCode,
+    Operation,
     Refused,
     UserError,
     Write,
     changes_between,
-    check_version,
     columns_of,
     forbidden,
     not_found,
@@ -66,6 +66,16 @@ from schema.inputs.actions import (
 )
 
 WHAT = "action"
+
+CREATE = Operation("action.create", Capability.ACTION_CREATE, "creating an action")
+UPDATE = Operation("action.update", Capability.ACTION_UPDATE, "updating this action")
+# Finances need action.finances.read too, checked once the action is allowed.
+FINANCES_UPSERT = Operation(
+    "action.finances.upsert", Capability.ACTION_UPDATE, "writing this action's finances"
+)
+INDICATORS_UPSERT = Operation(
+    "action.indicators.upsert", Capability.ACTION_UPDATE, "writing this action's indicators"
+)
 
 # Input attribute -> column of the action row.
 _COLUMNS = {
@@ -205,44 +215,51 @@ async def _attached(context: Context, action_id: int) -> bool:
     return await Action.filter(mine, id=action_id).exists()
 
 
-async def _require(w: Write, action: Action, capabilities: Sequence[Capability], what: str) -> None:
-    """Every capability on the action; ``own`` ones only for its managers and operators."""
-    principal = w.principal
-    attached = False
-    if any(principal.grant(capability).level is Level.OWN for capability in capabilities):
-        attached = await _attached(w.context, action.id)
-    for capability in capabilities:
-        if not principal.can(capability, action_place(action), attached=attached):
-            raise forbidden(capability, what)
-
-
-async def _visible(context: Context, action_id: int) -> Action:
-    # Out of scope and missing look the same.
-    action = await Action.filter(actions_q(context.principal), id=action_id).first()
+async def _allowed(
+    w: Write, action_id: int, version: int, also: Sequence[Capability] = ()
+) -> Action:
+    """The action, if the caller may read it (else NOT_FOUND, as a missing one), holds the
+    operation's capability and ``also`` on it (else FORBIDDEN; ``own`` grants only for its
+    managers and operators), and read it at ``version`` (else CONFLICT): in this order."""
+    action = await Action.filter(actions_q(w.principal), id=action_id).first()
     if action is None:
         raise not_found("id", WHAT)
+    capabilities = (w.operation.capability, *also)
+    attached = False
+    if any(w.principal.grant(capability).level is Level.OWN for capability in capabilities):
+        attached = await _attached(w.context, action.id)
+    place = action_place(action)
+    w.allow(place, attached=attached)
+    for capability in also:
+        if not w.principal.can(capability, place, attached=attached):
+            raise forbidden(capability, w.operation.what)
+    w.check_version(action, version, WHAT)
     return action
 
 
-async def _may_create(w: Write, departement: Departement, site_ids: list[int]) -> None:
+async def _may_create(w: Write, departement: Departement, site_values: Sequence[str]) -> None:
     """``action.create`` on the département, or (for a caller whose area is a commune or an
     EPCI) on every site the action is run on: actions reach smaller areas through their
     sites, as reads do."""
-    if w.principal.can(Capability.ACTION_CREATE, _departement_place(departement)):
+    place = _departement_place(departement)
+    if w.principal.can(Capability.ACTION_CREATE, place):
+        w.allow(place)
         return
-    sites = await Site.filter(id__in=site_ids)
-    if not sites or not all(
-        w.principal.can(Capability.ACTION_CREATE, site_place(s)) for s in sites
-    ):
+    # Bad site IDs are answered with the other input errors, once creating is allowed.
+    keys, _ = _keys(site_values, "Site", "input.sites")
+    sites = await Site.filter(id__in=keys.values())
+    if not sites:
         raise forbidden(Capability.ACTION_CREATE, "creating an action (or on these sites)")
+    for site in sites:
+        w.allow(site_place(site))
 
 
 async def create_action(context: Context, data: CreateActionInput) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
         departement = await _departement(data.departement_code)
+        await _may_create(w, departement, data.sites)
         values, errors = _values(data)
         lists, list_errors = await _lists(context, data, departement.code)
-        await _may_create(w, departement, lists.get(SITES, []))
         action = Action(
             **values,
             created_at=w.at,
@@ -260,7 +277,7 @@ async def create_action(context: Context, data: CreateActionInput) -> Action | l
         await w.audit(WHAT, action.id, action_place(action))
         return action
 
-    return await write(context, "action.create", work)
+    return await write(context, CREATE, work)
 
 
 async def _save(
@@ -282,9 +299,7 @@ async def update_action(
     context: Context, action_id: int, version: int, data: UpdateActionInput
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
-        action = await _visible(context, action_id)
-        check_version(action, version, WHAT)
-        await _require(w, action, (Capability.ACTION_UPDATE,), "updating this action")
+        action = await _allowed(w, action_id, version)
         before = columns_of(action)
         values, errors = _values(data)
         code = data.departement_code
@@ -320,7 +335,7 @@ async def update_action(
         _refuse_if(errors + list_errors + validate_action(columns_of(action), w.context.today))
         return await _save(w, action, version, before, lists)
 
-    return await write(context, "action.update", work)
+    return await write(context, UPDATE, work)
 
 
 async def _save_figures(
@@ -352,14 +367,7 @@ async def upsert_finances(
     finances: Sequence[ActionFinanceInput],
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
-        action = await _visible(context, action_id)
-        check_version(action, version, WHAT)
-        await _require(
-            w,
-            action,
-            (Capability.ACTION_UPDATE, Capability.ACTION_FINANCES_READ),
-            "writing this action's finances",
-        )
+        action = await _allowed(w, action_id, version, (Capability.ACTION_FINANCES_READ,))
         _refuse_if(check_year(year, w.context.today) + check_finances(finances))
 
         async def replace() -> None:
@@ -380,7 +388,7 @@ async def upsert_finances(
 
         return await _save_figures(w, action, version, FINANCES, finance_rows, replace)
 
-    return await write(context, "action.finances.upsert", work)
+    return await write(context, FINANCES_UPSERT, work)
 
 
 async def upsert_indicators(
@@ -391,9 +399,7 @@ async def upsert_indicators(
     indicators: ActionIndicatorsInput,
 ) -> Action | list[UserError]:
     async def work(w: Write) -> Action:
-        action = await _visible(context, action_id)
-        check_version(action, version, WHAT)
-        await _require(w, action, (Capability.ACTION_UPDATE,), "writing this action's indicators")
+        action = await _allowed(w, action_id, version)
         _refuse_if(check_year(year, w.context.today))
         current = await ActionIndicators.get_or_none(action_id=action.id, year=year)
         state = {column: getattr(current, column, None) for column in INDICATORS}
@@ -413,4 +419,4 @@ async def upsert_indicators(
 
         return await _save_figures(w, action, version, INDICATOR_ROWS, indicator_rows, replace)
 
-    return await write(context, "action.indicators.upsert", work)
+    return await write(context, INDICATORS_UPSERT, work)

@@ -19,11 +19,17 @@ from permissions.rows import actions_q, comments_q, sites_q
 from permissions.territories import Place
 from resolvers.context import Context
 from resolvers.sites.validation import check_text
-from resolvers.writes import ErrorCode, Refused, UserError, Write, not_found, write
+from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
 from schema.ids import decode_id
 from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
+
+CREATE = Operation("comment.create", Capability.COMMENT_CREATE, "commenting here")
+# Editing or deleting one's comment is writing in that journal still: comment.create there.
+UPDATE = Operation("comment.update", Capability.COMMENT_CREATE, "editing a comment here")
+DELETE = Operation("comment.delete", Capability.COMMENT_CREATE, "deleting a comment here")
+MODERATE = Operation("comment.moderate", Capability.COMMENT_MODERATE, "moderating comments here")
 
 
 def _checked(body: str | None, tags: list[str] | None) -> list[UserError]:
@@ -90,7 +96,7 @@ async def _targets(data: CreateCommentInput) -> tuple[list[int], list[int]]:
 async def create_comment(context: Context, data: CreateCommentInput) -> Comment | list[UserError]:
     async def work(w: Write) -> Comment:
         subject, place = await _subject(context, data)
-        w.require(Capability.COMMENT_CREATE, place, "commenting here")
+        w.allow(place)
         errors = _checked(data.body, data.tags)
         if errors:
             raise Refused(errors)
@@ -110,18 +116,21 @@ async def create_comment(context: Context, data: CreateCommentInput) -> Comment 
         await w.audit("comment", comment.id, place)
         return comment
 
-    return await write(context, "comment.create", work)
+    return await write(context, CREATE, work)
 
 
-async def _visible_comment(context: Context, comment_id: int) -> tuple[Comment, Place]:
-    comment = await Comment.filter(comments_q(context.principal), id=comment_id).first()
+async def _allowed(w: Write, comment_id: int) -> tuple[Comment, Place]:
+    """The comment, if the caller may read it (else NOT_FOUND), and holds the operation's
+    capability where it stands (else FORBIDDEN); where it stands."""
+    comment = await Comment.filter(comments_q(w.principal), id=comment_id).first()
     if comment is None:
         raise not_found("id", "comment")
     if comment.site_id is not None:
-        site = await Site.get(id=comment.site_id)
-        return comment, site_place(site)
-    action = await Action.get(id=comment.action_id)
-    return comment, action_place(action)
+        place = site_place(await Site.get(id=comment.site_id))
+    else:
+        place = action_place(await Action.get(id=comment.action_id))
+    w.allow(place)
+    return comment, place
 
 
 def _author_only(w: Write, comment: Comment) -> None:
@@ -135,7 +144,7 @@ async def update_comment(
     context: Context, comment_id: int, data: UpdateCommentInput
 ) -> Comment | list[UserError]:
     async def work(w: Write) -> Comment:
-        comment, place = await _visible_comment(context, comment_id)
+        comment, place = await _allowed(w, comment_id)
         _author_only(w, comment)
         body = None if data.body is UNSET else data.body
         tags = None if data.tags is UNSET else data.tags
@@ -153,21 +162,20 @@ async def update_comment(
         await w.audit("comment", comment.id, place)
         return comment
 
-    return await write(context, "comment.update", work)
+    return await write(context, UPDATE, work)
 
 
 async def delete_comment(
     context: Context, comment_id: int, reason: str | None = None
 ) -> int | list[UserError]:
     """Deletes one's own comment, or with ``reason`` moderates someone else's."""
-    operation = "comment.moderate" if reason is not None else "comment.delete"
+    operation = MODERATE if reason is not None else DELETE
 
     async def work(w: Write) -> int:
-        comment, place = await _visible_comment(context, comment_id)
+        comment, place = await _allowed(w, comment_id)
         if reason is None:
             _author_only(w, comment)
         else:
-            w.require(Capability.COMMENT_MODERATE, place, "moderating comments here")
             errors = check_text(reason, 1000, "reason")
             if not reason.strip():
                 errors.append(UserError("reason", ErrorCode.REQUIRED, "Say why."))

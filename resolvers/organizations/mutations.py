@@ -6,9 +6,10 @@ entry (users have no version nor history: the audit log is their trace). A user 
 where its organization has its home (``permissions.gates.organization_places``); managing
 one needs ``user.manage`` there, so a national organization's members are for nationwide
 holders only. DOMAIN.md qualifies a local administrator's ``user.manage`` with "intervener
-role only": whoever holds it without being a national administrator at N may give no other
-role and may not manage administrators. Partner applications never manage users, and only
-national administrators set overrides, which could widen anyone's access.
+role only": whoever holds it without being a national administrator at N manages intervener
+accounts only, before and after the change (it invites, activates, deactivates and sets the
+options of interveners, and gives no other role). Partner applications never manage users,
+and only national administrators set overrides, which could widen anyone's access.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from hub.models import Organization, PermissionOverride, User
 from hub.models.enums import LocationLevel, Role, UserOption, UserStatus
 from permissions.capabilities import OPTION_OF, Capability, Level
 from permissions.policy import MATRIX
-from permissions.principal import ADMIN_ROLES, Principal
+from permissions.principal import Principal
 from permissions.rows import directory_q
 from permissions.territories import Place, places_of
 from resolvers.context import Context
@@ -34,13 +35,26 @@ from resolvers.organizations.validation import (
     check_name,
     check_optional,
 )
-from resolvers.writes import ErrorCode, Refused, UserError, Write, forbidden, not_found, write
+from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
 from schema.inputs.users import InviteUserInput
 
 USER = "user"
 ORGANIZATION = "organization"
-# The only role a restricted manager (a local administrator) may give.
+# The only role a restricted manager (a local administrator) may give, or manage.
 RESTRICTED_ROLE = Role.INTERVENER
+
+INVITE = Operation("user.invite", Capability.USER_MANAGE, "inviting a user")
+ACTIVATE = Operation("user.activate", Capability.USER_MANAGE, "activating a user")
+DEACTIVATE = Operation("user.deactivate", Capability.USER_MANAGE, "deactivating a user")
+CHANGE_ROLE = Operation("user.change_role", Capability.USER_MANAGE, "changing a user's role")
+SET_OPTIONS = Operation("user.set_options", Capability.USER_MANAGE, "setting a user's options")
+# National administrators only, checked next: an override could widen anyone's access.
+SET_OVERRIDE = Operation(
+    "permission_override.set", Capability.USER_MANAGE, "setting a permission override"
+)
+REMOVE_OVERRIDE = Operation(
+    "permission_override.remove", Capability.USER_MANAGE, "removing a permission override"
+)
 # Capabilities the policy checks against the objects a caller is attached to.
 ATTACHABLE = frozenset(c for c, row in MATRIX.items() if Level.OWN in row)
 
@@ -73,13 +87,13 @@ async def _home(organization: Organization) -> list[Place]:
     return (await places_of([key])).get(key) or [Place()]
 
 
-def _manage(w: Write, places: list[Place], what: str) -> Place:
+def _manage(w: Write, places: list[Place]) -> Place:
     """The place (of those given) where the caller holds user.manage: what the audit entry
     stands in. Refused when there is none."""
-    for place in places:
-        if w.principal.can(Capability.USER_MANAGE, place):
-            return place
-    raise forbidden(Capability.USER_MANAGE, what)
+    capability = w.operation.capability
+    place = next((p for p in places if w.principal.can(capability, p)), places[0])
+    w.allow(place)
+    return place
 
 
 def _may_give(w: Write, role: Role, field: str) -> None:
@@ -91,12 +105,14 @@ def _may_give(w: Write, role: Role, field: str) -> None:
         )
 
 
-def _not_an_administrator(w: Write, user: User, what: str) -> None:
-    if user.role in ADMIN_ROLES and not _national_admin(w.principal):
+def _intervener_account(w: Write, user: User) -> None:
+    """A restricted manager manages intervener accounts only (whatever their status)."""
+    if user.role is not RESTRICTED_ROLE and not _national_admin(w.principal):
         raise _refused(
             "id",
             ErrorCode.FORBIDDEN,
-            f"Not allowed: a local administrator may not {what} an administrator.",
+            "Not allowed: a local administrator manages intervener accounts only; "
+            "other accounts are the national administrators'.",
         )
 
 
@@ -144,7 +160,7 @@ async def invite_user(
         ).first()
         if organization is None:
             raise not_found("input.organizationId", ORGANIZATION)
-        place = _manage(w, await _home(organization), "inviting a user")
+        place = _manage(w, await _home(organization))
         _may_give(w, Role(data.role), "input.role")
         errors: list[UserError] = []
         if not organization.active:
@@ -180,7 +196,7 @@ async def invite_user(
         await w.audit(USER, user.id, place)
         return user
 
-    return await write(context, "user.invite", work)
+    return await write(context, INVITE, work)
 
 
 async def _email_used(email: str) -> bool:
@@ -196,24 +212,23 @@ def _email_taken() -> UserError:
 async def _set_status(
     context: Context,
     user_id: int,
-    operation: str,
+    operation: Operation,
     status: UserStatus,
     allowed_from: Collection[UserStatus],
 ) -> User | list[UserError]:
     activating = status is UserStatus.ACTIVE
-    verb = "activate" if activating else "deactivate"
 
     async def work(w: Write) -> User:
         _no_applications(w)
         user, places = await _user(w, user_id)
-        place = _manage(w, places, f"{verb[:-1]}ing a user")
+        place = _manage(w, places)
+        _intervener_account(w, user)
         if not activating:
             _not_oneself(w, user, "You cannot deactivate yourself.")
-        _not_an_administrator(w, user, verb)
         if user.status not in allowed_from:
             already = "active" if activating else "deactivated"
             raise _refused("id", ErrorCode.INVALID, f"The user is {already} already.")
-        await _update(user, {"status": user.status}, {"status": status})
+        await _update(user, {"status": user.status, "role": user.role}, {"status": status})
         await w.audit(USER, user.id, place)
         return user
 
@@ -223,28 +238,28 @@ async def _set_status(
 async def activate_user(context: Context, user_id: int) -> User | list[UserError]:
     """Accepts a pending user, or reactivates a deactivated one."""
     allowed_from = (UserStatus.PENDING, UserStatus.INACTIVE)
-    return await _set_status(context, user_id, "user.activate", UserStatus.ACTIVE, allowed_from)
+    return await _set_status(context, user_id, ACTIVATE, UserStatus.ACTIVE, allowed_from)
 
 
 async def deactivate_user(context: Context, user_id: int) -> User | list[UserError]:
     """Deactivates an active user, or turns down a pending one."""
     allowed_from = (UserStatus.ACTIVE, UserStatus.PENDING)
-    return await _set_status(context, user_id, "user.deactivate", UserStatus.INACTIVE, allowed_from)
+    return await _set_status(context, user_id, DEACTIVATE, UserStatus.INACTIVE, allowed_from)
 
 
 async def change_user_role(context: Context, user_id: int, role: Role) -> User | list[UserError]:
     async def work(w: Write) -> User:
         _no_applications(w)
         user, places = await _user(w, user_id)
-        place = _manage(w, places, "changing a user's role")
-        _not_oneself(w, user, "You cannot change your own role.")
-        _not_an_administrator(w, user, "change the role of")
+        place = _manage(w, places)
+        _intervener_account(w, user)
         _may_give(w, Role(role), "role")
+        _not_oneself(w, user, "You cannot change your own role.")
         await _update(user, {"role": user.role}, {"role": Role(role)})
         await w.audit(USER, user.id, place)
         return user
 
-    return await write(context, "user.change_role", work)
+    return await write(context, CHANGE_ROLE, work)
 
 
 async def set_user_options(
@@ -253,8 +268,8 @@ async def set_user_options(
     async def work(w: Write) -> User:
         _no_applications(w)
         user, places = await _user(w, user_id)
-        place = _manage(w, places, "setting a user's options")
-        _not_an_administrator(w, user, "set the options of")
+        place = _manage(w, places)
+        _intervener_account(w, user)
         chosen = {UserOption(option) for option in options}
         # Stored once each, in a stable order.
         values = [option.value for option in UserOption if option in chosen]
@@ -262,7 +277,7 @@ async def set_user_options(
         await w.audit(USER, user.id, place)
         return user
 
-    return await write(context, "user.set_options", work)
+    return await write(context, SET_OPTIONS, work)
 
 
 @dataclass(frozen=True)
@@ -344,20 +359,19 @@ async def set_permission_override(
             if organization is None:
                 raise not_found("organizationId", ORGANIZATION)
             subject = {"organization_id": organization.id}
-            place = (await _home(organization))[0]
+            place = _manage(w, await _home(organization))
             subject_type, subject_id = ORGANIZATION, organization.id
         else:
             assert user_id is not None
             user, places = await _user(w, user_id, "userId")
             subject = {"user_id": user.id}
-            place = places[0]
+            place = _manage(w, places)
             subject_type, subject_id = USER, user.id
         await _write_override(subject, Capability(capability), chosen)
         await w.audit(subject_type, subject_id, place)
         return Override(Capability(capability), chosen, organization, user)
 
-    operation = "permission_override.remove" if level is None else "permission_override.set"
-    return await write(context, operation, work)
+    return await write(context, REMOVE_OVERRIDE if level is None else SET_OVERRIDE, work)
 
 
 async def _write_override(

@@ -15,7 +15,21 @@ from permissions.capabilities import Capability
 from permissions.gates import site_place
 from permissions.rows import site_actors_q, sites_q
 from resolvers.context import Context
-from resolvers.writes import ErrorCode, Refused, UserError, Write, changes_between, not_found, write
+from resolvers.writes import (
+    ErrorCode,
+    Operation,
+    Refused,
+    UserError,
+    Write,
+    changes_between,
+    not_found,
+    write,
+)
+
+DECLARE = Operation("actor.declare", Capability.ACTOR_DECLARE, "declaring yourself on this site")
+UPDATE = Operation("actor.update", Capability.ACTOR_DECLARE, "acting on this site")
+# Withdrawing someone else's entry needs site.update too, checked once the entry is found.
+WITHDRAW = Operation("actor.withdraw", Capability.ACTOR_DECLARE, "withdrawing an actor")
 
 
 async def _actors(site_id: int) -> list[dict[str, Any]]:
@@ -47,7 +61,7 @@ async def declare_actor(
         site = await Site.filter(sites_q(w.principal), id=site_id).first()
         if site is None:
             raise not_found("siteId", "site")
-        w.require(Capability.ACTOR_DECLARE, site_place(site), "declaring yourself on this site")
+        w.allow(site_place(site))
         chosen = _themes(themes)
         organization_id = w.principal.organization_id
         user_id = w.principal.user_id if as_user else None
@@ -64,38 +78,39 @@ async def declare_actor(
         await _record(w, site, before, actor.id)
         return actor
 
-    return await write(context, "actor.declare", work)
+    return await write(context, DECLARE, work)
 
 
-async def _own_entry(w: Write, actor_id: int) -> tuple[SiteActor, Site]:
+async def _allowed_entry(w: Write, actor_id: int) -> tuple[SiteActor, Site]:
     actor = await SiteActor.filter(site_actors_q(w.principal), id=actor_id).first()
     if actor is None:
         raise not_found("id", "actor")
-    return actor, await Site.get(id=actor.site_id)
+    site = await Site.get(id=actor.site_id)
+    w.allow(site_place(site))
+    return actor, site
 
 
 async def update_actor(
     context: Context, actor_id: int, themes: list[ActorTheme]
 ) -> SiteActor | list[UserError]:
     async def work(w: Write) -> SiteActor:
-        actor, site = await _own_entry(w, actor_id)
+        actor, site = await _allowed_entry(w, actor_id)
         if actor.organization_id != w.principal.organization_id:
             raise Refused(
                 [UserError(None, ErrorCode.FORBIDDEN, "Only its organization changes an actor.")]
             )
-        w.require(Capability.ACTOR_DECLARE, site_place(site), "acting on this site")
         before = await _actors(site.id)
         actor.themes = _themes(themes)
         await actor.save(update_fields=["themes"])
         await _record(w, site, before, actor.id)
         return actor
 
-    return await write(context, "actor.update", work)
+    return await write(context, UPDATE, work)
 
 
 async def withdraw_actor(context: Context, actor_id: int) -> int | list[UserError]:
     async def work(w: Write) -> int:
-        actor, site = await _own_entry(w, actor_id)
+        actor, site = await _allowed_entry(w, actor_id)
         own = actor.organization_id == w.principal.organization_id
         if not own and not w.principal.can(Capability.SITE_UPDATE, site_place(site)):
             raise Refused(
@@ -112,4 +127,4 @@ async def withdraw_actor(context: Context, actor_id: int) -> int | list[UserErro
         await _record(w, site, before, actor.id)
         return actor.id
 
-    return await write(context, "actor.withdraw", work)
+    return await write(context, WITHDRAW, work)

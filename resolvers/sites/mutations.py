@@ -27,11 +27,11 @@ from resolvers.sites.validation import check_solutions, check_text, validate_sit
 from resolvers.writes import (
     ErrorCode,
     Lists,
+    Operation,
     Refused,
     UserError,
     Write,
     changes_between,
-    check_version,
     columns_of,
     not_found,
     save_versioned,
@@ -43,6 +43,14 @@ from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 
 WHAT = "site"
 COMMUNE = "input.identity.communeCode"
+
+CREATE = Operation("site.create", Capability.SITE_CREATE, "declaring a site")
+UPDATE = Operation("site.update", Capability.SITE_UPDATE, "updating a site")
+CLOSE = Operation("site.close", Capability.SITE_CLOSE, "closing a site")
+# DOMAIN.md: reopening is for administrators, where they may close sites.
+REOPEN = Operation("site.reopen", Capability.SITE_CLOSE, "reopening a site")
+CONFIRM = Operation("site.confirm", Capability.SITE_UPDATE, "confirming a site")
+DELETE = Operation("site.delete", Capability.SITE_DELETE, "deleting a site")
 
 
 async def _commune(code: str) -> tuple[Commune, bool]:
@@ -129,7 +137,7 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
             raise Refused([UserError(COMMUNE, ErrorCode.REQUIRED, "A site needs a commune.")])
         commune, overseas = await _commune(str(code))
         place = _commune_place(commune)
-        w.require(Capability.SITE_CREATE, place, "declaring a site")
+        w.allow(place)
         _require_groups(w, data, place)
         values, errors = _groups(data)
         lists, list_errors = _lists(data)
@@ -146,13 +154,17 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
         await w.audit(WHAT, site.id, site_place(site))
         return site
 
-    return await write(context, "site.create", work)
+    return await write(context, CREATE, work)
 
 
-async def _visible(context: Context, site_id: int) -> Site:
-    site = await Site.filter(sites_q(context.principal), id=site_id).first()
+async def _allowed(w: Write, site_id: int, version: int) -> Site:
+    """The site, if the caller may read it (else NOT_FOUND), may run the operation on it
+    (else FORBIDDEN), and read it at ``version`` (else CONFLICT): in this order."""
+    site = await Site.filter(sites_q(w.principal), id=site_id).first()
     if site is None:
         raise not_found("id", WHAT)
+    w.allow(site_place(site))
+    w.check_version(site, version, WHAT)
     return site
 
 
@@ -176,8 +188,7 @@ async def update_site(
     context: Context, site_id: int, version: int, data: UpdateSiteInput
 ) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
-        site = await _visible(context, site_id)
-        check_version(site, version, WHAT)
+        site = await _allowed(w, site_id, version)
         place = site_place(site)
         _require_groups(w, data, place)
         before = columns_of(site)
@@ -197,16 +208,14 @@ async def update_site(
         _refuse_if(errors + list_errors + validate_site(columns_of(site), w.context.today))
         return await _save(w, site, version, before, HistoryOperation.UPDATE, lists)
 
-    return await write(context, "site.update", work)
+    return await write(context, UPDATE, work)
 
 
 async def close_site(
     context: Context, site_id: int, version: int, data: CloseSiteInput
 ) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
-        site = await _visible(context, site_id)
-        check_version(site, version, WHAT)
-        w.require(Capability.SITE_CLOSE, site_place(site), "closing a site")
+        site = await _allowed(w, site_id, version)
         if site.status != SiteStatus.OPEN:
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is closed already.")])
         if data.status == SiteStatus.OPEN:
@@ -224,19 +233,16 @@ async def close_site(
         ]
         return await _save(w, site, version, before, HistoryOperation.CLOSE, {SOLUTIONS: solutions})
 
-    return await write(context, "site.close", work)
+    return await write(context, CLOSE, work)
 
 
 async def reopen_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
-        site = await _visible(context, site_id)
-        check_version(site, version, WHAT)
-        # DOMAIN.md: reopening is for administrators, where they may close sites.
-        w.require(Capability.SITE_CLOSE, site_place(site), "reopening a site")
         if w.principal.role not in ADMIN_ROLES:
             raise Refused(
                 [UserError(None, ErrorCode.FORBIDDEN, "Only administrators reopen sites.")]
             )
+        site = await _allowed(w, site_id, version)
         if site.status == SiteStatus.OPEN:
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is open already.")])
         before = columns_of(site)
@@ -244,26 +250,22 @@ async def reopen_site(context: Context, site_id: int, version: int) -> Site | li
         site.closed_at = site.closed_with_solutions = site.closing_context = None
         return await _save(w, site, version, before, HistoryOperation.REOPEN, {SOLUTIONS: []})
 
-    return await write(context, "site.reopen", work)
+    return await write(context, REOPEN, work)
 
 
 async def confirm_site(context: Context, site_id: int, version: int) -> Site | list[UserError]:
     async def work(w: Write) -> Site:
-        site = await _visible(context, site_id)
-        check_version(site, version, WHAT)
-        w.require(Capability.SITE_UPDATE, site_place(site), "confirming a site")
+        site = await _allowed(w, site_id, version)
         before = columns_of(site)
         site.confirmed_unchanged_at = w.at
         return await _save(w, site, version, before, HistoryOperation.CONFIRM)
 
-    return await write(context, "site.confirm", work)
+    return await write(context, CONFIRM, work)
 
 
 async def delete_site(context: Context, site_id: int, version: int) -> int | list[UserError]:
     async def work(w: Write) -> int:
-        site = await _visible(context, site_id)
-        check_version(site, version, WHAT)
-        w.require(Capability.SITE_DELETE, site_place(site), "deleting a site")
+        site = await _allowed(w, site_id, version)
         before = tracked(columns_of(site)) | await site_lists(site.id)
         await update_versioned(Site, site.id, version, {}, WHAT)
         await Site.filter(id=site.id).delete()
@@ -273,4 +275,4 @@ async def delete_site(context: Context, site_id: int, version: int) -> int | lis
         await w.audit(WHAT, site.id, site_place(site))
         return site.id
 
-    return await write(context, "site.delete", work)
+    return await write(context, DELETE, work)

@@ -44,7 +44,7 @@ class UserMutations:
     @strawberry.mutation(
         description="Invite a person into an active organization: created pending, to be "
         "activated (user.manage where the organization has its home; a local administrator "
-        "gives the intervener role only)."
+        "invites interveners only)."
     )
     async def invite_user(self, info: Ctx, input: InviteUserInput) -> UserPayload:
         organization_id = decode_id(input.organization_id, "Organization")
@@ -52,14 +52,18 @@ class UserMutations:
             UserPayload, "user", await users.invite_user(info.context, organization_id, input)
         )
 
-    @strawberry.mutation(description="Accept a pending user, or reactivate a deactivated one.")
+    @strawberry.mutation(
+        description="Accept a pending user, or reactivate a deactivated one (a local "
+        "administrator: interveners only)."
+    )
     async def activate_user(self, info: Ctx, id: strawberry.ID) -> UserPayload:
         return answer(
             UserPayload, "user", await users.activate_user(info.context, decode_id(id, "User"))
         )
 
     @strawberry.mutation(
-        description="Deactivate an active user, or turn down a pending one (not oneself)."
+        description="Deactivate an active user, or turn down a pending one (not oneself; a "
+        "local administrator: interveners only)."
     )
     async def deactivate_user(self, info: Ctx, id: strawberry.ID) -> UserPayload:
         return answer(
@@ -67,8 +71,9 @@ class UserMutations:
         )
 
     @strawberry.mutation(
-        description="Change a user's role (not one's own; a local administrator gives the "
-        "intervener role only, and never to an administrator)."
+        description="Change a user's role (not one's own). A local administrator manages "
+        "intervener accounts only: giving or taking another role is the national "
+        "administrators'."
     )
     async def change_user_role(self, info: Ctx, id: strawberry.ID, role: Role) -> UserPayload:
         return answer(
@@ -77,7 +82,9 @@ class UserMutations:
             await users.change_user_role(info.context, decode_id(id, "User"), role),
         )
 
-    @strawberry.mutation(description="Replace a user's per-user options.")
+    @strawberry.mutation(
+        description="Replace a user's per-user options (a local administrator: interveners only)."
+    )
     async def set_user_options(
         self, info: Ctx, id: strawberry.ID, options: list[UserOption]
     ) -> UserPayload:
