@@ -12,8 +12,10 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import TransactionManagementError
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from hub.settings import Settings
@@ -116,6 +118,27 @@ class _BoundedAcquire:
         return getattr(self._pool, name)
 
 
+class _RolledBackTransaction(TransactionContextPooled):
+    """A transaction that is always rolled back before its connection returns to the pool.
+
+    tortoise skips the rollback when the error is a ``TransactionManagementError``, which is
+    how it translates every PostgreSQL error of class 25: a write refused by a read-only
+    database among them. The connection then went back to the pool inside its transaction,
+    and asyncpg logged an ERROR for each ("Resetting connection with an active
+    transaction") before rolling it back itself.
+    """
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        client = self.client
+        try:
+            if exc_type is TransactionManagementError and not client._finalized:
+                connection = client._connection
+                if connection is not None and connection.is_in_transaction():
+                    await client.rollback()
+        finally:
+            await super().__aexit__(exc_type, exc_val, exc_tb)
+
+
 class BoundedPostgresClient(AsyncpgDBClient):
     def __init__(self, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -123,6 +146,9 @@ class BoundedPostgresClient(AsyncpgDBClient):
 
     async def create_pool(self, **kwargs: Any) -> Any:
         return _BoundedAcquire(await super().create_pool(**kwargs), self.acquire_timeout)
+
+    def _in_transaction(self) -> TransactionContext:
+        return _RolledBackTransaction(TransactionWrapper(self), self._pool_init_lock)
 
 
 # tortoise finds a backend's client class under this name in its engine module.

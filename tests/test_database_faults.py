@@ -252,6 +252,17 @@ async def locked_sqlite(
             yield faulty
 
 
+@pytest.fixture(autouse=True)
+def transactions_end_before_release(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever the fault, a write's transaction is rolled back before its connection returns
+    to the pool: asyncpg would otherwise log an ERROR for each ("Resetting connection with an
+    active transaction", once per refused write of a read-only database) and roll it back
+    itself."""
+    yield
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [message for message in messages if "with an active transaction" in message]
+
+
 async def first_site() -> Site:
     site = await Site.all().order_by("id").first()
     assert site is not None
