@@ -8,7 +8,7 @@ from typing import Any
 
 from hub.demo.actions import ActionPlan
 from hub.demo.context import Ids, Rows, Scale, clamp_time, office_time
-from hub.demo.names import COMMENT_TEMPLATES
+from hub.demo.names import ACTION_COMMENTS, SITE_COMMENTS
 from hub.demo.organizations import Organizations, OrgInfo
 from hub.demo.reference import REFERENCE_TIME
 from hub.demo.sites import SitePlan
@@ -19,8 +19,8 @@ TARGETED_SHARE = 0.1
 ACTION_SHARE = 0.2
 
 
-def _body(rng: random.Random) -> tuple[str, list[str]]:
-    template, tags = rng.choice(COMMENT_TEMPLATES)
+def _body(rng: random.Random, on_action: bool) -> tuple[str, list[str]]:
+    template, tags = rng.choice(ACTION_COMMENTS if on_action else SITE_COMMENTS)
     body = template.format(n=rng.randint(2, 25), m=rng.randint(1, 8), d=rng.randint(2, 30))
     return body, list(tags)
 
@@ -55,7 +55,7 @@ class CommentBuilder:
         departement: str,
     ) -> None:
         rng = self.rng
-        body, tags = _body(rng)
+        body, tags = _body(rng, on_action=action_id is not None)
         comment = self.rows.add_values(
             Comment,
             id=self.ids.next(Comment),

@@ -74,21 +74,23 @@ BUILDING_PLACES: tuple[str, ...] = (
     "la Scierie", "la Cartonnerie", "les Hangars", "l'ancienne Gendarmerie", "l'ancien Hôtel",
 )  # fmt: skip
 
+# Names are read by everyone who may read the site, the address only with the exact location:
+# a name never repeats the site's street.
 LAND_NAME_PATTERNS: tuple[str, ...] = (
-    "Terrain {street}",
-    "Bidonville {street}",
-    "Campement {street}",
     "Bidonville de {place}",
     "Terrain de {place}",
     "Campement de {place}",
+    "Cabanes de {place}",
+    "Caravanes de {place}",
+    "Lieu de vie de {place}",
 )
 BUILDING_NAME_PATTERNS: tuple[str, ...] = (
-    "Squat {street}",
     "Squat de {place}",
-    "Immeuble {street}",
     "Bâtiment de {place}",
+    "Immeuble de {place}",
+    "Occupation de {place}",
 )
-UNKNOWN_NAME_PATTERNS: tuple[str, ...] = ("Site {street}", "Site de {place}")
+UNKNOWN_NAME_PATTERNS: tuple[str, ...] = ("Site de {place}", "Installation de {place}")
 
 ACCESS_DETAILS: tuple[str, ...] = (
     "Entrée par le portail côté voie ferrée, laisser le véhicule sur le parking.",
@@ -154,13 +156,16 @@ CLOSING_CONTEXTS: dict[str, tuple[str, ...]] = {
         "Fin du site après relogement des dernières familles accompagnées.",
         "Site vidé dans le cadre du projet de résorption, terrain sécurisé ensuite.",
     ),
+    # Read by everyone who may read the site: what became of the people, never the legal
+    # procedures behind the closing (those are read with site.legal.read only).
     "closed_by_justice": (
-        "Expulsion exécutée après décision de justice, concours de la force publique accordé.",
-        "Évacuation sur décision du tribunal, diagnostic social réalisé deux semaines avant.",
+        "Diagnostic social réalisé deux semaines avant la fermeture, familles orientées vers "
+        "l'hébergement d'urgence.",
+        "Fermeture du site : une partie des familles s'est réinstallée dans une commune voisine.",
     ),
     "closed_by_administration": (
-        "Évacuation sur arrêté préfectoral pour risque sanitaire.",
-        "Arrêté municipal de mise en sécurité après incendie.",
+        "Fermeture pour risque sanitaire, une proposition d'hébergement faite à chaque ménage.",
+        "Fermeture après incendie, habitants orientés vers le 115 et les associations.",
     ),
     "closed_other": (
         "Départ spontané des habitants avant le début des travaux.",
@@ -254,7 +259,10 @@ ORG_JOB_TITLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }  # fmt: skip
 
-COMMENT_TEMPLATES: tuple[tuple[str, tuple[str, ...]], ...] = (
+# Journal comments are read by everyone who may read the site or action (unless targeted):
+# they talk about living conditions, people and the work done, never about legal procedures,
+# owners or finances, which are read with their own capabilities.
+SITE_COMMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Passage de l'équipe de médiation ce matin : {n} enfants scolarisés, {m} en attente "
      "d'affectation.", ("scolarisation",)),
     ("Point d'eau hors service depuis {d} jours, demande d'intervention transmise à la "
@@ -268,7 +276,8 @@ COMMENT_TEMPLATES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Nouvelles familles arrivées depuis la semaine dernière (environ {n} personnes).",
      ("population",)),
     ("Coupure d'électricité depuis {d} jours, groupe électrogène en panne.", ("électricité",)),
-    ("Ordonnance d'expulsion signifiée aux occupants, délai de {d} jours.", ("procédure",)),
+    ("Permanence d'accès aux droits sur place : {m} dossiers de complémentaire santé déposés.",
+     ("santé", "accès aux droits")),
     ("{n} adultes inscrits à France Travail, deux entrées en chantier d'insertion.",
      ("emploi",)),
     ("Diagnostic social terminé : {n} ménages rencontrés, rapport transmis à la DDETS.",
@@ -282,7 +291,7 @@ COMMENT_TEMPLATES: tuple[tuple[str, tuple[str, ...]], ...] = (
      "urgence")),
     ("Proposition d'hébergement refusée par {n} ménages, motifs à documenter.",
      ("hébergement",)),
-    ("Le propriétaire a déposé plainte, audience prévue dans {d} jours.", ("procédure",)),
+    ("Distribution de jerricans et de kits d'hygiène à {n} ménages.", ("eau", "hygiène")),
     ("Chantier de sécurisation électrique réalisé par l'association.", ("électricité",
      "sécurité")),
     ("Compte rendu du comité de pilotage départemental diffusé aux partenaires.",
@@ -291,6 +300,20 @@ COMMENT_TEMPLATES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Transport scolaire mis en place pour {n} enfants à partir de lundi.",
      ("scolarisation",)),
     ("Domiciliation administrative obtenue pour {n} personnes.", ("accès aux droits",)),
+)  # fmt: skip
+ACTION_COMMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Bilan du trimestre : {n} personnes accompagnées, {m} ménages sortis vers un logement.",
+     ("bilan",)),
+    ("Comité de suivi avec la DDETS, prochain point dans {d} jours.", ("réunion",)),
+    ("Arrivée d'une médiatrice supplémentaire dans l'équipe.", ("équipe",)),
+    ("{n} enfants inscrits à l'école depuis la rentrée, {m} en attente de transport.",
+     ("scolarisation",)),
+    ("Atelier collectif sur l'accès aux droits : {n} participants.", ("accès aux droits",)),
+    ("Indicateurs de l'année saisis, à relire par le pilote de l'action.", ("indicateurs",)),
+    ("{m} adultes entrés en formation qualifiante ce trimestre.", ("emploi",)),
+    ("Visite des logements proposés avec {m} familles.", ("logement",)),
+    ("Permanence santé assurée chaque semaine, {n} consultations ce mois-ci.", ("santé",)),
+    ("RAS, suivi habituel des familles.", ()),
 )  # fmt: skip
 
 ACTION_NAMES: dict[str, tuple[str, ...]] = {
