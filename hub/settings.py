@@ -88,6 +88,7 @@ def _limits(env: dict[str, str]) -> Limits:
         directives_per_field=_int(env, "HUB_MAX_DIRECTIVES", default.directives_per_field, 0),
         tokens=_int(env, "HUB_MAX_TOKENS", default.tokens, minimum=10),
         string_length=_int(env, "HUB_MAX_STRING_LENGTH", default.string_length, minimum=100),
+        list_length=_int(env, "HUB_MAX_LIST_LENGTH", default.list_length),
         cost_budgets=_cost_budgets(env.get("HUB_COST_BUDGETS", "")),
     )
 

@@ -12,7 +12,7 @@ from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
 from schema.federation import RouterOnly
-from schema.limits import Limits, ParseWithinLimits, VariableStrings, limit_rules
+from schema.limits import Limits, ParseWithinLimits, VariableSizes, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.safety import (
@@ -55,7 +55,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             lambda: ParseWithinLimits(limits),
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(rules),
-            lambda: VariableStrings(limits),
+            lambda: VariableSizes(limits),
             lambda: CostBudget(limits),
             AuditReads,
             RouterOnly,

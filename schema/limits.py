@@ -3,6 +3,10 @@ root fields and directives per field (while validating; they depend on the docum
 the validation cache keeps their verdicts). The cost budget is in ``schema.cost``.
 
 Each refusal is a clear error with ``extensions: {code: "QUERY_TOO_COMPLEX", limit, maximum}``.
+
+Input sizes are bounded the same way, whatever the argument: a string or a list given as
+input, in the document or in variables, longer than its bound is refused with
+``extensions: {code: "BAD_USER_INPUT", limit: "stringLength" | "listLength", maximum}``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
@@ -43,6 +48,10 @@ class Limits:
     # Any string given as input, in the document or in variables (each field has its own,
     # smaller bound; this one stops what no field would take before anything runs).
     string_length: int = 10_000
+    # Entries of any list given as input (location filters, ids, topics, a router's entity
+    # representations…): above a page (500) with room, well below what would make building
+    # its SQL costly. Each list argument has this bound without naming it.
+    list_length: int = 1_000
     # Per role ("anonymous", a role's value, or "default" for the others).
     cost_budgets: Mapping[str, int] = field(
         default_factory=lambda: dict(DEFAULT_COST_BUDGETS), hash=False
@@ -66,33 +75,57 @@ def _too_long(maximum: int, node: Any = None) -> GraphQLError:
     return GraphQLError(message, node, extensions=extensions)
 
 
-def _longest_string(value: object) -> int:
-    longest, pending = 0, [value]
+def _too_many(maximum: int, node: Any = None, variable: str | None = None) -> GraphQLError:
+    where = f" (in ${variable})" if variable else ""
+    message = f"Lists given as input are limited to {maximum} entries{where}."
+    extensions = {"code": "BAD_USER_INPUT", "limit": "listLength", "maximum": maximum}
+    return GraphQLError(message, node, extensions=extensions)
+
+
+@dataclass
+class _Sizes:
+    longest_string: int = 0
+    longest_list: int = 0
+
+
+def _sizes(value: object) -> _Sizes:
+    """The longest string and the longest list anywhere in a variable's JSON value."""
+    sizes, pending = _Sizes(), [value]
     while pending:  # not recursive: variables may nest as deep as JSON allows
         item = pending.pop()
         if isinstance(item, str):
-            longest = max(longest, len(item))
+            sizes.longest_string = max(sizes.longest_string, len(item))
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, list):
+            sizes.longest_list = max(sizes.longest_list, len(item))
             pending.extend(item)
-    return longest
+    return sizes
 
 
-class VariableStrings(SchemaExtension):
-    """The string bound of ``Limits`` for variables, which document validation does not see."""
+def _oversized(variables: Mapping[str, object], limits: Limits) -> GraphQLError | None:
+    for name, value in variables.items():
+        sizes = _sizes(value)
+        if sizes.longest_string > limits.string_length:
+            return _too_long(limits.string_length)
+        if sizes.longest_list > limits.list_length:
+            return _too_many(limits.list_length, variable=name)
+    return None
+
+
+class VariableSizes(SchemaExtension):
+    """The string and list bounds of ``Limits`` for variables, which document validation does
+    not see. Every list counts, whatever the argument or input field it is given to."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
 
     def on_execute(self) -> Iterator[None]:  # type: ignore[override]
         execution = self.execution_context
-        if execution.result is None and _longest_string(execution.variables) > (
-            self.limits.string_length
-        ):
-            execution.result = ExecutionResult(
-                data=None, errors=[_too_long(self.limits.string_length)]
-            )
+        if execution.result is None:
+            error = _oversized(execution.variables or {}, self.limits)
+            if error is not None:
+                execution.result = ExecutionResult(data=None, errors=[error])
         yield
 
 
@@ -184,6 +217,11 @@ def limit_rules(limits: Limits) -> list[type[ValidationRule]]:
         def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
             if len(node.value) > limits.string_length:
                 self.report_error(_too_long(limits.string_length, node))
+
+        def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
+            # Lists appear in a document only as input (arguments, variables' defaults).
+            if len(node.values) > limits.list_length:
+                self.report_error(_too_many(limits.list_length, node))
 
         def _fragment_depth(self, name: str, seen: set[str]) -> int:
             # Known once per fragment: a fragment spread many times inside fragments spread

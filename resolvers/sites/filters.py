@@ -99,7 +99,7 @@ async def site_filter_q(
         conditions.append(
             _range_q("population_total", f.population.min, f.population.max, "population")
         )
-    for origin in f.origins or ():
+    for origin in dict.fromkeys(f.origins or ()):  # each once, however often it is given
         conditions.append(Q(**{_ORIGIN_COLUMNS[Origin(origin)]: True}))
     if f.has_legal_procedure is not None:
         legal = sites_q(principal, Capability.SITE_LEGAL_READ)

@@ -68,8 +68,15 @@ async def check_locations(locations: Iterable[Any]) -> list[tuple[LocationLevel,
 def location_q(
     pairs: Iterable[tuple[LocationLevel, str | None]], columns: dict[LocationLevel, str]
 ) -> Q:
-    """Rows in any of the locations, given the column each level filters on."""
-    pairs = list(pairs)
-    if any(level is LocationLevel.NATION for level, _ in pairs):
-        return Q()
-    return Q(*(Q(**{columns[level]: code}) for level, code in pairs), join_type=Q.OR)
+    """Rows in any of the locations, given the column each level filters on.
+
+    One ``IN`` list per level: a condition per location would nest one OR per entry, which
+    the SQL builder walks recursively (a thousand locations exhausted Python's stack).
+    """
+    codes: dict[LocationLevel, dict[str | None, None]] = {}
+    for level, code in pairs:
+        if level is LocationLevel.NATION:
+            return Q()
+        codes.setdefault(level, {})[code] = None  # a dict: ordered, without repeats
+    in_lists = [Q(**{f"{columns[level]}__in": list(codes[level])}) for level in codes]
+    return Q(*in_lists, join_type=Q.OR)
