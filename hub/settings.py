@@ -172,6 +172,22 @@ def _metrics_token(raw: str | None) -> str | None:
     return raw
 
 
+def _federation(env: dict[str, str], environment: Environment, secret: str | None) -> bool:
+    """``HUB_FEDERATION``: on or off; by default on, except in production without a router
+    secret, where `_entities` and `_service` would otherwise serve anyone."""
+    choice = _choice(env, "HUB_FEDERATION", ("on", "off"))
+    production = environment is Environment.PRODUCTION
+    if choice is None:
+        return not production or secret is not None
+    enabled = choice.lower() == "on"
+    if enabled and production and secret is None:
+        raise SettingsError(
+            "HUB_FEDERATION=on needs HUB_FEDERATION_SECRET in production: without it anyone "
+            "could read the schema through `_service`"
+        )
+    return enabled
+
+
 def _redis_url(raw: str | None) -> str | None:
     if not raw:
         return None
@@ -210,8 +226,10 @@ class Settings:
     # that a status, role, area or override change takes effect within that delay.
     principal_cache_seconds: int = 5
     # When set, federation's `_entities` and `_service` answer only requests carrying it in
-    # the X-Hub-Router-Secret header.
+    # the X-Hub-Router-Secret header; in production they need it (schema.federation).
     federation_secret: str | None = None
+    # Whether `_entities` and `_service` answer at all (HUB_FEDERATION).
+    federation: bool = True
     # Browser origins allowed to call the hub (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
     # Query limits and cost budgets (schema.limits, schema.cost).
@@ -276,6 +294,7 @@ class Settings:
         if default_page_size > max_page_size:
             raise SettingsError("HUB_DEFAULT_PAGE_SIZE must not exceed HUB_MAX_PAGE_SIZE")
         log_format = _choice(env, "HUB_LOG_FORMAT", tuple(LogFormat))
+        federation_secret = env.get("HUB_FEDERATION_SECRET") or None
         return cls(
             environment=environment,
             database_url=database_url,
@@ -296,7 +315,8 @@ class Settings:
             jwks_min_refresh=_int(env, "HUB_JWKS_MIN_REFRESH", cls.jwks_min_refresh, minimum=0),
             oidc_http_timeout=_int(env, "HUB_OIDC_HTTP_TIMEOUT", int(cls.oidc_http_timeout)),
             dev_issuer_key=Path(env.get("HUB_DEV_ISSUER_KEY") or cls.dev_issuer_key),
-            federation_secret=env.get("HUB_FEDERATION_SECRET") or None,
+            federation_secret=federation_secret,
+            federation=_federation(env, environment, federation_secret),
             cors_origins=_origins(env.get("HUB_CORS_ORIGINS", "")),
             limits=_limits(env),
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),

@@ -11,7 +11,7 @@ from hub.observability.operation import RecordOperation
 from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
-from schema.federation import RouterOnly
+from schema.federation import CheckedRepresentations, RouterOnly
 from schema.limits import Limits, ParseWithinLimits, VariableSizes, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
@@ -28,7 +28,7 @@ from schema.types.territories import Commune, Departement, Epci, Nation, Region
 _INTERFACE_ONLY_TYPES = [Nation, Region, Departement, Epci, Commune, Comment, HistoryEntry]
 
 
-class HubSchema(strawberry.federation.Schema):
+class HubSchema(CheckedRepresentations):
     """An Apollo Federation 2 subgraph: ``_service`` and ``_entities`` beside ``Query``."""
 
     def process_errors(
