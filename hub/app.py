@@ -1,7 +1,8 @@
 """The ASGI application: the GraphQL endpoint (GraphiQL outside production), exports, health
 checks and metrics, behind the middleware that production needs (in ``create_app``, outermost
-first: tracing, access log and metrics, CORS, database faults; around /graphql: body size,
-identity, rate limits)."""
+first: tracing, access log and metrics, CORS, requests cut by the shutdown, database faults;
+around /graphql and the exports: the address's rate limit, identity, the caller's rate limit;
+then around /graphql only: the body's size and deadline)."""
 
 from __future__ import annotations
 
@@ -24,15 +25,15 @@ from strawberry.types.unset import UNSET
 from tortoise import connections
 
 from hub import database
-from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.auth.middleware import Authenticator, principal_of
 from hub.body_limit import LimitBody
 from hub.exports import export_routes
 from hub.faults import RETRY_AFTER_SECONDS, DatabaseFaultsAsUnavailable, nothing_but_unavailable
-from hub.http_errors import error_response
+from hub.http_errors import CancelledAsUnavailable, error_response
 from hub.observability.metrics import Metrics, metrics_routes
 from hub.observability.middleware import Observe
 from hub.observability.tracing import tracing_middleware
-from hub.ratelimit import RateLimited, RateLimits
+from hub.ratelimit import RateLimits, guarded
 from hub.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema
@@ -160,9 +161,9 @@ def create_app(
     authenticator = authenticator or Authenticator.from_settings(settings)
     view = HubGraphQL(settings)
     rate_limits = RateLimits.from_settings(settings)
-    graphql = LimitBody(
-        RequireIdentity(RateLimited(view, rate_limits), authenticator), settings.max_body_bytes
-    )
+    # Nothing of the body is read before the address, the token and the caller's budget pass.
+    body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
+    graphql = guarded(body, authenticator, rate_limits)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
@@ -175,7 +176,9 @@ def create_app(
     routes += metrics_routes(settings, metrics)
     # Outermost, so that the access log and the metrics see every answer (401, 413, 429…).
     middleware = [*tracing_middleware(settings), Middleware(Observe, metrics=metrics)]
-    middleware += [*cors(settings), Middleware(DatabaseFaultsAsUnavailable)]
+    # Inside CORS, so that browsers may read the 503 of a request cut by the shutdown.
+    middleware += [*cors(settings), Middleware(CancelledAsUnavailable)]
+    middleware.append(Middleware(DatabaseFaultsAsUnavailable))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.authenticator = authenticator
     app.state.rate_limits = rate_limits

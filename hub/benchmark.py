@@ -352,6 +352,7 @@ def bench_settings(database_url: str, principal_cache_seconds: int = 5) -> Setti
         principal_cache_seconds=principal_cache_seconds,
         # One caller sends every request, back to back: it measures queries, not the limiter.
         rate_limit=0,
+        rate_limit_address=0,
     )
 
 

@@ -28,9 +28,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, request_response
 from strawberry.types.arguments import convert_argument
 
-from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.auth.middleware import Authenticator, principal_of
 from hub.http_errors import error_response
-from hub.ratelimit import RateLimited, RateLimits
+from hub.ratelimit import RateLimits, guarded
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from resolvers.context import Context
@@ -163,7 +163,7 @@ def export_routes(
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
 
-    endpoint = RequireIdentity(RateLimited(request_response(export), limits), authenticator)
+    endpoint = guarded(request_response(export), authenticator, limits)
     return [
         Route(f"/exports/{kind}.{extension}", endpoint, methods=["GET"])
         for kind in _EXPORTS

@@ -3,9 +3,17 @@ client reads them the same way: ``{"errors": [{"message", "extensions": {"code",
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+# A request cut by a shutdown may be sent again at once: another worker or instance takes it.
+SHUTDOWN_RETRY_AFTER_SECONDS = 5
 
 
 def error_response(
@@ -17,3 +25,44 @@ def error_response(
 ) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def shutting_down() -> JSONResponse:
+    seconds = SHUTDOWN_RETRY_AFTER_SECONDS
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        f"The hub is shutting down; retry in {seconds} s.",
+        {"Retry-After": str(seconds), "Connection": "close"},
+    )
+
+
+class CancelledAsUnavailable:
+    """ASGI wrapper: a request the server cancels before answering it (uvicorn cancels those
+    still running at the end of the shutdown grace period) is answered 503 with Retry-After,
+    like every other refusal, instead of a plain-text 500 and a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except asyncio.CancelledError:
+            if started:  # too late to answer otherwise: the client sees the answer cut
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # handled: the task ends once the refusal is sent
+            log.warning("Refused a request cut by the shutdown (%s)", scope.get("path"))
+            await shutting_down()(scope, receive, send)

@@ -236,6 +236,14 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Larger request bodies are refused (413) before they are read whole.
     max_body_bytes: int = 1_048_576
+    # A request's body must arrive whole within this many seconds of its headers (else 408);
+    # its request line and headers within this many seconds of the connection opening or of
+    # the previous answer (else 408); an idle connection is closed after this many seconds.
+    body_timeout_seconds: int = 30
+    header_timeout_seconds: int = 10
+    keep_alive_seconds: int = 5
+    # Request lines and headers larger than this, all together, are refused (431).
+    max_header_bytes: int = 16_384
     # On SIGTERM, in-flight requests get this many seconds to finish before they are cut.
     shutdown_grace_seconds: int = 20
     # Requests per minute (0: unlimited) per signed-in person, per partner application (all
@@ -243,6 +251,9 @@ class Settings:
     rate_limit: int = 600
     rate_limit_apps: int = 1200
     rate_limit_anonymous: int = 120
+    # Requests per minute (0: unlimited) per client address, counted before the caller is
+    # known: requests bearing tokens, forged ones included, count too.
+    rate_limit_address: int = 2400
     # Where the workers share their rate limits; without it each process counts alone.
     redis_url: str | None = None
     redis_prefix: str = "hub:rl:"
@@ -320,6 +331,12 @@ class Settings:
             cors_origins=_origins(env.get("HUB_CORS_ORIGINS", "")),
             limits=_limits(env),
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            body_timeout_seconds=_int(env, "HUB_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds),
+            header_timeout_seconds=_int(
+                env, "HUB_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds
+            ),
+            keep_alive_seconds=_int(env, "HUB_KEEP_ALIVE_SECONDS", cls.keep_alive_seconds),
+            max_header_bytes=_int(env, "HUB_MAX_HEADER_BYTES", cls.max_header_bytes, 4096),
             shutdown_grace_seconds=_int(
                 env, "HUB_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds, minimum=0
             ),
@@ -330,6 +347,9 @@ class Settings:
             rate_limit_apps=_int(env, "HUB_RATE_LIMIT_APPS", cls.rate_limit_apps, minimum=0),
             rate_limit_anonymous=_int(
                 env, "HUB_RATE_LIMIT_ANONYMOUS", cls.rate_limit_anonymous, minimum=0
+            ),
+            rate_limit_address=_int(
+                env, "HUB_RATE_LIMIT_ADDRESS", cls.rate_limit_address, minimum=0
             ),
             redis_url=_redis_url(env.get("HUB_REDIS_URL")),
             redis_prefix=env.get("HUB_REDIS_PREFIX") or cls.redis_prefix,

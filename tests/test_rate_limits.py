@@ -223,12 +223,31 @@ async def test_workers_sharing_redis_share_the_budget(
     redis = Redis.from_url(REDIS_URL)
     try:
         keys = sorted([key.decode() async for key in redis.scan_iter(match=f"{redis_prefix}*")])
-        assert [key.removeprefix(redis_prefix).split(":")[0] for key in keys] == ["user", "user"]
+        # Each request counted against its address too, before its token was read.
+        kinds = [key.removeprefix(redis_prefix).split(":")[0] for key in keys]
+        assert kinds == ["addr", "user", "user"]
         # Each key expires when its budget is whole again (60 s after the last request).
         for key in keys:
             assert 0 < await redis.pttl(key) <= 60_000
     finally:
         await redis.aclose()
+
+
+async def test_workers_sharing_redis_share_an_address_budget(
+    limited: Settings, redis_prefix: str
+) -> None:
+    shared = replace(limited, redis_url=REDIS_URL, redis_prefix=redis_prefix, rate_limit_address=2)
+    forged = bearer("forged")
+    async with (
+        running(shared) as worker_1,
+        running(shared) as worker_2,
+        client(worker_1) as http_1,
+        client(worker_2) as http_2,
+    ):
+        assert await statuses(http_1, 1, forged) == [401]
+        assert await statuses(http_2, 1, forged) == [401]
+        assert_refused(await ask(http_1, forged))
+        assert_refused(await ask(http_2))
 
 
 async def test_with_redis_down_requests_are_counted_in_memory(

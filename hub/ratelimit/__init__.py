@@ -1,6 +1,7 @@
-"""Rate limits per caller: GCRA budgets counted in memory, or in Redis when HUB_REDIS_URL is
-set so that every worker shares them; spent budgets are answered with 429 and Retry-After."""
+"""Rate limits per address and per caller: GCRA budgets counted in memory, or in Redis when
+HUB_REDIS_URL is set so that every worker shares them; spent budgets are answered with 429
+and Retry-After."""
 
-from hub.ratelimit.middleware import RateLimited, RateLimits
+from hub.ratelimit.middleware import AddressLimited, RateLimited, RateLimits, guarded
 
-__all__ = ["RateLimited", "RateLimits"]
+__all__ = ["AddressLimited", "RateLimited", "RateLimits", "guarded"]

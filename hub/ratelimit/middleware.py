@@ -1,10 +1,12 @@
-"""Budgets per caller, and the ASGI wrapper that enforces them once the caller is known.
+"""Budgets per address and per caller, and the ASGI wrappers that enforce them.
 
-A partner application's tokens share the application's budget (``app:<id>``), a signed-in
-person has one (``user:<id>``), an anonymous caller one per address (``ip:<address>``, an
-IPv6 address counted by its /64, which one host commonly holds whole). The address is the
-ASGI ``client``: behind a reverse proxy, the server (uvicorn's ``--forwarded-allow-ips``)
-decides whether to take it from ``X-Forwarded-For``.
+Every request first counts against its address's budget (``addr:<address>``), before its
+token is even read: requests bearing tokens, forged or not, cannot escape a limit. Once the
+caller is known, a partner application's tokens share the application's budget
+(``app:<id>``), a signed-in person has one (``user:<id>``), an anonymous caller one per
+address (``ip:<address>``). An IPv6 address is counted by its /64, which one host commonly
+holds whole. The address is the ASGI ``client``: behind a reverse proxy, the server
+(uvicorn's ``--forwarded-allow-ips``) decides whether to take it from ``X-Forwarded-For``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import ipaddress
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth.middleware import principal_of
+from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
 from hub.http_errors import error_response
 from hub.ratelimit.limiter import Decision, Limiter, Rate
 from hub.ratelimit.memory import MemoryLimiter
@@ -38,11 +40,13 @@ class RateLimits:
         users: Rate | None,
         applications: Rate | None,
         anonymous: Rate | None,
+        addresses: Rate | None = None,
     ) -> None:
         self.limiter = limiter
         self.users = users
         self.applications = applications
         self.anonymous = anonymous
+        self.addresses = addresses
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -56,6 +60,7 @@ class RateLimits:
             users=_rate(settings.rate_limit),
             applications=_rate(settings.rate_limit_apps),
             anonymous=_rate(settings.rate_limit_anonymous),
+            addresses=_rate(settings.rate_limit_address),
         )
 
     def budget(self, principal: Principal, scope: Scope) -> tuple[str, Rate | None]:
@@ -70,6 +75,13 @@ class RateLimits:
         """Counts the request; None when its caller is not limited."""
         key, rate = self.budget(principal, scope)
         return None if rate is None else await self.limiter.hit(key, rate)
+
+    async def hit_address(self, scope: Scope) -> Decision | None:
+        """Counts the request against its address, whoever it claims to come from; None when
+        addresses are not limited."""
+        if self.addresses is None:
+            return None
+        return await self.limiter.hit(f"addr:{_address(scope)}", self.addresses)
 
     async def close(self) -> None:
         await self.limiter.close()
@@ -119,6 +131,29 @@ class RateLimited:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class AddressLimited:
+    """ASGI wrapper, outside RequireIdentity: refuses with 429 a request whose address has
+    spent its budget, before the token it bears costs a signature check or a query."""
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            decision = await self.limits.hit_address(scope)
+            if decision is not None and not decision.allowed:
+                await too_many_requests(decision)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def guarded(app: ASGIApp, authenticator: Authenticator, limits: RateLimits) -> ASGIApp:
+    """``app`` behind the address's budget, then the caller's identity, then the caller's
+    budget: each refusal is made before the next step's cost (and before any body is read)."""
+    return AddressLimited(RequireIdentity(RateLimited(app, limits), authenticator), limits)
 
 
 def _headers(decision: Decision) -> dict[str, str]:

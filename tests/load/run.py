@@ -36,6 +36,7 @@ def hub_env(database_url: str) -> dict[str, str]:
         "HUB_RATE_LIMIT": "0",
         "HUB_RATE_LIMIT_APPS": "0",
         "HUB_RATE_LIMIT_ANONYMOUS": "0",
+        "HUB_RATE_LIMIT_ADDRESS": "0",
     }
 
 
