@@ -126,6 +126,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.observability.logs import configure_logging
+    from hub.serving import uvicorn_options
 
     configure_logging(settings)
     host = args.host or settings.host
@@ -148,8 +149,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         log_config=None,
         access_log=False,
-        # On SIGTERM: stop accepting, let in-flight requests finish within this bound.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        **uvicorn_options(settings),
     )
     return 0
 
