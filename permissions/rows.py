@@ -89,6 +89,14 @@ def comments_q(principal: Principal) -> Q:
     private = _subject_within(principal, (Capability.COMMENT_PRIVATE_READ,))
     if private is EVERYWHERE:
         return readable
+    visible = targeted_comments_q(principal)
+    if private is not None:
+        visible |= private
+    return readable & visible
+
+
+def targeted_comments_q(principal: Principal) -> Q:
+    """Comments without targets, and targeted ones the caller wrote or is a target of."""
     visible = Q(targeted=False)
     if principal.user_id is not None:
         visible |= Q(author_id=principal.user_id)
@@ -97,9 +105,7 @@ def comments_q(principal: Principal) -> Q:
     if principal.organization_id is not None:
         targets = Comment.filter(target_organizations__id=principal.organization_id)
         visible |= Q(id__in=Subquery(targets.values("id")))
-    if private is not None:
-        visible |= private
-    return readable & visible
+    return visible
 
 
 def _subject_within(principal: Principal, capabilities: tuple[Capability, ...]) -> Q | None:

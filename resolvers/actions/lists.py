@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink, Site, User
 from resolvers.actions.validation import CENT, INDICATORS
-from resolvers.history.as_of import AS_OF_LISTS
+from resolvers.history.as_of import rebuilt_list
 
 TOPICS, MANAGERS, OPERATORS, SITES = "topics", "managers", "operators", "sites"
 FINANCES, INDICATOR_ROWS = "finances", "indicators"
@@ -32,17 +32,28 @@ def amount(value: Decimal | None) -> str | None:
 
 async def link_lists(action_id: int, names: tuple[str, ...] = LINKS) -> dict[str, list[Any]]:
     """The current topics, managers, operators and sites of an action (those named)."""
-    lists: dict[str, list[Any]] = {}
+    return (await _links_of([action_id], names))[action_id]
+
+
+async def _links_of(ids: list[int], names: tuple[str, ...]) -> dict[int, dict[str, list[Any]]]:
+    lists: dict[int, dict[str, list[Any]]] = {key: {name: [] for name in names} for key in ids}
     for name in names:
         if name == TOPICS:
-            topics = await ActionTopicLink.filter(action_id=action_id).values_list(
-                "topic", flat=True
+            topics = await ActionTopicLink.filter(action_id__in=ids).values_list(
+                "action_id", "topic"
             )
-            lists[name] = sorted(str(topic) for topic in topics)
+            for key, topic in topics:
+                lists[key][name].append(str(topic))
         else:
             model, relation = _PEOPLE_AND_SITES[name]
-            ids = await model.filter(**{f"{relation}__id": action_id}).values_list("id", flat=True)
-            lists[name] = sorted(int(key) for key in ids)
+            linked = await model.filter(**{f"{relation}__id__in": ids}).values_list(
+                f"{relation}__id", "id"
+            )
+            for key, linked_id in linked:
+                lists[key][name].append(int(linked_id))
+    for values in lists.values():
+        for name in names:
+            values[name].sort()
     return lists
 
 
@@ -63,34 +74,41 @@ async def replace_links(action: Action, lists: dict[str, list[Any]]) -> None:
 
 
 async def finance_rows(action_id: int) -> list[dict[str, Any]]:
-    rows = await ActionFinance.filter(action_id=action_id).order_by("year", "finance_type", "id")
-    return [
-        {
-            "year": row.year,
-            "finance_type": str(row.finance_type),
-            "planned_amount": amount(row.planned_amount),
-            "spent_amount": amount(row.spent_amount),
-            "comment": row.comment,
-        }
-        for row in rows
-    ]
+    return (await _finances_of([action_id]))[action_id]
 
 
-async def all_lists(action_id: int) -> dict[str, list[Any]]:
-    """Every list of an action, as its history holds them."""
-    return await link_lists(action_id) | {
-        FINANCES: await finance_rows(action_id),
-        INDICATOR_ROWS: await indicator_rows(action_id),
+async def _finances_of(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows: dict[int, list[dict[str, Any]]] = {key: [] for key in ids}
+    finances = ActionFinance.filter(action_id__in=ids).order_by("year", "finance_type", "id")
+    for row in await finances:
+        rows[row.action_id].append(
+            {
+                "year": row.year,
+                "finance_type": str(row.finance_type),
+                "planned_amount": amount(row.planned_amount),
+                "spent_amount": amount(row.spent_amount),
+                "comment": row.comment,
+            }
+        )
+    return rows
+
+
+async def lists_of_actions(ids: list[int]) -> dict[int, dict[str, list[Any]]]:
+    """Every list of many actions, as their history holds them."""
+    links = await _links_of(ids, LINKS)
+    finances = await _finances_of(ids)
+    indicators = await _indicators_of(ids)
+    return {
+        key: links[key] | {FINANCES: finances[key], INDICATOR_ROWS: indicators[key]} for key in ids
     }
 
 
 def rebuilt(action: Action, name: str) -> list[Any] | None:
     """A list of an action rebuilt at a past date (``action(asOf:)``), if it is one: topic
     values, ids of people or sites, or unsaved finance and indicator rows."""
-    lists = getattr(action, AS_OF_LISTS, None)
-    if lists is None or name not in lists:
+    values = rebuilt_list(action, name)
+    if values is None:
         return None
-    values: list[Any] = lists[name]
     if name == FINANCES:
         return [
             ActionFinance(
@@ -112,8 +130,12 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 async def indicator_rows(action_id: int) -> list[dict[str, Any]]:
-    return list(
-        await ActionIndicators.filter(action_id=action_id)
-        .order_by("year")
-        .values("year", *INDICATORS)
-    )
+    return (await _indicators_of([action_id]))[action_id]
+
+
+async def _indicators_of(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows: dict[int, list[dict[str, Any]]] = {key: [] for key in ids}
+    indicators = ActionIndicators.filter(action_id__in=ids).order_by("year", "id")
+    for row in await indicators.values("action_id", "year", *INDICATORS):
+        rows[row.pop("action_id")].append(row)
+    return rows

@@ -8,31 +8,50 @@ from hub.models import Action
 from hub.models.enums import HistorySubject
 from permissions.capabilities import Capability
 from permissions.gates import action_place
+from permissions.principal import Principal
 from permissions.rows import actions_q
 from resolvers.actions.filters import action_filter_q
-from resolvers.actions.lists import all_lists
+from resolvers.actions.lists import lists_of_actions
+from resolvers.actions.loaders import action_by_id
+from resolvers.batching import BatchLoad
 from resolvers.context import Context
-from resolvers.history.as_of import as_of
+from resolvers.history.as_of import AsOfKey, as_of_loader
 from resolvers.pagination import Page, PageRequest, page_of
 from schema.errors import BadUserInput, NotFound
 from schema.filters import ActionFilter
 from schema.ids import decode_id
 
 
-async def action_as_of(context: Context, value: str, day: datetime.date) -> Action:
-    """The action's row as it was at the end of ``day``, if the caller may read it as it
-    stood then (its département then).
+def _readable_then(principal: Principal, action: Action) -> bool:
+    return principal.can(Capability.ACTION_READ, action_place(action))
 
-    Its columns and its lists (topics, managers, operators, sites, finances, indicators)
-    are rebuilt; its journal and history are today's.
-    """
+
+def action_as_of_by_id(principal: Principal) -> BatchLoad[AsOfKey, Action | None]:
+    """(id, day) → the action rebuilt at the end of that day (columns and lists: topics,
+    managers, operators, sites, finances, indicators), if the caller may read it where it
+    stood then (its département then). Everything reached through it is read then too."""
+    return as_of_loader(Action, HistorySubject.ACTION, lists_of_actions, _readable_then, principal)
+
+
+async def actions_read_at(
+    context: Context, ids: list[int], day: datetime.date | None
+) -> list[Action]:
+    """Actions by id as the caller may read them: as they were at ``day`` when reached
+    through an object read at that date, else as they are."""
+    if day is None:
+        rows = await context.loaders[action_by_id].load_many(ids)
+    else:
+        rows = await context.loaders[action_as_of_by_id].load_many([(key, day) for key in ids])
+    return [row for row in rows if row is not None]
+
+
+async def action_as_of(context: Context, value: str, day: datetime.date) -> Action:
+    """The action as it was at the end of ``day``, if the caller may read it as it stood."""
     key = decode_id(value, "Action")
     if day > context.today:
         raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
-    rebuilt = await as_of(Action, HistorySubject.ACTION, key, day, await all_lists(key))
-    if not isinstance(rebuilt, Action) or not context.principal.can(
-        Capability.ACTION_READ, action_place(rebuilt)
-    ):
+    rebuilt = await context.loaders[action_as_of_by_id].load((key, day))
+    if rebuilt is None:
         raise NotFound("No Action with this ID at that date.", id=value)
     return rebuilt
 

@@ -3,63 +3,211 @@
 Starting from the object as it is (or, once deleted, from nothing: its deletion entry holds
 its last state), every entry recorded after the date is undone, newest first, by putting
 back the old value of each field it changed. An entry of creation after the date means the
-object did not exist yet. Besides a site's own columns, its parcel owners, closing
-solutions and resorption phases are rebuilt (their history holds them as lists); the other
-lists of an object rebuilt this way (journal, history, actors, actions) are today's.
+object did not exist yet. The lists the history holds beside the columns (a site's parcel
+owners, closing solutions, resorption phases and actors; an action's topics, people, sites
+and yearly figures) are rebuilt the same way.
+
+The history does not hold a version nor who saved last (every entry says who and when
+instead): for an object saved since the date, its version is the number of saves recorded
+by then (what a save adds), and its last update the latest of them; one not saved since
+keeps its own.
+
+A rebuilt object carries its date (``day_of``). Every nested field of an object that has
+one answers as of that date through the as-of loaders, and never falls back on today's
+rows: what cannot be rebuilt is answered empty (see ``rebuilt_list``).
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from tortoise.models import Model
 
 from hub.models import HistoryEntry
 from hub.models.enums import HistoryOperation, HistorySubject
+from permissions.principal import Principal
+from resolvers.batching import BatchLoad
+from resolvers.pagination import by_key_loader
 
 # Lists kept in the history beside the columns: on the rebuilt object, as ``hub_as_of``.
 AS_OF_LISTS = "hub_as_of"
+# The date an object was read at (``asOf``), on it and on every row reached through it.
+AS_OF_DAY = "hub_as_of_day"
+
+RowT = TypeVar("RowT")
+ModelT = TypeVar("ModelT", bound=Model)
+# The current lists of many objects, by id, as their history holds them.
+ListsOf = Callable[[list[int]], Awaitable[dict[int, dict[str, list[Any]]]]]
+# A key of the as-of loaders: the object's id and the date it is read at.
+AsOfKey = tuple[int, datetime.date]
+# Lists written without saving their object (a site's actors): their entries are no saves.
+_UNSAVED_LISTS = frozenset({"actors"})
 
 
-async def as_of(
-    model: type[Model],
-    subject: HistorySubject,
-    key: int,
-    day: datetime.date,
-    current_lists: dict[str, list[dict[str, Any]]] | None = None,
-) -> Model | None:
-    """The object at the end of ``day`` (UTC), unsaved; None if it did not exist then."""
-    moment = end_of(day)
-    current = await model.get_or_none(id=key)
-    state: dict[str, Any] = {}
-    if current is not None:
-        state = {name: getattr(current, name) for name in model._meta.db_fields}
-        state |= current_lists or {}
-    later = HistoryEntry.filter(
-        subject_type=subject, subject_id=key, changed_at__gte=moment
-    ).order_by("-changed_at", "-id")
-    for entry in await later:
-        if entry.operation == HistoryOperation.CREATE:
-            return None
-        for name, (old, _new) in entry.changes.items():
-            state[name] = old
-    if not state or (current is None and not await _existed(subject, key, moment)):
+def day_of(row: object) -> datetime.date | None:
+    """The date ``row`` is read at, if it belongs to an object read with ``asOf``."""
+    day: datetime.date | None = getattr(row, AS_OF_DAY, None)
+    return day
+
+
+def mark(rows: Iterable[RowT], day: datetime.date) -> list[RowT]:
+    """Rows reached through an object read at ``day``: what hangs off them is read then."""
+    marked = list(rows)
+    for row in marked:
+        setattr(row, AS_OF_DAY, day)
+    return marked
+
+
+def rows_read_at(
+    model: type[ModelT], day: datetime.date
+) -> Callable[[Principal], BatchLoad[int, ModelT | None]]:
+    """A loader factory of rows by id, marked as reached through an object read at ``day``
+    (their rows are those of the day: a page of children chose them)."""
+
+    def factory(_: Principal) -> BatchLoad[int, ModelT | None]:
+        async def fetch(ids: list[int]) -> list[ModelT]:
+            return mark(await model.filter(id__in=ids), day)
+
+        return by_key_loader(fetch, key=lambda row: row.id)
+
+    return factory
+
+
+def rebuilt_list(row: object, name: str) -> list[Any] | None:
+    """A list of an object read at a past date: as it was then, or empty when its history
+    does not hold it (an object deleted since keeps only the lists its deletion recorded).
+    None for an object read today."""
+    if day_of(row) is None:
         return None
+    lists: dict[str, list[Any]] = getattr(row, AS_OF_LISTS, {})
+    return lists.get(name) or []
+
+
+async def rebuild(
+    model: type[ModelT],
+    subject: HistorySubject,
+    keys: list[int],
+    day: datetime.date,
+    lists_of: ListsOf | None = None,
+) -> dict[int, ModelT]:
+    """The objects at the end of ``day`` (UTC), unsaved, by id; those that did not exist
+    then are left out. Four statements whatever the number of keys."""
+    moment = end_of(day)
+    current = {row.id: row for row in await model.filter(id__in=keys)}
+    lists = await lists_of(list(current)) if lists_of is not None and current else {}
+    later = await _entries(subject, keys, changed_at__gte=moment)
+    saved_since = [
+        key
+        for key in keys
+        if key not in current
+        or current[key].updated_at >= moment
+        or any(_is_save(entry) for entry in later.get(key, []))
+    ]
+    earlier = await _entries(subject, saved_since, changed_at__lt=moment)
+    rebuilt: dict[int, ModelT] = {}
+    for key in keys:
+        entries = later.get(key, [])
+        if any(entry.operation == HistoryOperation.CREATE for entry in entries):
+            continue
+        state: dict[str, Any] = {}
+        if key in current:
+            state = {name: getattr(current[key], name) for name in model._meta.db_fields}
+            state |= lists.get(key, {})
+        for entry in reversed(entries):
+            for name, (old, _new) in entry.changes.items():
+                state[name] = old
+        if key not in current and key not in earlier:
+            continue  # never existed, or nothing is known of it
+        if key in saved_since:
+            state |= _bookkeeping(state, earlier.get(key, []))
+        rebuilt[key] = _built(model, key, state, day)
+    return rebuilt
+
+
+async def _entries(
+    subject: HistorySubject, keys: list[int], **when: datetime.datetime
+) -> dict[int, list[HistoryEntry]]:
+    """The entries of each subject in a period, oldest first."""
+    found: defaultdict[int, list[HistoryEntry]] = defaultdict(list)
+    if keys:
+        entries = HistoryEntry.filter(subject_type=subject, subject_id__in=keys, **when)
+        for entry in await entries.order_by("changed_at", "id"):
+            found[entry.subject_id].append(entry)
+    return dict(found)
+
+
+def _is_save(entry: HistoryEntry) -> bool:
+    return not entry.changes or not entry.changes.keys() <= _UNSAVED_LISTS
+
+
+def _bookkeeping(state: dict[str, Any], earlier: list[HistoryEntry]) -> dict[str, Any]:
+    """Version and last update of an object saved since, from its entries up to then (and
+    its creation, for an object deleted since: its deletion entry does not hold it)."""
+    values: dict[str, Any] = {}
+    created = next((e for e in earlier if e.operation == HistoryOperation.CREATE), None)
+    if created is not None and state.get("created_at") is None:
+        values |= {"created_at": created.changed_at, "created_by_id": created.author_id}
+    saves = [entry for entry in earlier if _is_save(entry)]
+    # Without any entry by then, it was created by means that left none: nothing since.
+    last = (saves[-1].changed_at, saves[-1].author_id) if saves else None
+    updated_at, updated_by = last or (state.get("created_at"), state.get("created_by_id"))
+    return values | {"version": len(saves), "updated_at": updated_at, "updated_by_id": updated_by}
+
+
+def _built(model: type[ModelT], key: int, state: dict[str, Any], day: datetime.date) -> ModelT:
     fields = model._meta.fields_map
     columns = {
         name: fields[name].to_python_value(value) if value is not None else None
         for name, value in state.items()
         if name in model._meta.db_fields
     }
-    rebuilt = model(**columns)
-    rebuilt.id = key
-    setattr(rebuilt, AS_OF_LISTS, {k: v for k, v in state.items() if k not in columns})
-    return rebuilt
+    row = model(**columns)
+    row.id = key
+    setattr(row, AS_OF_LISTS, {k: v for k, v in state.items() if k not in columns})
+    setattr(row, AS_OF_DAY, day)
+    return row
 
 
-async def _existed(subject: HistorySubject, key: int, moment: datetime.datetime) -> bool:
-    return await HistoryEntry.exists(subject_type=subject, subject_id=key, changed_at__lt=moment)
+async def as_of(
+    model: type[ModelT],
+    subject: HistorySubject,
+    key: int,
+    day: datetime.date,
+    current_lists: dict[str, list[dict[str, Any]]] | None = None,
+) -> ModelT | None:
+    """The object at the end of ``day`` (UTC), unsaved; None if it did not exist then."""
+
+    async def lists_of(_: list[int]) -> dict[int, dict[str, list[Any]]]:
+        return {key: dict(current_lists or {})}
+
+    return (await rebuild(model, subject, [key], day, lists_of)).get(key)
+
+
+def as_of_loader(
+    model: type[ModelT],
+    subject: HistorySubject,
+    lists_of: ListsOf,
+    readable: Callable[[Principal, ModelT], bool],
+    principal: Principal,
+) -> BatchLoad[AsOfKey, ModelT | None]:
+    """Loads (id, day) → the object rebuilt at that day, if the caller may read it where it
+    stood then (else None), in one rebuild per distinct day of the batch."""
+
+    async def load(keys: list[AsOfKey]) -> list[ModelT | None]:
+        days: defaultdict[datetime.date, list[int]] = defaultdict(list)
+        for key, day in keys:
+            days[day].append(key)
+        found: dict[AsOfKey, ModelT] = {}
+        for day, ids in days.items():
+            for key, row in (await rebuild(model, subject, ids, day, lists_of)).items():
+                if readable(principal, row):
+                    found[(key, day)] = row
+        return [found.get(key) for key in keys]
+
+    return load
 
 
 async def rewind(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Hashable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from hub.models import HistoryEntry
 from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from resolvers.pagination import ChildList, by_key_loader, child_connection
+from resolvers.history.as_of import end_of, rows_read_at
+from resolvers.pagination import ChildConnection, ChildList, by_key_loader, child_connection
 
 _NEWEST_FIRST = ("-changed_at", "-id")
 
@@ -21,12 +24,20 @@ def history_entry_by_id(_: Principal) -> BatchLoad[int, HistoryEntry | None]:
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def _history_of(subject: HistorySubject) -> ChildList:
+def _history_of(subject: HistorySubject, before: datetime.datetime | None = None) -> ChildList:
     def queryset(parents: Sequence[Hashable]) -> Any:
-        return HistoryEntry.filter(subject_type=subject, subject_id__in=parents)
+        entries = HistoryEntry.filter(subject_type=subject, subject_id__in=parents)
+        return entries if before is None else entries.filter(changed_at__lt=before)
 
     return ChildList(queryset, "subject_id", _NEWEST_FIRST)
 
 
 SITE_HISTORY = child_connection(_history_of(HistorySubject.SITE), history_entry_by_id)
 ACTION_HISTORY = child_connection(_history_of(HistorySubject.ACTION), history_entry_by_id)
+
+
+@lru_cache(maxsize=256)
+def history_as_of(subject: HistorySubject, day: datetime.date) -> ChildConnection:
+    """The history of a site or an action read at ``day``: its entries up to the end of that
+    day. Cached: the loaders of a request are keyed by the connection's factories."""
+    return child_connection(_history_of(subject, end_of(day)), rows_read_at(HistoryEntry, day))

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Hashable, Sequence
+from functools import lru_cache
 from typing import Any
 
+from tortoise.expressions import Q
+
 from hub.models import Comment, Organization, User
+from permissions.capabilities import Capability
 from permissions.principal import Principal
-from permissions.rows import comments_q
+from permissions.rows import NOTHING, comments_q, targeted_comments_q
+from permissions.territories import Place
 from resolvers.batching import BatchLoad
-from resolvers.pagination import ChildList, by_key_loader, child_connection, linked_ids_loader
+from resolvers.history.as_of import end_of, rows_read_at
+from resolvers.pagination import (
+    ChildConnection,
+    ChildList,
+    by_key_loader,
+    child_connection,
+    linked_ids_loader,
+)
 
 _NEWEST_FIRST = ("-created_at", "-id")
 
@@ -43,3 +56,37 @@ SITE_JOURNAL = child_connection(
 ACTION_JOURNAL = child_connection(
     ChildList(_action_comments, "action_id", _NEWEST_FIRST, scope=comments_q), comment_by_id
 )
+
+
+def journal_as_of(
+    principal: Principal, subject: str, place: Place, day: datetime.date
+) -> ChildConnection:
+    """The journal of a site (``subject`` ``site_id``) or an action (``action_id``) read at
+    ``day``, where it stood then (``place``): the comments written by the end of that day
+    and not deleted (nor moderated) by then, as the caller may read them there. A comment
+    edited since is left out: its text then is not kept."""
+    readable = principal.can(Capability.COMMENT_READ, place)
+    private = principal.can(Capability.COMMENT_PRIVATE_READ, place)
+    return _journal_as_of(subject, day, readable, private)
+
+
+@lru_cache(maxsize=256)
+def _journal_as_of(
+    subject: str, day: datetime.date, readable: bool, private: bool
+) -> ChildConnection:
+    # Cached: the loaders of a request are keyed by the connection's factories.
+    moment = end_of(day)
+
+    def queryset(parents: Sequence[Hashable]) -> Any:
+        if not readable:
+            return Comment.filter(NOTHING)
+        return Comment.filter(
+            Q(deleted_at__isnull=True) | Q(deleted_at__gte=moment),
+            Q(updated_at__isnull=True) | Q(updated_at__lt=moment),
+            **{f"{subject}__in": parents},
+            created_at__lt=moment,
+        )
+
+    scope = None if private else targeted_comments_q
+    children = ChildList(queryset, subject, _NEWEST_FIRST, scope=scope)
+    return child_connection(children, rows_read_at(Comment, day))

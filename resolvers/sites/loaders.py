@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from hub.models import (
     Action,
+    HistoryEntry,
     ParcelOwner,
     Site,
     SiteActor,
     SiteClosingSolution,
     SiteResorptionPhase,
 )
+from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from permissions.rows import sites_q
+from resolvers.actions.lists import SITES
 from resolvers.batching import BatchLoad
+from resolvers.history.as_of import AsOfKey, end_of
 from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
@@ -21,6 +25,47 @@ def site_by_id(principal: Principal) -> BatchLoad[int, Site | None]:
         return await Site.filter(sites_q(principal), id__in=ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
+
+
+def actors_declared_before(_: Principal) -> BatchLoad[AsOfKey, list[SiteActor]]:
+    """(site, day) → the site's actor entries declared by the end of that day and still there
+    (the history's list of actors keeps no ids nor dates: these give them)."""
+
+    async def load(keys: list[AsOfKey]) -> list[list[SiteActor]]:
+        rows = await SiteActor.filter(site_id__in={site for site, _ in keys}).order_by("id")
+        return [
+            [row for row in rows if row.site_id == site and row.created_at < end_of(day)]
+            for site, day in keys
+        ]
+
+    return load
+
+
+def action_ids_linked_since(_: Principal) -> BatchLoad[AsOfKey, list[int]]:
+    """(site, day) → the actions that may have been linked to the site at the end of that
+    day: those linked now, and those whose list of sites changed since with the site in it.
+    Each is then rebuilt at that day to tell (``Site.actions``)."""
+
+    async def load(keys: list[AsOfKey]) -> list[list[int]]:
+        sites = {site for site, _ in keys}
+        linked = await Action.filter(sites__id__in=sites).values_list("id", "sites__id")
+        first_day = min(day for _, day in keys)
+        later = await HistoryEntry.filter(
+            subject_type=HistorySubject.ACTION, changed_at__gte=end_of(first_day)
+        )
+        found: list[list[int]] = []
+        for site, day in keys:
+            ids = {action for action, linked_site in linked if linked_site == site}
+            ids |= {
+                entry.subject_id
+                for entry in later
+                if entry.changed_at >= end_of(day)
+                and any(site in (values or []) for values in entry.changes.get(SITES, []))
+            }
+            found.append(sorted(ids))
+        return found
+
+    return load
 
 
 def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:

@@ -8,15 +8,38 @@ from hub.models import Site
 from hub.models.enums import HistorySubject
 from permissions.capabilities import Capability
 from permissions.gates import site_place
+from permissions.principal import Principal
 from permissions.rows import sites_q
+from resolvers.batching import BatchLoad
 from resolvers.context import Context
-from resolvers.history.as_of import as_of
+from resolvers.history.as_of import AsOfKey, as_of_loader
 from resolvers.pagination import Page, PageRequest, page_of
 from resolvers.sites.filters import ordered_sites, site_filter_q, with_order_keys
-from resolvers.sites.lists import site_lists
+from resolvers.sites.lists import lists_of_sites
+from resolvers.sites.loaders import site_by_id
 from schema.errors import BadUserInput, NotFound
 from schema.filters import SiteFilter, SiteOrder
 from schema.ids import decode_id
+
+
+def _readable_then(principal: Principal, site: Site) -> bool:
+    return principal.can(Capability.SITE_READ, site_place(site))
+
+
+def site_as_of_by_id(principal: Principal) -> BatchLoad[AsOfKey, Site | None]:
+    """(id, day) → the site rebuilt at the end of that day, if the caller may read it where
+    it stood then. Everything reached through it is read at that day too."""
+    return as_of_loader(Site, HistorySubject.SITE, lists_of_sites, _readable_then, principal)
+
+
+async def sites_read_at(context: Context, ids: list[int], day: datetime.date | None) -> list[Site]:
+    """Sites by id as the caller may read them: as they were at ``day`` when reached
+    through an object read at that date, else as they are."""
+    if day is None:
+        rows = await context.loaders[site_by_id].load_many(ids)
+    else:
+        rows = await context.loaders[site_as_of_by_id].load_many([(key, day) for key in ids])
+    return [row for row in rows if row is not None]
 
 
 async def site_as_of(context: Context, value: str, day: datetime.date) -> Site:
@@ -24,10 +47,8 @@ async def site_as_of(context: Context, value: str, day: datetime.date) -> Site:
     key = decode_id(value, "Site")
     if day > context.today:
         raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
-    rebuilt = await as_of(Site, HistorySubject.SITE, key, day, await site_lists(key))
-    if not isinstance(rebuilt, Site) or not context.principal.can(
-        Capability.SITE_READ, site_place(rebuilt)
-    ):
+    rebuilt = await context.loaders[site_as_of_by_id].load((key, day))
+    if rebuilt is None:
         raise NotFound("No Site with this ID at that date.", id=value)
     return rebuilt
 

@@ -13,8 +13,9 @@ from strawberry.types import Info
 from hub.models import Action as ActionRow
 from hub.models import ActionFinance as FinanceRow
 from hub.models import ActionIndicators as IndicatorsRow
-from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType
+from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType, HistorySubject
 from permissions.capabilities import Capability
+from permissions.gates import action_place
 from resolvers.actions import loaders
 from resolvers.actions.lists import (
     FINANCES,
@@ -26,12 +27,13 @@ from resolvers.actions.lists import (
     rebuilt,
 )
 from resolvers.context import Context
-from resolvers.history.loaders import ACTION_HISTORY
-from resolvers.journal.loaders import ACTION_JOURNAL
+from resolvers.history.as_of import day_of
+from resolvers.history.loaders import ACTION_HISTORY, history_as_of
+from resolvers.journal.loaders import ACTION_JOURNAL, journal_as_of
 from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
-from resolvers.sites.loaders import site_by_id
+from resolvers.sites.queries import sites_read_at
 from resolvers.territories.loaders import departement_by_code
 from schema.directives import gated
 from schema.pagination import Connection
@@ -139,8 +141,7 @@ class Action(relay.Node):
         ids = rebuilt(root, SITES)
         if ids is None:
             ids = await info.context.loaders[loaders.site_ids_by_action].load(root.id)
-        rows = await info.context.loaders[site_by_id].load_many(ids)
-        return [row for row in rows if row is not None]
+        return await sites_read_at(info.context, ids, day_of(root))
 
     @gated(Capability.ACTION_FINANCES_READ, description="Planned and spent amounts per year.")
     async def finances(
@@ -160,16 +161,28 @@ class Action(relay.Node):
             rows = await info.context.loaders[loaders.indicators_by_action].load(root.id)
         return [row for row in rows if year is None or row.year == year]
 
-    @strawberry.field(description="Comments on the action, newest first.")
+    @strawberry.field(
+        description="Comments on the action, newest first. Read at a past date: those "
+        "written by then and not deleted by then, where the action stood; a comment edited "
+        "since is left out (its text then is not kept)."
+    )
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        page = await child_page(info, ACTION_JOURNAL, root.id, first, after)
-        return Connection.of(page)
+        day = day_of(root)
+        journal = (
+            ACTION_JOURNAL
+            if day is None
+            else journal_as_of(info.context.principal, "action_id", action_place(root), day)
+        )
+        return Connection.of(await child_page(info, journal, root.id, first, after))
 
-    @strawberry.field(description="Changes of the action, newest first.")
+    @strawberry.field(
+        description="Changes of the action, newest first; read at a past date, up to that date."
+    )
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[HistoryEntryRef]:
-        page = await child_page(info, ACTION_HISTORY, root.id, first, after)
-        return Connection.of(page)
+        day = day_of(root)
+        history = ACTION_HISTORY if day is None else history_as_of(HistorySubject.ACTION, day)
+        return Connection.of(await child_page(info, history, root.id, first, after))

@@ -13,10 +13,11 @@ from hub.models import HistoryEntry as HistoryEntryRow
 from hub.models.enums import HistoryOperation, HistorySubject
 from permissions.fields import GATED_COLUMNS
 from permissions.gates import holds
-from resolvers.actions.loaders import action_by_id
+from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
+from resolvers.history.as_of import day_of
 from resolvers.organizations.loaders import user_by_id
-from resolvers.sites.loaders import site_by_id
+from resolvers.sites.queries import sites_read_at
 from schema.rows import rows_of
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ class HistoryEntry:
         gated = GATED_COLUMNS[HistorySubject(root.subject_type)]
         hidden: set[str] = set()
         if any(name in gated for name in root.changes):
-            loader = site_by_id if root.subject_type == HistorySubject.SITE else action_by_id
-            subject = await info.context.loaders[loader].load(root.subject_id)
+            # Read through an object read at a past date, the gates apply where it stood then.
+            read = sites_read_at if root.subject_type == HistorySubject.SITE else actions_read_at
+            found = await read(info.context, [root.subject_id], day_of(root))
+            subject = found[0] if found else None
             for name in root.changes:
                 if name in gated and (
                     subject is None or not await holds(gated[name], subject, info)

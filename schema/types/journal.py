@@ -10,11 +10,12 @@ from strawberry import relay
 from strawberry.types import Info
 
 from hub.models import Comment as CommentRow
-from resolvers.actions.loaders import action_by_id
+from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
+from resolvers.history.as_of import day_of
 from resolvers.journal import loaders
 from resolvers.organizations.loaders import organization_by_id, user_by_id
-from resolvers.sites.loaders import site_by_id
+from resolvers.sites.queries import sites_read_at
 from schema.rows import rows_of
 
 if TYPE_CHECKING:
@@ -51,13 +52,15 @@ class Comment(relay.Node):
     async def site(root: Row, info: Info[Context, None]) -> SiteRef | None:
         if root.site_id is None:
             return None
-        return await info.context.loaders[site_by_id].load(root.site_id)
+        found = await sites_read_at(info.context, [root.site_id], day_of(root))
+        return found[0] if found else None
 
     @strawberry.field
     async def action(root: Row, info: Info[Context, None]) -> ActionRef | None:
         if root.action_id is None:
             return None
-        return await info.context.loaders[action_by_id].load(root.action_id)
+        found = await actions_read_at(info.context, [root.action_id], day_of(root))
+        return found[0] if found else None
 
     @strawberry.field
     async def target_users(root: Row, info: Info[Context, None]) -> list[UserRef]:

@@ -24,6 +24,7 @@ from hub.models.enums import (
     ConditionStatus,
     ElectricityType,
     FieldType,
+    HistorySubject,
     Origin,
     OwnerType,
     PoliceAssistanceStatus,
@@ -35,16 +36,18 @@ from hub.models.enums import (
 )
 from permissions.capabilities import Capability
 from permissions.gates import site_place
-from resolvers.actions.loaders import action_by_id
+from resolvers.actions.lists import SITES
+from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
-from resolvers.history.as_of import AS_OF_LISTS
-from resolvers.history.loaders import SITE_HISTORY
-from resolvers.journal.loaders import SITE_JOURNAL
+from resolvers.history.as_of import day_of, end_of, mark, rebuilt_list
+from resolvers.history.loaders import SITE_HISTORY, history_as_of
+from resolvers.journal.loaders import SITE_JOURNAL, journal_as_of
 from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites import loaders
-from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, rebuilt_rows
+from resolvers.sites.lists import ACTORS, PARCELS, PHASES, SOLUTIONS, past_actors, rebuilt_rows
+from resolvers.sites.queries import sites_read_at
 from resolvers.territories.loaders import (
     commune_by_code,
     departement_by_code,
@@ -70,14 +73,6 @@ OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organi
 UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
 
 Row = strawberry.Parent[SiteRow]
-
-
-def _rebuilt(site: SiteRow, name: str) -> list[Any] | None:
-    """A list of a site rebuilt at a past date (``site(asOf:)``), if it is one."""
-    lists = getattr(site, AS_OF_LISTS, None)
-    if lists is None or name not in lists:
-        return None
-    return rebuilt_rows(name, lists[name])
 
 
 _ORIGIN_FLAGS = (
@@ -313,7 +308,7 @@ class Ownership:
 
     @strawberry.field
     async def parcels(root: Row, info: Info[Context, None]) -> list[ParcelOwner]:
-        if (rebuilt := _rebuilt(root, PARCELS)) is not None:
+        if (rebuilt := rebuilt_rows(root, PARCELS)) is not None:
             return rebuilt
         return await info.context.loaders[loaders.parcel_owners_by_site].load(root.id)
 
@@ -335,7 +330,7 @@ class SiteLifecycle:
 
     @strawberry.field(description="People and households per solution, for closed sites.")
     async def solutions(root: Row, info: Info[Context, None]) -> list[ClosingSolutionCount]:
-        if (rebuilt := _rebuilt(root, SOLUTIONS)) is not None:
+        if (rebuilt := rebuilt_rows(root, SOLUTIONS)) is not None:
             return rebuilt
         return await info.context.loaders[loaders.closing_solutions_by_site].load(root.id)
 
@@ -356,7 +351,7 @@ class Resorption:
 
     @strawberry.field
     async def phases(root: Row, info: Info[Context, None]) -> list[ResorptionPhaseDates]:
-        if (rebuilt := _rebuilt(root, PHASES)) is not None:
+        if (rebuilt := rebuilt_rows(root, PHASES)) is not None:
             return rebuilt
         return await info.context.loaders[loaders.resorption_phases_by_site].load(root.id)
 
@@ -364,16 +359,24 @@ class Resorption:
 @strawberry.type(description="An organization (and optionally one of its users) acting on a site.")
 class SiteActor:
     themes: list[ActorTheme]
-    created_at: datetime.datetime
+    created_at: datetime.datetime | None = strawberry.field(
+        description="Null on a site read at a past date for an entry withdrawn since."
+    )
     is_type_of = rows_of(SiteActorRow)
 
-    @strawberry.field(description="Identifies the entry for updateActor and withdrawActor.")
-    def id(root: strawberry.Parent[SiteActorRow]) -> strawberry.ID:
+    @strawberry.field(
+        description="Identifies the entry for updateActor and withdrawActor; null on a site "
+        "read at a past date for an entry withdrawn since."
+    )
+    def id(root: strawberry.Parent[SiteActorRow]) -> strawberry.ID | None:
+        if root.id is None:
+            return None
         return strawberry.ID(to_base64("SiteActor", root.id))
 
     @strawberry.field
     async def site(root: strawberry.Parent[SiteActorRow], info: Info[Context, None]) -> Site | None:
-        return await info.context.loaders[loaders.site_by_id].load(root.site_id)
+        found = await sites_read_at(info.context, [root.site_id], day_of(root))
+        return found[0] if found else None
 
     @strawberry.field
     async def organization(
@@ -447,9 +450,9 @@ class Site(relay.Node):
 
     @strawberry.field(description="The sites the residents came from, for a reinstallation.")
     async def reinstalled_from(root: Row, info: Info[Context, None]) -> list[Site]:
+        # No write changes these links: today's are those of any date.
         ids = await info.context.loaders[loaders.origin_site_ids_by_site].load(root.id)
-        rows = await info.context.loaders[loaders.site_by_id].load_many(ids)
-        return [row for row in rows if row is not None]
+        return await sites_read_at(info.context, ids, day_of(root))
 
     @strawberry.field
     def population(root: Row) -> SitePopulation:
@@ -494,7 +497,7 @@ class Site(relay.Node):
     @strawberry.field(description="Not updated nor confirmed for HUB_OUT_OF_DATE_DAYS days.")
     def out_of_date(root: Row, info: Info[Context, None]) -> bool:
         days = info.context.settings.out_of_date_days
-        limit = info.context.today - datetime.timedelta(days=days)
+        limit = (day_of(root) or info.context.today) - datetime.timedelta(days=days)
         latest = max(filter(None, (root.updated_at, root.confirmed_unchanged_at)))
         return latest.date() < limit
 
@@ -510,26 +513,51 @@ class Site(relay.Node):
             return None
         return await info.context.loaders[user_by_id].load(root.updated_by_id)
 
-    @strawberry.field
+    @strawberry.field(description="Organizations and users acting on the site.")
     async def actors(root: Row, info: Info[Context, None]) -> list[SiteActor]:
-        return await info.context.loaders[loaders.actors_by_site].load(root.id)
+        loaded = info.context.loaders
+        if (day := day_of(root)) is None:
+            return await loaded[loaders.actors_by_site].load(root.id)
+        rows = await loaded[loaders.actors_declared_before].load((root.id, day))
+        entries = rebuilt_list(root, ACTORS) or []
+        return mark(past_actors(root.id, entries, rows, end_of(day)), day)
 
     @strawberry.field(description="Actions run on the site, most recent first.")
     async def actions(root: Row, info: Info[Context, None]) -> list[ActionRef]:
-        ids = await info.context.loaders[loaders.action_ids_by_site].load(root.id)
-        rows = await info.context.loaders[action_by_id].load_many(ids)
-        return [row for row in rows if row is not None]
+        if (day := day_of(root)) is None:
+            ids = await info.context.loaders[loaders.action_ids_by_site].load(root.id)
+            return await actions_read_at(info.context, ids, None)
+        # The links are kept in the actions' history: each candidate is read at that day.
+        ids = await info.context.loaders[loaders.action_ids_linked_since].load((root.id, day))
+        linked = [
+            action
+            for action in await actions_read_at(info.context, ids, day)
+            if root.id in (rebuilt_list(action, SITES) or [])
+        ]
+        return sorted(linked, key=lambda action: (action.started_at, action.id), reverse=True)
 
-    @strawberry.field(description="Comments on the site, newest first.")
+    @strawberry.field(
+        description="Comments on the site, newest first. Read at a past date: those written "
+        "by then and not deleted by then, where the site stood; a comment edited since is "
+        "left out (its text then is not kept)."
+    )
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        page = await child_page(info, SITE_JOURNAL, root.id, first, after)
-        return Connection.of(page)
+        day = day_of(root)
+        journal = (
+            SITE_JOURNAL
+            if day is None
+            else journal_as_of(info.context.principal, "site_id", site_place(root), day)
+        )
+        return Connection.of(await child_page(info, journal, root.id, first, after))
 
-    @strawberry.field(description="Changes of the site, newest first.")
+    @strawberry.field(
+        description="Changes of the site, newest first; read at a past date, up to that date."
+    )
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[HistoryEntryRef]:
-        page = await child_page(info, SITE_HISTORY, root.id, first, after)
-        return Connection.of(page)
+        day = day_of(root)
+        history = SITE_HISTORY if day is None else history_as_of(HistorySubject.SITE, day)
+        return Connection.of(await child_page(info, history, root.id, first, after))
