@@ -5,7 +5,7 @@ sites. The field gate and the export's finance columns must agree on that, and o
 other row: both ask ``permissions.gates.decide``. Tested with a grant scoped to an EPCI (a
 correspondent's role default, on its organization's area) and one scoped to a commune (a
 user override of an institutional partner), on actions made for the purpose, then on every
-action each caller may export.
+action and site each caller may export.
 """
 
 from __future__ import annotations
@@ -48,7 +48,18 @@ PLANNED = Decimal("12345.00")
 FINANCES = "query ($id: ID!) { action(id: $id) { finances { year plannedAmount } } }"
 ALL_FINANCES = """query ($after: String) { actions(first: 100, after: $after) {
   nodes { id finances { year } } pageInfo { hasNextPage endCursor } } }"""
+ALL_GATED_SITE_FIELDS = """query ($after: String) { sites(first: 100, after: $after) {
+  nodes { id legalProcedures { ownerComplaint } ownership { ownerType } address }
+  pageInfo { hasNextPage endCursor } } }"""
 YEARS = "Années financées"
+# A column of each gated group of the site export, never empty where it may be read (tri-states
+# and the owner type default to "unknown"; every demo site has an address), and the field the
+# same capability gates in GraphQL.
+SITE_GROUPS = {
+    "Plainte du propriétaire": "legalProcedures",
+    "Type de propriétaire": "ownership",
+    "Adresse": "address",
+}
 
 
 @dataclass(frozen=True)
@@ -121,25 +132,31 @@ async def cases(own_database: Any) -> AsyncIterator[dict[str, Case]]:
     yield {"epci": epci, "commune": commune}
 
 
-async def _export(hub: Hub, who: str) -> dict[str, dict[str, str]]:
-    response = await hub.http.get("/exports/actions.csv", headers=bearer(await hub.token(who)))
+async def _export(hub: Hub, who: str, kind: str = "actions") -> dict[str, dict[str, str]]:
+    response = await hub.http.get(f"/exports/{kind}.csv", headers=bearer(await hub.token(who)))
     assert response.status_code == 200, response.text
     rows = csv.DictReader(io.StringIO(response.content.decode()))
     return {row["Identifiant"]: row for row in rows}
 
 
-async def _graphql_readable(hub: Hub, who: str) -> dict[str, bool]:
-    """Every action the caller may read: whether its finances resolve (not FORBIDDEN)."""
-    readable: dict[str, bool] = {}
+async def _nodes(hub: Hub, who: str, query: str) -> list[dict[str, Any]]:
+    """Every node of the list the query pages through, as the caller reads it."""
+    nodes: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        body = await hub.ask(who, ALL_FINANCES, {"after": after})
+        body = await hub.ask(who, query, {"after": after})
         assert set(error_codes(body)) <= {"FORBIDDEN"}, body
-        page = body["data"]["actions"]
-        readable |= {node["id"]: node["finances"] is not None for node in page["nodes"]}
+        (page,) = body["data"].values()
+        nodes += page["nodes"]
         if not page["pageInfo"]["hasNextPage"]:
-            return readable
+            return nodes
         after = page["pageInfo"]["endCursor"]
+
+
+async def _graphql_readable(hub: Hub, who: str) -> dict[str, bool]:
+    """Every action the caller may read: whether its finances resolve (not FORBIDDEN)."""
+    nodes = await _nodes(hub, who, ALL_FINANCES)
+    return {node["id"]: node["finances"] is not None for node in nodes}
 
 
 @pytest.mark.parametrize("scope", ["epci", "commune"])
@@ -174,3 +191,16 @@ async def test_the_export_and_the_field_gate_agree_on_every_action(
     # Every action has finances (demo actions have 1 to 3 years of them).
     assert financed == {key for key in rows if readable[key]}
     assert financed
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["operator.legal", "intervener", "institutional_partner", "local_admin", "national_admin"],
+)
+async def test_the_export_and_the_field_gates_agree_on_every_site(hub: Hub, who: str) -> None:
+    nodes = {node["id"]: node for node in await _nodes(hub, who, ALL_GATED_SITE_FIELDS)}
+    rows = await _export(hub, who, "sites")
+    assert rows and set(rows) <= set(nodes)
+    for column, field in SITE_GROUPS.items():
+        exported = {key for key, row in rows.items() if row.get(column)}
+        assert exported == {key for key in rows if nodes[key][field] is not None}, column
