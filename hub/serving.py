@@ -135,6 +135,10 @@ class HubH11Protocol(H11Protocol):
         """Answers outside any request cycle, then closes the connection."""
         self._stop_waiting()
         self._refused = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A body h11 could not parse: the application reading it sees the client gone.
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
         self.transport.write(_serialized(error_response(status, code, message, CLOSE)))
         if self.transport.can_write_eof():
             self.transport.write_eof()

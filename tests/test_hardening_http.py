@@ -304,6 +304,13 @@ def test_a_head_too_large_or_malformed_gets_a_shaped_refusal(connect: Any) -> No
     answer = malformed.answer()
     assert (answer.status, answer.code) == (400, "BAD_REQUEST")
     malformed.wait_until_closed()
+    # Malformed in the body the application is reading: the same answer.
+    chunked = connect()
+    headers = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+    chunked.send(chunked.head("POST", "/graphql", *headers) + b'4\r\n{"qu\r\nzz\r\n')
+    answer = chunked.answer()
+    assert (answer.status, answer.code) == (400, "BAD_REQUEST")
+    chunked.wait_until_closed()
 
 
 def test_a_forged_token_is_answered_before_its_body_and_the_rest_is_bounded(
