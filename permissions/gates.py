@@ -11,8 +11,8 @@ database (an action's attachments or sites, a user's organization) go through th
 request's DataLoaders, so a list of objects costs one query, not one per object.
 
 ``decide`` is the one decision per object and capability: the field gates ask it, and so
-do the exports (for each row's gated columns) and the orderings that depend on whether a
-gated value is readable. Nothing else re-implements it.
+do the exports (for each row's gated columns), ``Site.locationPrecision`` and the members
+of an organization (ordered by name only where names may be read).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from hub.models.enums import (
     WaterAccessType,
 )
 from permissions.capabilities import Capability
-from permissions.gates import site_place
+from permissions.gates import holds, site_place
 from resolvers.actions.lists import SITES
 from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
@@ -426,8 +426,8 @@ class Site(relay.Node):
         return root  # type: ignore[return-value]
 
     @strawberry.field(description="Whether location gives the exact place or the commune centre.")
-    def location_precision(root: Row, info: Info[Context, None]) -> LocationPrecision:
-        exact = info.context.principal.can(Capability.SITE_LOCATION_EXACT, site_place(root))
+    async def location_precision(root: Row, info: Info[Context, None]) -> LocationPrecision:
+        exact = await holds(Capability.SITE_LOCATION_EXACT, root, info)
         return LocationPrecision.EXACT if exact else LocationPrecision.COMMUNE_CENTRE
 
     @strawberry.field
