@@ -5,9 +5,9 @@ export (``export.sites`` / ``export.actions``), matching the same filters as the
 lists. Rows are read by increasing id, ``CHUNK`` at a time, with what they need from other
 tables in one query per chunk. A gated group's cells are filled on the rows where the field
 gates would show the same data (``permissions.gates.decide``, asked for a whole chunk at
-once). With ``as_of``, each chunk is rewound to that date through
-the history. When the export ends (or the client goes away), it is written to the audit
-log with the ids of the rows sent.
+once). With ``as_of``, each chunk is rewound to that date through the history. When the
+export ends (or the client goes away), it is written to the audit log with the ids of the
+rows sent.
 """
 
 from __future__ import annotations
