@@ -29,7 +29,7 @@ from hub.models import (
     Site,
     SiteClosingSolution,
 )
-from hub.models.enums import HistoryOperation, HistorySubject, LocationLevel, SiteStatus, TriState
+from hub.models.enums import HistorySubject, LocationLevel, SiteStatus, TriState
 from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
@@ -357,9 +357,9 @@ async def evolution(
     one statement, whatever the length of the history.
 
     At a moment, a compared column holds the old value of the first history entry after it
-    that changed the column (its current value when none did), and a site with an entry of
-    creation after it did not exist yet: one look-up of the history's index per site,
-    column and date.
+    that changed the column (its current value when none did): one look-up of the history's
+    index per site, column and date. A site created after the moment is not counted then:
+    its entry of creation records every column from null, its status too.
     """
     sites = Site.filter(scope.objects).values("id", *_COMPARED)
     scoped, params = _sql_and_params(sites)
@@ -371,7 +371,6 @@ async def evolution(
         moment = f"{'?' if dialect == 'sqlite' else '$'}{len(params)}"
         rewound += _rewound_at(dialect, moment, when)
         values += [_value_at(dialect, column, when) for column in _COMPARED]
-        values.append(f"k.existed_{when}")
         totals += _totals_at(when)
     sql = (
         f"WITH s AS ({scoped}) SELECT {', '.join(totals)} FROM ("
@@ -386,8 +385,8 @@ async def evolution(
 
 
 def _rewound_at(dialect: str, moment: str, when: int) -> list[str]:
-    """Per site ``s``: whether it existed at ``moment``, and the JSON of the old value of
-    each compared column in the first entry after ``moment`` that changed it (or NULL)."""
+    """Per site ``s``: the JSON of the old value of each compared column in the first entry
+    after ``moment`` that changed it (or NULL)."""
     old_json, changed = _OLD_JSON[dialect]
 
     def entries(condition: str) -> str:
@@ -396,8 +395,7 @@ def _rewound_at(dialect: str, moment: str, when: int) -> list[str]:
             f"AND h.subject_id = s.id AND h.changed_at >= {moment} AND {condition}"
         )
 
-    created = entries(f"h.operation = '{HistoryOperation.CREATE.value}'")
-    found = [f"CASE WHEN EXISTS (SELECT 1 {created}) THEN 0 ELSE 1 END AS existed_{when}"]
+    found = []
     for column in _COMPARED:
         first = f"SELECT {old_json.format(c=column)} {entries(changed.format(c=column))}"
         found.append(f"({first} ORDER BY h.changed_at, h.id LIMIT 1) AS {column}_{when}")
@@ -412,7 +410,7 @@ def _value_at(dialect: str, column: str, when: int) -> str:
 
 
 def _totals_at(when: int) -> list[str]:
-    is_open = f"r.existed_{when} = 1 AND r.status_{when} = '{SiteStatus.OPEN.value}'"
+    is_open = f"r.status_{when} = '{SiteStatus.OPEN.value}'"
     return [f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS open_sites_{when}"] + [
         f"SUM(CASE WHEN {is_open} THEN r.{column}_{when} ELSE 0 END) AS {name}_{when}"
         for name, column in _EVOLVING.items()
