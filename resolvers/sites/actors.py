@@ -1,7 +1,7 @@
 """Actors on a site: declare yourself (or your organization), change your themes, withdraw.
 
-Declaring needs ``actor.declare`` on the site's territory; changing or withdrawing an entry
-is for its organization (or, to withdraw, for those who may update the site). Each change
+Each needs ``actor.declare`` on the site's territory; changing or withdrawing an entry is
+for its organization (or, to withdraw, for those who may also update the site). Each change
 is recorded in the site's history as its list of actors, and in the audit log.
 """
 
