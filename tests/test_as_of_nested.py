@@ -31,6 +31,7 @@ from hub.models import Action, Comment, Site, SiteActor
 from hub.models.enums import SiteStatus
 from schema.build import build_schema
 from tests.support import Hub
+from tests.test_exports import download, read_csv
 
 DEMO_END = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)
 SCHEMA: GraphQLSchema = build_schema()._schema
@@ -363,3 +364,43 @@ async def test_comments_edited_since_are_left_out_and_withdrawn_actors_kept(hub:
     assert after["journal"]["totalCount"] == before["journal"]["totalCount"] - 1
     # Withdrawn since, it was acting then: its entry is gone, so no id nor date (and last).
     assert after["actors"] == [*before["actors"][1:], withdrawn | {"id": None, "createdAt": None}]
+
+
+async def _export(hub: Hub, who: str, kind: str, day: datetime.date) -> list[dict[str, str]]:
+    response = await download(hub, who, f"/exports/{kind}.csv", asOf=day.isoformat())
+    assert response.status_code == 200, response.text
+    return read_csv(response.content)
+
+
+async def test_an_export_at_a_past_date_shows_its_rows_as_they_were_then(hub: Hub) -> None:
+    day = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=1)
+    action = await Action.filter(departement_id="31", updated_at__lt=DEMO_END).first()
+    site = await Site.filter(departement_code="31", updated_at__lt=DEMO_END).first()
+    incoming = await Site.filter(departement_code="33", status=SiteStatus.OPEN).first()
+    assert action is not None and site is not None and incoming is not None
+    before = {
+        who: (await _export(hub, who, "sites", day), await _export(hub, who, "actions", day))
+        for who in ("operator", "national_admin")
+    }
+    change = {"name": "Renommée", "topics": ["HEALTH"], "sites": []}
+    action_id = gid("Action", action.id)
+    variables = {"id": action_id, "version": action.version, "input": change}
+    await _done(hub, "national_admin", UPDATE_ACTION, variables)
+    await _done(hub, "national_admin", FINANCES, {
+        "id": action_id, "version": action.version + 1, "year": 2026,
+        "finances": [{"financeType": "EUROPEAN", "plannedAmount": "123456.78"}],
+    })  # fmt: skip
+    saved = {"identity": {"name": "Renommé"},
+             "ownership": {"parcels": [{"parcel": "BX 2", "ownerType": "PRIVATE"}]}}  # fmt: skip
+    await _done(hub, "national_admin", UPDATE_SITE,
+                {"id": gid("Site", site.id), "version": site.version, "input": saved})  # fmt: skip
+    # A site of Gironde moved into Haute-Garonne: the operator reads it today, not then.
+    into = {"identity": {"communeCode": "31555", "latitude": None, "longitude": None}}
+    variables = {"id": gid("Site", incoming.id), "version": incoming.version, "input": into}
+    await _done(hub, "national_admin", UPDATE_SITE, variables)
+    for who, (sites, actions) in before.items():
+        assert await _export(hub, who, "sites", day) == sites, who
+        assert await _export(hub, who, "actions", day) == actions, who
+    now = await _export(hub, "operator", "sites", day + datetime.timedelta(days=1))
+    assert gid("Site", incoming.id) in {row["Identifiant"] for row in now}
+    assert gid("Site", incoming.id) not in {row["Identifiant"] for row in before["operator"][0]}

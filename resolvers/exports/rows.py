@@ -5,9 +5,10 @@ export (``export.sites`` / ``export.actions``), matching the same filters as the
 lists. Rows are read by increasing id, ``CHUNK`` at a time, with what they need from other
 tables in one query per chunk. A gated group's cells are filled on the rows where the field
 gates would show the same data (``permissions.gates.decide``, asked for a whole chunk at
-once). With ``as_of``, each chunk is rewound to that date through the history. When the
-export ends (or the client goes away), it is written to the audit log with the ids of the
-rows sent.
+once). With ``as_of``, each chunk is rebuilt at that date as ``asOf`` rebuilds an object
+(lists included), and a row the caller could not read or export where it stood then is left
+out. When the export ends (or the client goes away), it is written to the audit log with
+the ids of the rows sent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from hub.models import (
@@ -35,11 +37,14 @@ from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
 from permissions.territories import Place
 from resolvers.actions.filters import action_filter_q
+from resolvers.actions.lists import FINANCES, INDICATOR_ROWS, SITES, TOPICS, lists_of_actions
+from resolvers.actions.lists import rebuilt as rebuilt_action_list
 from resolvers.context import Context, Loaders
 from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
-from resolvers.history.as_of import AS_OF_LISTS, rewind
+from resolvers.history.as_of import rebuilt_list, rewind
 from resolvers.pagination import linked_ids_loader
 from resolvers.sites.filters import site_filter_q
+from resolvers.sites.lists import PARCELS, lists_of_sites
 from schema.filters import ActionFilter, SiteFilter
 
 CHUNK = 500
@@ -107,8 +112,7 @@ async def _readable(
 async def _stream(
     context: Context,
     queryset: Any,
-    model: type[Any],
-    subject: HistorySubject,
+    rewound: Callable[[list[Any], datetime.date], Awaitable[list[Any]]],
     groups: tuple[Group, ...],
     place: Callable[[Any], Place],
     extras_of: Callable[[list[Any]], Any],
@@ -124,7 +128,7 @@ async def _stream(
                 break
             last = rows[-1].id
             if as_of is not None:
-                rows = await rewind(model, subject, rows, as_of)
+                rows = await rewound(rows, as_of)
             extras = await extras_of(rows)
             held = await _readable(context.principal, groups, rows)
             for row, capabilities in zip(rows, held, strict=True):
@@ -154,15 +158,21 @@ async def site_rows(
         for owner in await ParcelOwner.filter(site_id__in=[r.id for r in rows]).order_by("id"):
             owners[owner.site_id].append({"parcel": owner.parcel, "owner_name": owner.owner_name})
         for row in rows:  # parcel owners as they were, for an export at a past date
-            rewound = getattr(row, AS_OF_LISTS, {})
-            if "parcel_owners" in rewound:
-                owners[row.id] = rewound["parcel_owners"] or []
+            if (then := rebuilt_list(row, PARCELS)) is not None:
+                owners[row.id] = then
         return {"communes": names, "owners": owners}
 
+    def exportable(site: Site) -> bool:
+        return all(
+            principal.can(capability, site_place(site))
+            for capability in (Capability.SITE_READ, Capability.EXPORT_SITES)
+        )
+
+    rewound = partial(rewind, Site, HistorySubject.SITE, lists_of_sites, exportable)
     trail = Trail("export.sites", "site")
     groups = groups_for(principal, SITE_GROUPS)
     async for values in _stream(
-        context, queryset, Site, HistorySubject.SITE, groups, site_place, extras_of, as_of, trail
+        context, queryset, rewound, groups, site_place, extras_of, as_of, trail
     ):
         yield values
 
@@ -195,14 +205,34 @@ async def action_rows(
             .values("action_id", "year", "people", "households", "minors")
         ):
             indicators[row["action_id"]].append(row)
+        for action in rows:  # the lists as they were, for an export at a past date
+            if (then := rebuilt_action_list(action, TOPICS)) is not None:
+                topics[action.id] = then
+                sites[action.id] = rebuilt_action_list(action, SITES) or []
+                finances[action.id] = [
+                    {"year": f.year, "planned_amount": f.planned_amount,
+                     "spent_amount": f.spent_amount}
+                    for f in rebuilt_action_list(action, FINANCES) or []
+                ]  # fmt: skip
+                indicators[action.id] = [
+                    {"year": i.year, "people": i.people, "households": i.households,
+                     "minors": i.minors}
+                    for i in rebuilt_action_list(action, INDICATOR_ROWS) or []
+                ]  # fmt: skip
         return {
             "topics": topics, "finances": finances, "sites": sites, "indicators": indicators,
         }  # fmt: skip
 
+    def exportable(action: Action) -> bool:
+        return all(
+            principal.can(capability, action_place(action))
+            for capability in (Capability.ACTION_READ, Capability.EXPORT_ACTIONS)
+        )
+
+    rewound = partial(rewind, Action, HistorySubject.ACTION, lists_of_actions, exportable)
     trail = Trail("export.actions", "action")
     groups = groups_for(principal, ACTION_GROUPS)
     async for values in _stream(
-        context, queryset, Action, HistorySubject.ACTION, groups, action_place, extras_of,
-        as_of, trail,
-    ):  # fmt: skip
+        context, queryset, rewound, groups, action_place, extras_of, as_of, trail
+    ):
         yield values

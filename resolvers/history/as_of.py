@@ -211,33 +211,18 @@ def as_of_loader(
 
 
 async def rewind(
-    model: type[Model], subject: HistorySubject, rows: list[Model], day: datetime.date
-) -> list[Model]:
-    """Rows as they were at the end of ``day``, in one query for the whole list; rows created
-    later are left out. Lists the history holds are set as ``hub_as_of`` on each row."""
-    moment = end_of(day)
-    later: dict[int, list[HistoryEntry]] = {}
-    entries = HistoryEntry.filter(
-        subject_type=subject, subject_id__in=[row.id for row in rows], changed_at__gte=moment
-    ).order_by("-changed_at", "-id")
-    for entry in await entries:
-        later.setdefault(entry.subject_id, []).append(entry)
-    fields = model._meta.fields_map
-    rewound: list[Model] = []
-    for row in rows:
-        lists: dict[str, Any] = {}
-        created_later = False
-        for entry in later.get(row.id, []):
-            created_later = created_later or entry.operation == HistoryOperation.CREATE
-            for name, (old, _new) in entry.changes.items():
-                if name in model._meta.db_fields:
-                    setattr(row, name, None if old is None else fields[name].to_python_value(old))
-                else:
-                    lists[name] = old
-        if not created_later:
-            setattr(row, AS_OF_LISTS, lists)
-            rewound.append(row)
-    return rewound
+    model: type[ModelT],
+    subject: HistorySubject,
+    lists_of: ListsOf,
+    keep: Callable[[ModelT], bool],
+    rows: list[ModelT],
+    day: datetime.date,
+) -> list[ModelT]:
+    """Rows as they were at the end of ``day``, in the same order, rebuilt as ``asOf`` does
+    (lists included); those created later, and those ``keep`` refuses as they stood then,
+    are left out."""
+    rebuilt = await rebuild(model, subject, [row.id for row in rows], day, lists_of)
+    return [rebuilt[row.id] for row in rows if row.id in rebuilt and keep(rebuilt[row.id])]
 
 
 def end_of(day: datetime.date) -> datetime.datetime:
