@@ -94,7 +94,8 @@ async def rebuild(
     lists_of: ListsOf | None = None,
 ) -> dict[int, ModelT]:
     """The objects at the end of ``day`` (UTC), unsaved, by id; those that did not exist
-    then are left out. Four statements whatever the number of keys."""
+    then are left out. Three statements (and those of ``lists_of``) whatever the number
+    of keys."""
     moment = end_of(day)
     current = {row.id: row for row in await model.filter(id__in=keys)}
     lists = await lists_of(list(current)) if lists_of is not None and current else {}
