@@ -67,7 +67,7 @@ NESTED = {
         "resorption": "phases replaced", "createdBy": "rebuilt column",
         "updatedBy": "saved since by the administrator: the last save then",
         "actors": "an actor declared since", "actions": "one linked, one unlinked since",
-        "journal": "comments since, one moderated since", "history": "entries since",
+        "journal": "comments since, one moderated", "history": "entries since",
     },
     "Action": {
         "departement": "moved to Gironde", "topics": "replaced", "managers": "rebuilt list",
@@ -216,9 +216,6 @@ async def _change_everything(hub: Hub, site: Site, action: Action, other: Action
     await _done(hub, "operator", DECLARE, {"id": site_id})
     for subject in ({"siteId": site_id}, {"actionId": action_id}):
         await _done(hub, "operator", COMMENT, {"input": subject | {"body": written}})
-    oldest = await Comment.filter(site_id=site.id, deleted_at__isnull=True).order_by("id").first()
-    assert oldest is not None
-    await _done(hub, "national_admin", MODERATE, {"id": gid("Comment", oldest.id)})
     # The other action now runs on the site; the first one no more, and moved to Gironde
     # (linked while both are in Haute-Garonne).
     other_sites = await Site.filter(actions__id=other.id).values_list("id", flat=True)
@@ -265,6 +262,12 @@ async def test_a_site_and_its_action_read_at_a_past_date_show_nothing_of_today(
     day = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=1)
     readers = ("operator", "national_admin")
     site_vars, action_vars = {"id": gid("Site", site.id)}, {"id": gid("Action", action.id)}
+    # Moderated today, a comment of the date stays out of the journal then too.
+    moderated = (
+        await Comment.filter(site_id=site.id, deleted_at__isnull=True).order_by("id").first()
+    )
+    assert moderated is not None
+    await _done(hub, "national_admin", MODERATE, {"id": gid("Comment", moderated.id)})
     before = {
         who: (
             answer(await hub.ask(who, SITE_NOW, site_vars)),
@@ -293,6 +296,7 @@ async def test_a_site_and_its_action_read_at_a_past_date_show_nothing_of_today(
         for text in (written, "33063", "Bordeaux", "4242", "123456.78", "BX 1", "RESORBED"):
             assert text not in str(site_then) + str(action_then), (who, text)
         assert gid("Action", other.id) not in str(site_then["data"]["site"]["actions"])
+        assert gid("Comment", moderated.id) not in str(site_then), who
 
 
 CONFIRM = """mutation ($id: ID!, $version: Int!) {
@@ -334,7 +338,7 @@ DELETE = """mutation ($id: ID!) { deleteComment(id: $id) { errors { field code m
 WITHDRAW = """mutation ($id: ID!) { withdrawActor(id: $id) { errors { field code message } } }"""
 
 
-async def test_comments_edited_since_are_left_out_and_withdrawn_actors_kept(hub: Hub) -> None:
+async def test_comments_edited_or_deleted_since_are_out_and_withdrawn_actors_kept(hub: Hub) -> None:
     # Written at the date (backdated), then edited and deleted today by their author.
     with_actors = SiteActor.filter(site__departement_code="31").order_by("-site_id")
     site = await Site.get(id=(await with_actors.first().values_list("site_id", flat=True)))
@@ -359,9 +363,9 @@ async def test_comments_edited_since_are_left_out_and_withdrawn_actors_kept(hub:
     ids = [node["id"] for node in after["journal"]["nodes"]]
     # Its text then is not kept: left out rather than shown as it is today.
     assert gid("Comment", edited.id) not in ids and "Modifié" not in str(after)
-    # Deleted since, it was in the journal then.
-    assert gid("Comment", deleted.id) in ids
-    assert after["journal"]["totalCount"] == before["journal"]["totalCount"] - 1
+    # Deleted since by its author: out of every journal, the past ones too.
+    assert gid("Comment", deleted.id) not in ids
+    assert after["journal"]["totalCount"] == before["journal"]["totalCount"] - 2
     # Withdrawn since, it was acting then: its entry is gone, so no id nor date (and last).
     assert after["actors"] == [*before["actors"][1:], withdrawn | {"id": None, "createdAt": None}]
 

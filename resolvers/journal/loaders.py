@@ -62,9 +62,10 @@ def journal_as_of(
     principal: Principal, subject: str, place: Place, day: datetime.date
 ) -> ChildConnection:
     """The journal of a site (``subject`` ``site_id``) or an action (``action_id``) read at
-    ``day``, where it stood then (``place``): the comments written by the end of that day
-    and not deleted (nor moderated) by then, as the caller may read them there. A comment
-    edited since is left out: its text then is not kept."""
+    ``day``, where it stood then (``place``): the comments written by the end of that day,
+    as the caller may read them there. A comment deleted or moderated, even since, stays out:
+    its removal was asked for a reason that holds for the past too (the audit keeps it). A
+    comment edited since is left out: its text then is not kept."""
     readable = principal.can(Capability.COMMENT_READ, place)
     private = principal.can(Capability.COMMENT_PRIVATE_READ, place)
     return _journal_as_of(subject, day, readable, private)
@@ -81,8 +82,8 @@ def _journal_as_of(
         if not readable:
             return Comment.filter(NOTHING)
         return Comment.filter(
-            Q(deleted_at__isnull=True) | Q(deleted_at__gte=moment),
             Q(updated_at__isnull=True) | Q(updated_at__lt=moment),
+            deleted_at__isnull=True,
             **{f"{subject}__in": parents},
             created_at__lt=moment,
         )
