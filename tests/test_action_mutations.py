@@ -769,7 +769,9 @@ async def test_as_of_rebuilds_the_action_as_it_was(hub: Hub) -> None:
     absent = await hub.ask("national_admin", AS_OF, variables | {"day": too_early.isoformat()})
     assert absent["data"]["action"] is None
     assert absent["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    future = (TODAY + datetime.timedelta(days=1)).isoformat()
+    # Computed here, not at import: a run may cross midnight.
+    tomorrow = datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1)
+    future = tomorrow.isoformat()
     ahead = await hub.ask("national_admin", AS_OF, variables | {"day": future})
     assert ahead["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
