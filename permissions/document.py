@@ -8,6 +8,7 @@ from strawberry import Schema
 
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.fields import BEHIND_GATE, gate_of
+from permissions.mutations import MUTATIONS
 from permissions.policy import MATRIX, NOTES, ROLES
 
 _CELL = {
@@ -42,6 +43,31 @@ organization's areas and overrides; without the `hub:write` scope every write is
 Anonymous callers hold nothing: they read the territories and their `publicStats` only.
 """
 
+_WRITES = """\
+## Writes
+
+**Every mutation checks its capability first.** Each mutation needs one capability (table
+below). A caller who holds it nowhere is refused `FORBIDDEN` before anything is read, whatever
+the input (an empty one included) and whatever the ID: anonymous callers and partner
+applications without `hub:write` too. A caller who holds it elsewhere gets `NOT_FOUND` for an
+object it cannot read (the same answer as for a missing object), and `FORBIDDEN` for an
+object it can read but may not change there. Only then is the version compared (`CONFLICT`),
+the input validated, and the capabilities of the field groups it touches checked. A refused
+mutation writes nothing: no version change, no history, no audit entry.
+"""
+
+_ACCOUNTS = """\
+**Local administrators manage intervener accounts only.** A local administrator's
+`user.manage` covers accounts whose role is intervener, within its intervention areas: it
+invites interveners, activates and deactivates them and sets their per-user options. The user
+must be an intervener both before and after the change, so a local administrator neither gives
+nor takes away any other role. Every other account (operators, correspondents, institutional
+partners, national actors, external observers, administrators, and the local administrator's
+own account) is managed by national administrators; anything else is refused `FORBIDDEN` and
+writes nothing. Permission overrides are set by national administrators only; partner
+applications never manage users.
+"""
+
 _DENIALS = """\
 ## Reading denials
 
@@ -64,7 +90,9 @@ _DENIALS = """\
   The rest of the response is intact. Exception: a site's `location.latitude` and
   `location.longitude` fall back to the commune centre without an error, and
   `Site.locationPrecision` says `COMMUNE_CENTRE`. Changes of gated data are left out of
-  `history`.
+  `history`. The same decision, per object, gates an export's column groups.
+- **Orders.** No list is ordered by a value the caller may not read: `Organization.members`
+  is ordered by name only where the caller holds `user.read`, otherwise by id.
 - **Asking first.** `me { permissions { capability level } }` lists the caller's levels, and
   `me { can(capability: SITE_UPDATE, location: {level: COMMUNE, code: "31555"}) }` answers
   for one place (false for `own` grants, which depend on the object).
@@ -96,7 +124,12 @@ def render(schema: Schema) -> str:
     lines += [f"| `{option}` | {', '.join(caps)} |" for option, caps in by_option.items()]
     lines += ["", "## Gated fields", ""]
     lines += _gated_fields(schema)
-    lines += ["", _DENIALS]
+    lines += ["", _WRITES, "| mutation | capability | then |", "|---|---|---|"]
+    lines += [
+        f"| `{name}` | `{rule.capability.value}` | {rule.then} |"
+        for name, rule in MUTATIONS.items()
+    ]
+    lines += ["", _ACCOUNTS, _DENIALS]
     return "\n".join(lines).rstrip() + "\n"
 
 

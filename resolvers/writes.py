@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from hub.models import AuditEntry, HistoryEntry
 from hub.models.enums import AuditKind, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability, Level
+from permissions.mutations import MUTATIONS
 from permissions.principal import Principal
 from permissions.territories import Place
 from resolvers.context import Context
@@ -82,12 +83,21 @@ def forbidden(capability: Capability, what: str) -> Refused:
 
 @dataclass(frozen=True)
 class Operation:
-    """A mutation as the pipeline knows it: its name in the audit log, the capability its
-    caller needs before anything else, and what it does (for refusals: "updating a site")."""
+    """A mutation as the pipeline knows it: its name in the audit log, the GraphQL mutation
+    whose rule (``permissions.mutations``) gives the capability its caller needs before
+    anything else, and what it does (for refusals: "updating a site")."""
 
     name: str
-    capability: Capability
+    mutation: str
     what: str
+
+    def __post_init__(self) -> None:
+        if self.mutation not in MUTATIONS:
+            raise ValueError(f"{self.mutation} has no rule in permissions.mutations.MUTATIONS")
+
+    @property
+    def capability(self) -> Capability:
+        return MUTATIONS[self.mutation].capability
 
 
 class Unchecked(RuntimeError):

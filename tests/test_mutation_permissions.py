@@ -48,6 +48,7 @@ from hub.models.enums import (
 )
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
+from permissions.mutations import MUTATIONS
 from schema.build import build_schema
 from tests.support import Hub, graphql
 from tests.test_policy import CALLERS, Caller, expected_level
@@ -353,10 +354,14 @@ def expected(caller: Caller, case: Case, input_name: str) -> str | None:
     return ANY_REFUSAL if input_name in case.unplaced else "FORBIDDEN"
 
 
-def test_every_mutation_of_the_schema_has_its_case() -> None:
+def test_every_mutation_of_the_schema_has_its_case_and_its_rule() -> None:
     mutation_type = build_schema()._schema.mutation_type
     assert mutation_type is not None
-    assert set(mutation_type.fields) == set(CASES)
+    assert set(mutation_type.fields) == set(CASES) == set(MUTATIONS)
+    # The policy's rule is the capability the resolvers check (Operation reads it).
+    assert {name: case.capability for name, case in CASES.items()} == {
+        name: rule.capability for name, rule in MUTATIONS.items()
+    }
 
 
 def test_every_case_refuses_someone() -> None:

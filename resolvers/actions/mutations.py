@@ -67,14 +67,14 @@ from schema.inputs.actions import (
 
 WHAT = "action"
 
-CREATE = Operation("action.create", Capability.ACTION_CREATE, "creating an action")
-UPDATE = Operation("action.update", Capability.ACTION_UPDATE, "updating this action")
+CREATE = Operation("action.create", "createAction", "creating an action")
+UPDATE = Operation("action.update", "updateAction", "updating this action")
 # Finances need action.finances.read too, checked once the action is allowed.
 FINANCES_UPSERT = Operation(
-    "action.finances.upsert", Capability.ACTION_UPDATE, "writing this action's finances"
+    "action.finances.upsert", "upsertActionFinances", "writing this action's finances"
 )
 INDICATORS_UPSERT = Operation(
-    "action.indicators.upsert", Capability.ACTION_UPDATE, "writing this action's indicators"
+    "action.indicators.upsert", "upsertActionIndicators", "writing this action's indicators"
 )
 
 # Input attribute -> column of the action row.

@@ -13,7 +13,6 @@ from strawberry import UNSET
 
 from hub.models import Action, Comment, Organization, Site, User
 from hub.models.enums import UserStatus
-from permissions.capabilities import Capability
 from permissions.gates import action_place, site_place
 from permissions.rows import actions_q, comments_q, sites_q
 from permissions.territories import Place
@@ -25,11 +24,11 @@ from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
 
-CREATE = Operation("comment.create", Capability.COMMENT_CREATE, "commenting here")
+CREATE = Operation("comment.create", "createComment", "commenting here")
 # Editing or deleting one's comment is writing in that journal still: comment.create there.
-UPDATE = Operation("comment.update", Capability.COMMENT_CREATE, "editing a comment here")
-DELETE = Operation("comment.delete", Capability.COMMENT_CREATE, "deleting a comment here")
-MODERATE = Operation("comment.moderate", Capability.COMMENT_MODERATE, "moderating comments here")
+UPDATE = Operation("comment.update", "updateComment", "editing a comment here")
+DELETE = Operation("comment.delete", "deleteComment", "deleting a comment here")
+MODERATE = Operation("comment.moderate", "moderateComment", "moderating comments here")
 
 
 def _checked(body: str | None, tags: list[str] | None) -> list[UserError]:

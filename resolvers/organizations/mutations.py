@@ -43,17 +43,17 @@ ORGANIZATION = "organization"
 # The only role a restricted manager (a local administrator) may give, or manage.
 RESTRICTED_ROLE = Role.INTERVENER
 
-INVITE = Operation("user.invite", Capability.USER_MANAGE, "inviting a user")
-ACTIVATE = Operation("user.activate", Capability.USER_MANAGE, "activating a user")
-DEACTIVATE = Operation("user.deactivate", Capability.USER_MANAGE, "deactivating a user")
-CHANGE_ROLE = Operation("user.change_role", Capability.USER_MANAGE, "changing a user's role")
-SET_OPTIONS = Operation("user.set_options", Capability.USER_MANAGE, "setting a user's options")
+INVITE = Operation("user.invite", "inviteUser", "inviting a user")
+ACTIVATE = Operation("user.activate", "activateUser", "activating a user")
+DEACTIVATE = Operation("user.deactivate", "deactivateUser", "deactivating a user")
+CHANGE_ROLE = Operation("user.change_role", "changeUserRole", "changing a user's role")
+SET_OPTIONS = Operation("user.set_options", "setUserOptions", "setting a user's options")
 # National administrators only, checked next: an override could widen anyone's access.
 SET_OVERRIDE = Operation(
-    "permission_override.set", Capability.USER_MANAGE, "setting a permission override"
+    "permission_override.set", "setPermissionOverride", "setting a permission override"
 )
 REMOVE_OVERRIDE = Operation(
-    "permission_override.remove", Capability.USER_MANAGE, "removing a permission override"
+    "permission_override.remove", "setPermissionOverride", "removing a permission override"
 )
 # Capabilities the policy checks against the objects a caller is attached to.
 ATTACHABLE = frozenset(c for c, row in MATRIX.items() if Level.OWN in row)

@@ -26,10 +26,10 @@ from resolvers.writes import (
     write,
 )
 
-DECLARE = Operation("actor.declare", Capability.ACTOR_DECLARE, "declaring yourself on this site")
-UPDATE = Operation("actor.update", Capability.ACTOR_DECLARE, "acting on this site")
+DECLARE = Operation("actor.declare", "declareActor", "declaring yourself on this site")
+UPDATE = Operation("actor.update", "updateActor", "acting on this site")
 # Withdrawing someone else's entry needs site.update too, checked once the entry is found.
-WITHDRAW = Operation("actor.withdraw", Capability.ACTOR_DECLARE, "withdrawing an actor")
+WITHDRAW = Operation("actor.withdraw", "withdrawActor", "withdrawing an actor")
 
 
 async def _actors(site_id: int) -> list[dict[str, Any]]:

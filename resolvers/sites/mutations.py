@@ -44,13 +44,13 @@ from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 WHAT = "site"
 COMMUNE = "input.identity.communeCode"
 
-CREATE = Operation("site.create", Capability.SITE_CREATE, "declaring a site")
-UPDATE = Operation("site.update", Capability.SITE_UPDATE, "updating a site")
-CLOSE = Operation("site.close", Capability.SITE_CLOSE, "closing a site")
+CREATE = Operation("site.create", "createSite", "declaring a site")
+UPDATE = Operation("site.update", "updateSite", "updating a site")
+CLOSE = Operation("site.close", "closeSite", "closing a site")
 # DOMAIN.md: reopening is for administrators, where they may close sites.
-REOPEN = Operation("site.reopen", Capability.SITE_CLOSE, "reopening a site")
-CONFIRM = Operation("site.confirm", Capability.SITE_UPDATE, "confirming a site")
-DELETE = Operation("site.delete", Capability.SITE_DELETE, "deleting a site")
+REOPEN = Operation("site.reopen", "reopenSite", "reopening a site")
+CONFIRM = Operation("site.confirm", "confirmSiteUnchanged", "confirming a site")
+DELETE = Operation("site.delete", "deleteSite", "deleting a site")
 
 
 async def _commune(code: str) -> tuple[Commune, bool]:

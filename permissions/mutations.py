@@ -1,0 +1,60 @@
+"""What each mutation needs: the policy's word on writes, as data.
+
+Every mutation of the schema has a rule here (a test compares the two lists). Its
+``capability`` is checked first, whatever the input: a caller who holds it nowhere is refused
+before anything is read; then where the object stands, before the version is compared and
+the input validated. ``then`` says, for the people who read docs/permissions.md, what is
+checked next. The resolvers declare their operations with these capabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from permissions.capabilities import Capability as C
+
+
+@dataclass(frozen=True)
+class MutationRule:
+    capability: C
+    then: str = ""
+
+
+MUTATIONS: dict[str, MutationRule] = {
+    "createSite": MutationRule(
+        C.SITE_CREATE,
+        "on the site's commune; `site.legal.write` and `site.owner.write` for those groups",
+    ),
+    "updateSite": MutationRule(
+        C.SITE_UPDATE,
+        "where the site stands (and where it moves); `site.legal.write` for "
+        "`legalProcedures`, `site.owner.write` for `ownership`",
+    ),
+    "closeSite": MutationRule(C.SITE_CLOSE),
+    "reopenSite": MutationRule(C.SITE_CLOSE, "administrators only"),
+    "confirmSiteUnchanged": MutationRule(C.SITE_UPDATE),
+    "deleteSite": MutationRule(C.SITE_DELETE),
+    "declareActor": MutationRule(C.ACTOR_DECLARE, "on the site"),
+    "updateActor": MutationRule(C.ACTOR_DECLARE, "on the site, for its own organization's entry"),
+    "withdrawActor": MutationRule(
+        C.ACTOR_DECLARE, "on the site; withdrawing another organization's entry needs `site.update`"
+    ),
+    "createComment": MutationRule(C.COMMENT_CREATE, "on the site or action"),
+    "updateComment": MutationRule(C.COMMENT_CREATE, "where the comment stands; its author only"),
+    "deleteComment": MutationRule(C.COMMENT_CREATE, "where the comment stands; its author only"),
+    "moderateComment": MutationRule(C.COMMENT_MODERATE),
+    "createAction": MutationRule(
+        C.ACTION_CREATE, "on its département, or on every site it is run on"
+    ),
+    "updateAction": MutationRule(
+        C.ACTION_UPDATE, "where the action stands (`own`: its managers and operators)"
+    ),
+    "upsertActionFinances": MutationRule(C.ACTION_UPDATE, "and `action.finances.read`"),
+    "upsertActionIndicators": MutationRule(C.ACTION_UPDATE),
+    "inviteUser": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
+    "activateUser": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
+    "deactivateUser": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
+    "changeUserRole": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
+    "setUserOptions": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
+    "setPermissionOverride": MutationRule(C.USER_MANAGE, "national administrators only"),
+}
