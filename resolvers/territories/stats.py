@@ -332,20 +332,33 @@ _EVOLVING = {
     "minors": "population_minors",
     "households": "population_households",
 }
-# Per dialect: the old value of column ``{c}`` in an entry ``h`` as JSON (a JSON null is not
-# SQL NULL, which the look-up leaves for "no entry changed it"), and whether ``h`` changed it.
-_OLD_JSON = {
-    "postgres": ("h.changes -> '{c}' -> 0", "h.changes -> '{c}' IS NOT NULL"),
-    "sqlite": (
-        "json_quote(json_extract(h.changes, '$.{c}[0]'))",
-        "json_type(h.changes, '$.{c}') IS NOT NULL",
+
+
+@dataclass(frozen=True)
+class _Json:
+    """The JSON a dialect needs to rewind a column from an entry ``h`` of the history."""
+
+    pair: str  # the [old, new] pair of column {c} in h's changes; NULL if h left it alone
+    array: str  # the one-item array of value {v}
+    text: str  # item 0 of array {v}, as text
+    number: str  # item 0 of array {v}, as an integer
+    # Keeps the per-site values a derived table, so that each look-up runs once per site
+    # (inlined, the planners copy it into every aggregate that uses its value).
+    fence: str
+    # Numbered parameters, as a moment is used several times: ?NNN or $NNN.
+    parameter: str
+
+
+_JSON = {
+    "postgres": _Json(
+        "h.changes -> '{c}'", "jsonb_build_array({v})", "({v} ->> 0)", "({v} ->> 0)::integer",
+        "OFFSET 0", "$",
     ),
-}
-# Per dialect: that JSON ``{v}`` as the value of a text (status) or an integer column.
-_FROM_JSON = {
-    "postgres": {"status": "({v} #>> '{{}}')", "number": "({v} #>> '{{}}')::integer"},
-    "sqlite": {"status": "json_extract({v}, '$')", "number": "json_extract({v}, '$')"},
-}
+    "sqlite": _Json(
+        "json_extract(h.changes, '$.{c}')", "json_array({v})", "json_extract({v}, '$[0]')",
+        "json_extract({v}, '$[0]')", "LIMIT -1", "?",
+    ),
+}  # fmt: skip
 _COMPARED = ("status", *_EVOLVING.values())
 
 
@@ -363,19 +376,16 @@ async def evolution(
     """
     sites = Site.filter(scope.objects).values("id", *_COMPARED)
     scoped, params = _sql_and_params(sites)
-    dialect = sites._db.capabilities.dialect
-    rewound, values, totals = [], [], []
+    json = _JSON[sites._db.capabilities.dialect]
+    values, totals = [], []
     for when, day in enumerate((since, until)):
         params.append(end_of(day))
-        # Numbered, as it is used several times: ?NNN on SQLite, $NNN on PostgreSQL.
-        moment = f"{'?' if dialect == 'sqlite' else '$'}{len(params)}"
-        rewound += _rewound_at(dialect, moment, when)
-        values += [_value_at(dialect, column, when) for column in _COMPARED]
+        moment = f"{json.parameter}{len(params)}"
+        values += [_value_at(json, column, moment, when) for column in _COMPARED]
         totals += _totals_at(when)
     sql = (
         f"WITH s AS ({scoped}) SELECT {', '.join(totals)} FROM ("
-        f"SELECT {', '.join(values)} FROM ("
-        f"SELECT s.*, {', '.join(rewound)} FROM s) AS k) AS r"
+        f"SELECT {', '.join(values)} FROM s {json.fence}) AS r"
     )
     (row,) = await sites._db.execute_query_dict(sql, params)
     return {
@@ -384,29 +394,18 @@ async def evolution(
     }
 
 
-def _rewound_at(dialect: str, moment: str, when: int) -> list[str]:
-    """Per site ``s``: the JSON of the old value of each compared column in the first entry
-    after ``moment`` that changed it (or NULL)."""
-    old_json, changed = _OLD_JSON[dialect]
-
-    def entries(condition: str) -> str:
-        return (
-            f"FROM history_entry h WHERE h.subject_type = '{HistorySubject.SITE.value}' "
-            f"AND h.subject_id = s.id AND h.changed_at >= {moment} AND {condition}"
-        )
-
-    found = []
-    for column in _COMPARED:
-        first = f"SELECT {old_json.format(c=column)} {entries(changed.format(c=column))}"
-        found.append(f"({first} ORDER BY h.changed_at, h.id LIMIT 1) AS {column}_{when}")
-    return found
-
-
-def _value_at(dialect: str, column: str, when: int) -> str:
-    rewound = f"k.{column}_{when}"
-    kind = "status" if column == "status" else "number"
-    decoded = _FROM_JSON[dialect][kind].format(v=rewound)
-    return f"CASE WHEN {rewound} IS NULL THEN k.{column} ELSE {decoded} END AS {column}_{when}"
+def _value_at(json: _Json, column: str, moment: str, when: int) -> str:
+    """Site ``s``'s ``column`` at ``moment``: the old value of the first entry after it that
+    changed the column, else the current value."""
+    pair = json.pair.format(c=column)
+    first = (
+        f"SELECT {pair} FROM history_entry h WHERE h.subject_type = '{HistorySubject.SITE.value}'"
+        f" AND h.subject_id = s.id AND h.changed_at >= {moment} AND {pair} IS NOT NULL"
+        " ORDER BY h.changed_at, h.id LIMIT 1"
+    )
+    rewound = f"COALESCE(({first}), {json.array.format(v=f's.{column}')})"
+    item = json.text if column == "status" else json.number
+    return f"{item.format(v=rewound)} AS {column}_{when}"
 
 
 def _totals_at(when: int) -> list[str]:
