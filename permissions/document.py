@@ -68,6 +68,29 @@ writes nothing. Permission overrides are set by national administrators only; pa
 applications never manage users.
 """
 
+_STATISTICS = """\
+## Statistics
+
+Every figure of `stats`, `childrenStats`, `zoneStats`, `closures`, `evolution` and
+`actionStats` counts exactly the objects on which the caller holds every capability the
+figure needs, decided object by object as for the objects themselves:
+
+| figures | count the objects on which the caller holds |
+|---|---|
+| of sites (counts, sums, shares, closures, evolution) | `stats.read` and `site.read` |
+| `sitesWithLegalProcedure` | also `site.legal.read` |
+| `actionStats` counts and indicators | `stats.read` and `action.read` (an action stands in its département; a grant on an EPCI or commune reaches it through its sites) |
+| `actionStats.plannedAmount`, `spentAmount` | also `action.finances.read` |
+
+A figure is null with a `FORBIDDEN` error when the caller does not hold its capability on the
+territory itself (an EPCI: on one of the départements it spans); `own` grants cover single
+actions, never a territory, so amounts stay null for them. A territory a grant covers only in
+part gives the figures of that part: for a Haute-Garonne local administrator,
+`territory(level: EPCI, code: "243100567") { stats { sitesWithLegalProcedure } }` counts the
+sites of that EPCI in Haute-Garonne only, not those in the Aude or the Tarn. `publicStats`
+counts every site, for anyone.
+"""
+
 _DENIALS = """\
 ## Reading denials
 
@@ -129,7 +152,7 @@ def render(schema: Schema) -> str:
         f"| `{name}` | `{rule.capability.value}` | {rule.then} |"
         for name, rule in MUTATIONS.items()
     ]
-    lines += ["", _ACCOUNTS, _DENIALS]
+    lines += ["", _ACCOUNTS, _STATISTICS, _DENIALS]
     return "\n".join(lines).rstrip() + "\n"
 
 
