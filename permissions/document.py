@@ -79,10 +79,11 @@ figure needs, decided object by object as for the objects themselves:
 |---|---|
 | of sites (counts, sums, shares, closures, evolution) | `stats.read` and `site.read` |
 | `sitesWithLegalProcedure` | also `site.legal.read` |
-| `actionStats` counts and indicators | `stats.read` and `action.read` (an action stands in its département; a grant on an EPCI or commune reaches it through its sites) |
+| `actionStats` counts and indicators | `stats.read` and `action.read` |
 | `actionStats.plannedAmount`, `spentAmount` | also `action.finances.read` |
 
-A figure is null with a `FORBIDDEN` error when the caller does not hold its capability on the
+An action stands in its département; a grant on an EPCI or a commune reaches it through its
+sites. A figure is null with a `FORBIDDEN` error when the caller does not hold its capability on the
 territory itself (an EPCI: on one of the départements it spans); `own` grants cover single
 actions, never a territory, so amounts stay null for them. A territory a grant covers only in
 part gives the figures of that part: for a Haute-Garonne local administrator,
