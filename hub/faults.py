@@ -16,11 +16,11 @@ from types import TracebackType
 from typing import Any
 
 import asyncpg
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 from tortoise.exceptions import DBConnectionError
 
-from hub.http_errors import error_response
+from hub.http_errors import RefusedBeforeStart, error_response
 from schema.errors import HubError
 
 log = logging.getLogger("hub.errors")
@@ -114,29 +114,12 @@ def nothing_but_unavailable(result: Mapping[str, Any]) -> bool:
     return codes == {DatabaseUnavailable.code} and all(value is None for value in data.values())
 
 
-class DatabaseFaultsAsUnavailable:
-    """ASGI wrapper: a fault that escapes a route (building the caller, an export's first
-    rows) before the response has started becomes a 503, not a 500 with a traceback."""
+class DatabaseFaultsAsUnavailable(RefusedBeforeStart):
+    """A fault that escapes a route (building the caller, an export's first rows) before the
+    response has started becomes a 503, not a 500 with a traceback."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as error:
-            fault = database_fault(error)
-            if fault is None or started:
-                raise
-            error_id = report(fault, scope.get("path"))
-            await unavailable_response(error_id)(scope, receive, send)
+    def refusal(self, error: BaseException, scope: Scope) -> Response | None:
+        fault = database_fault(error)
+        if fault is None:
+            return None
+        return unavailable_response(report(fault, scope.get("path")))

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,18 @@ def shutting_down() -> JSONResponse:
     )
 
 
-class CancelledAsUnavailable:
-    """ASGI wrapper: a request the server cancels before answering it (uvicorn cancels those
-    still running at the end of the shutdown grace period) is answered 503 with Retry-After,
-    like every other refusal, instead of a plain-text 500 and a traceback."""
+class RefusedBeforeStart:
+    """ASGI wrapper: an exception of ``catches`` escaping the app before its answer has
+    started is answered by ``refusal`` instead, when it gives an answer. Once the answer has
+    started nothing else can be sent, so the exception goes on (the client sees it cut)."""
+
+    catches: tuple[type[BaseException], ...] = (Exception,)
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def refusal(self, error: BaseException, scope: Scope) -> Response | None:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,11 +63,23 @@ class CancelledAsUnavailable:
 
         try:
             await self.app(scope, receive, watch)
-        except asyncio.CancelledError:
-            if started:  # too late to answer otherwise: the client sees the answer cut
+        except self.catches as error:
+            answer = None if started else self.refusal(error, scope)
+            if answer is None:
                 raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()  # handled: the task ends once the refusal is sent
-            log.warning("Refused a request cut by the shutdown (%s)", scope.get("path"))
-            await shutting_down()(scope, receive, send)
+            await answer(scope, receive, send)
+
+
+class CancelledAsUnavailable(RefusedBeforeStart):
+    """A request the server cancels before answering it (uvicorn cancels those still running
+    at the end of the shutdown grace period) is answered 503 with Retry-After, like every
+    other refusal, instead of a plain-text 500 and a traceback."""
+
+    catches = (asyncio.CancelledError,)
+
+    def refusal(self, error: BaseException, scope: Scope) -> Response | None:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # handled: the task ends once the refusal is sent
+        log.warning("Refused a request cut by the shutdown (%s)", scope.get("path"))
+        return shutting_down()

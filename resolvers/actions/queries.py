@@ -15,11 +15,9 @@ from resolvers.actions.lists import lists_of_actions
 from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
-from resolvers.history.as_of import AsOfKey, as_of_loader
+from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at
 from resolvers.pagination import Page, PageRequest, page_of
-from schema.errors import BadUserInput, NotFound
 from schema.filters import ActionFilter
-from schema.ids import decode_id
 
 
 def _readable_then(principal: Principal, action: Action) -> bool:
@@ -38,22 +36,12 @@ async def actions_read_at(
 ) -> list[Action]:
     """Actions by id as the caller may read them: as they were at ``day`` when reached
     through an object read at that date, else as they are."""
-    if day is None:
-        rows = await context.loaders[action_by_id].load_many(ids)
-    else:
-        rows = await context.loaders[action_as_of_by_id].load_many([(key, day) for key in ids])
-    return [row for row in rows if row is not None]
+    return await read_at(context, action_by_id, action_as_of_by_id, ids, day)
 
 
 async def action_as_of(context: Context, value: str, day: datetime.date) -> Action:
-    """The action as it was at the end of ``day``, if the caller may read it as it stood."""
-    key = decode_id(value, "Action")
-    if day > context.today:
-        raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
-    rebuilt = await context.loaders[action_as_of_by_id].load((key, day))
-    if rebuilt is None:
-        raise NotFound("No Action with this ID at that date.", id=value)
-    return rebuilt
+    """The action as it was at the end of ``day``, if the caller may read it as it stood then."""
+    return await one_as_of(context, action_as_of_by_id, "Action", value, day)
 
 
 async def list_actions(

@@ -30,7 +30,10 @@ from hub.models import HistoryEntry
 from hub.models.enums import HistoryOperation, HistorySubject
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
+from resolvers.context import Context, LoaderFactory
 from resolvers.pagination import by_key_loader
+from schema.errors import BadUserInput, NotFound
+from schema.ids import decode_id
 
 # Lists kept in the history beside the columns: on the rebuilt object, as ``hub_as_of``.
 AS_OF_LISTS = "hub_as_of"
@@ -209,6 +212,37 @@ def as_of_loader(
         return [found.get(key) for key in keys]
 
     return load
+
+
+async def read_at(
+    context: Context,
+    today: LoaderFactory,
+    then: LoaderFactory,
+    ids: list[int],
+    day: datetime.date | None,
+) -> list[Any]:
+    """Objects by id as the caller may read them: through ``then`` (an as-of loader) as they
+    were at ``day`` when reached through an object read at that date, else through
+    ``today``; those the caller may not read are left out."""
+    if day is None:
+        rows = await context.loaders[today].load_many(ids)
+    else:
+        rows = await context.loaders[then].load_many([(key, day) for key in ids])
+    return [row for row in rows if row is not None]
+
+
+async def one_as_of(
+    context: Context, then: LoaderFactory, type_name: str, value: str, day: datetime.date
+) -> Any:
+    """The object of global ID ``value`` as it was at the end of ``day``, through ``then``
+    (an as-of loader), if the caller may read it as it stood then."""
+    key = decode_id(value, type_name)
+    if day > context.today:
+        raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
+    rebuilt = await context.loaders[then].load((key, day))
+    if rebuilt is None:
+        raise NotFound(f"No {type_name} with this ID at that date.", id=value)
+    return rebuilt
 
 
 async def rewind(

@@ -12,14 +12,12 @@ from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
-from resolvers.history.as_of import AsOfKey, as_of_loader
+from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at
 from resolvers.pagination import Page, PageRequest, page_of
 from resolvers.sites.filters import ordered_sites, site_filter_q, with_order_keys
 from resolvers.sites.lists import lists_of_sites
 from resolvers.sites.loaders import site_by_id
-from schema.errors import BadUserInput, NotFound
 from schema.filters import SiteFilter, SiteOrder
-from schema.ids import decode_id
 
 
 def _readable_then(principal: Principal, site: Site) -> bool:
@@ -35,22 +33,12 @@ def site_as_of_by_id(principal: Principal) -> BatchLoad[AsOfKey, Site | None]:
 async def sites_read_at(context: Context, ids: list[int], day: datetime.date | None) -> list[Site]:
     """Sites by id as the caller may read them: as they were at ``day`` when reached
     through an object read at that date, else as they are."""
-    if day is None:
-        rows = await context.loaders[site_by_id].load_many(ids)
-    else:
-        rows = await context.loaders[site_as_of_by_id].load_many([(key, day) for key in ids])
-    return [row for row in rows if row is not None]
+    return await read_at(context, site_by_id, site_as_of_by_id, ids, day)
 
 
 async def site_as_of(context: Context, value: str, day: datetime.date) -> Site:
     """The site as it was at the end of ``day``, if the caller may read it as it stood then."""
-    key = decode_id(value, "Site")
-    if day > context.today:
-        raise BadUserInput("`asOf` cannot be in the future.", argument="asOf")
-    rebuilt = await context.loaders[site_as_of_by_id].load((key, day))
-    if rebuilt is None:
-        raise NotFound("No Site with this ID at that date.", id=value)
-    return rebuilt
+    return await one_as_of(context, site_as_of_by_id, "Site", value, day)
 
 
 async def list_sites(
