@@ -58,14 +58,16 @@ ACTION_JOURNAL = child_connection(
 )
 
 
-def journal_as_of(
-    principal: Principal, subject: str, place: Place, day: datetime.date
+def journal_read_at(
+    principal: Principal, subject: str, place: Place, day: datetime.date | None
 ) -> ChildConnection:
-    """The journal of a site (``subject`` ``site_id``) or an action (``action_id``) read at
-    ``day``, where it stood then (``place``): the comments written by the end of that day,
+    """The journal of a site (``subject`` ``site_id``) or an action (``action_id``): today's,
+    or, read at ``day``, where it stood then (``place``): the comments written by then,
     as the caller may read them there. A comment deleted or moderated, even since, stays out:
     its removal was asked for a reason that holds for the past too (the audit keeps it). A
     comment edited since is left out: its text then is not kept."""
+    if day is None:
+        return SITE_JOURNAL if subject == "site_id" else ACTION_JOURNAL
     readable = principal.can(Capability.COMMENT_READ, place)
     private = principal.can(Capability.COMMENT_PRIVATE_READ, place)
     return _journal_as_of(subject, day, readable, private)

@@ -29,7 +29,7 @@ from resolvers.actions.lists import (
 from resolvers.context import Context
 from resolvers.history.as_of import day_of
 from resolvers.history.loaders import ACTION_HISTORY, history_as_of
-from resolvers.journal.loaders import ACTION_JOURNAL, journal_as_of
+from resolvers.journal.loaders import journal_read_at
 from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
@@ -169,12 +169,8 @@ class Action(relay.Node):
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        day = day_of(root)
-        journal = (
-            ACTION_JOURNAL
-            if day is None
-            else journal_as_of(info.context.principal, "action_id", action_place(root), day)
-        )
+        place = action_place(root)
+        journal = journal_read_at(info.context.principal, "action_id", place, day_of(root))
         return Connection.of(await child_page(info, journal, root.id, first, after))
 
     @strawberry.field(

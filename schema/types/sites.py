@@ -41,7 +41,7 @@ from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
 from resolvers.history.as_of import day_of, end_of, mark, rebuilt_list
 from resolvers.history.loaders import SITE_HISTORY, history_as_of
-from resolvers.journal.loaders import SITE_JOURNAL, journal_as_of
+from resolvers.journal.loaders import journal_read_at
 from resolvers.nodes import resolve_entity
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.pagination import child_page
@@ -544,12 +544,7 @@ class Site(relay.Node):
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
-        day = day_of(root)
-        journal = (
-            SITE_JOURNAL
-            if day is None
-            else journal_as_of(info.context.principal, "site_id", site_place(root), day)
-        )
+        journal = journal_read_at(info.context.principal, "site_id", site_place(root), day_of(root))
         return Connection.of(await child_page(info, journal, root.id, first, after))
 
     @strawberry.field(
