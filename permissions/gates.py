@@ -29,7 +29,7 @@ from hub.models import Action, Commune, Departement, Epci, Organization, Region,
 from hub.models.enums import LocationLevel
 from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
-from permissions.territories import Place, places_of
+from permissions.territories import Place, Territories, places_of
 from resolvers.audit.reads import AUDITED_READS
 from resolvers.batching import BatchLoad
 from resolvers.context import Loaders
@@ -100,9 +100,13 @@ def _action(
     if not (grant.territories.epcis or grant.territories.communes):
         return False
 
+    # As in SQL (permissions/rows.py): only an EPCI or commune grant reaches an action through
+    # its sites; a grant on a département reaches the actions that stand in it.
+    local = Territories(epcis=grant.territories.epcis, communes=grant.territories.communes)
+
     async def through_sites() -> bool:
         places = await loaders[site_places_of_action].load(action.id)
-        return any(principal.can(capability, place) for place in places)
+        return any(local.contains(place) for place in places)
 
     return through_sites()
 

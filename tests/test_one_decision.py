@@ -177,6 +177,34 @@ async def test_a_local_grant_reaches_an_actions_finances_through_its_sites(
     assert rows[case.outside]["Montant prévu (total)"] == "" and rows[case.outside][YEARS] == ""
 
 
+async def test_a_departement_grant_does_not_reach_another_departements_action_through_sites(
+    hub: Hub,
+) -> None:
+    # Areas: Toulouse, and a whole département elsewhere. Its sites do not bring the actions
+    # of Haute-Garonne run on them within the grant: only an EPCI or a commune grant does,
+    # as the rows in SQL (and so the statistics) decide.
+    elsewhere = await Site.exclude(departement_code="31").order_by("id").first()
+    assert elsewhere is not None
+    caller = await _caller("mixte", Role.CORRESPONDENT, LocationLevel.COMMUNE, "31555")
+    organization = await caller.organization
+    await InterventionArea.create(
+        organization=organization, level=LocationLevel.DEPARTEMENT, code=elsewhere.departement_code
+    )
+    action = await Action.create(
+        name="Action de Haute-Garonne ailleurs", departement_id="31", region_code="76",
+        started_at=datetime.date(2026, 1, 1), location_kind=ActionLocationKind.ON_SITE,
+        created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    await action.sites.add(elsewhere)
+    await ActionFinance.create(
+        action=action, year=2026, finance_type=FinanceType.STATE, planned_amount=PLANNED
+    )
+    key = to_base64("Action", action.id)
+    seen = await hub.ask(caller.email, FINANCES, {"id": key})
+    assert seen["data"]["action"] == {"finances": None} and error_codes(seen) == ["FORBIDDEN"]
+    assert (await _export(hub, caller.email))[key][YEARS] == ""
+
+
 @pytest.mark.parametrize(
     "who", ["epci", "commune", "operator", "correspondent", "local_admin", "national_admin"]
 )
