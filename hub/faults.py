@@ -11,17 +11,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
 
 import asyncpg
-from starlette.responses import JSONResponse, Response
-from starlette.types import Scope
 from tortoise.exceptions import DBConnectionError
 
-from hub.http_errors import RefusedBeforeStart, error_response
-from schema.errors import HubError
+from hub.errors import HubError
 
 log = logging.getLogger("hub.errors")
 
@@ -94,32 +90,3 @@ def report(fault: BaseException, where: object) -> str:
         "Database unavailable %s at %s: %s: %s", error_id, where, type(fault).__name__, fault
     )
     return error_id
-
-
-def unavailable_response(error_id: str) -> JSONResponse:
-    return error_response(
-        503,
-        DatabaseUnavailable.code,
-        MESSAGE,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        errorId=error_id,
-    )
-
-
-def nothing_but_unavailable(result: Mapping[str, Any]) -> bool:
-    """A GraphQL result without any data, whose every error is SERVICE_UNAVAILABLE."""
-    errors = result.get("errors") or []
-    data = result.get("data") or {}
-    codes = {(error.get("extensions") or {}).get("code") for error in errors}
-    return codes == {DatabaseUnavailable.code} and all(value is None for value in data.values())
-
-
-class DatabaseFaultsAsUnavailable(RefusedBeforeStart):
-    """A fault that escapes a route (building the caller, an export's first rows) before the
-    response has started becomes a 503, not a 500 with a traceback."""
-
-    def refusal(self, error: BaseException, scope: Scope) -> Response | None:
-        fault = database_fault(error)
-        if fault is None:
-            return None
-        return unavailable_response(report(fault, scope.get("path")))

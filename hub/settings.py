@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from schema.limits import DEFAULT_COST_BUDGETS, Limits
+from hub.limits import DEFAULT_COST_BUDGETS, Limits
 
-# The built-in development issuer's identifier (hub.auth.dev_issuer): trusted only outside
+# The built-in development issuer's identifier (hub.server.auth.dev_issuer): trusted only outside
 # production. The demo personas' identities are recorded at this issuer.
 DEV_ISSUER = "https://auth.demo.bidonvilles.example"
 DEV_AUDIENCE = "https://hub.demo.bidonvilles.example"
@@ -247,7 +247,7 @@ class Settings:
     # On SIGTERM, in-flight requests get this many seconds to finish before they are cut.
     shutdown_grace_seconds: int = 20
     # Requests per minute (0: unlimited) per signed-in person, per partner application (all
-    # its tokens together) and per anonymous address (hub.ratelimit).
+    # its tokens together) and per anonymous address (hub.server.ratelimit).
     rate_limit: int = 600
     rate_limit_apps: int = 1200
     rate_limit_anonymous: int = 120
@@ -261,7 +261,8 @@ class Settings:
     # Log lines as JSON objects or text; None: JSON in production, text elsewhere.
     log_format: LogFormat | None = None
     log_level: str = "INFO"
-    # In production /metrics is served only to requests bearing this token (hub.observability).
+    # In production /metrics is served only to requests bearing this token
+    # (hub.server.observability).
     metrics_token: str | None = None
     # Traces through OpenTelemetry, when its packages are installed (the `otel` extra).
     otel: bool = False

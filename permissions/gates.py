@@ -25,6 +25,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from tortoise.expressions import Q
 
+from hub.errors import HubError
 from hub.models import Action, Commune, Departement, Epci, Organization, Region, Site, User
 from hub.models.enums import LocationLevel
 from permissions.capabilities import Capability, Level
@@ -35,7 +36,6 @@ from resolvers.batching import BatchLoad
 from resolvers.context import Loaders
 from resolvers.pagination import linked_ids_loader
 from resolvers.territories.stats import ActionFigures, TerritoryCounts
-from schema.errors import HubError
 
 Verdict = bool | Awaitable[bool]
 Fallback = Callable[[Any, Info[Any, Any]], Any]

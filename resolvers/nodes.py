@@ -6,6 +6,8 @@ from typing import Any
 
 from strawberry.relay import GlobalID
 
+from hub.errors import BadUserInput, NotFound
+from hub.ids import MAX_KEY, parse_global_id
 from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context, LoaderFactory
 from resolvers.journal.loaders import comment_by_id
@@ -14,8 +16,6 @@ from resolvers.sites.loaders import site_by_id
 from resolvers.territories import loaders as territory_loaders
 from resolvers.territories.queries import NATION
 from resolvers.territories.stats import NATION_CODE
-from schema.errors import BadUserInput, NotFound
-from schema.ids import MAX_KEY, parse_global_id
 
 _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "Site": site_by_id,

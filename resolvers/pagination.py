@@ -21,10 +21,10 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from hub.errors import BadUserInput
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from schema.errors import BadUserInput
 
 RowT = TypeVar("RowT")
 _CURSOR_PREFIX = "offset:"

@@ -7,12 +7,13 @@ from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.types import ExecutionContext
 
-from hub.observability.operation import RecordOperation
+from hub.limits import Limits
+from hub.server.observability.operation import RecordOperation
 from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
 from schema.federation import CheckedRepresentations, RouterOnly
-from schema.limits import Limits, ParseWithinLimits, VariableSizes, limit_rules
+from schema.limits import ParseWithinLimits, VariableSizes, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.safety import (

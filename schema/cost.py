@@ -39,8 +39,9 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from hub.limits import Limits
 from hub.settings import Settings
-from schema.limits import Limits, too_complex
+from schema.limits import too_complex
 
 # Items assumed for a list that is not paginated: the small relations of one object (a
 # site's actors, an action's operators, its finances per year, phases, topics…).

@@ -36,10 +36,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
+from hub.errors import BadUserInput
 from hub.settings import Environment
 from permissions.gates import Forbidden
 from resolvers.context import Context
-from schema.errors import BadUserInput
 
 ROUTER_HEADER = "x-hub-router-secret"
 FEDERATION_FIELDS = frozenset({"_entities", "_service"})

@@ -20,10 +20,10 @@ from graphql import ExecutionResult, FieldNode, GraphQLError, visit
 from graphql.language import Visitor
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from hub.errors import HubError
 from hub.faults import DatabaseUnavailable, database_fault, report
 from permissions.gates import Forbidden
 from permissions.principal import ADMIN_ROLES
-from schema.errors import HubError
 
 log = logging.getLogger("hub.errors")
 

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import AuditEntry
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from tests.support import (
     SESSION_DATABASE,

@@ -207,7 +207,7 @@ class Gateway(_NodeScript):
 
 
 class HubProcess(_Process):
-    """``python -m hub.cli serve`` (test environment), ready when ``/ready`` answers 200.
+    """``python -m hub.server.cli serve`` (test environment), ready when ``/ready`` answers 200.
 
     Only the ``HUB_*`` variables given here reach it, whatever the test process has set.
     """
@@ -227,7 +227,7 @@ class HubProcess(_Process):
         env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
         env.update({"HUB_ENV": "test", **self.environ})
         self._popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "hub.server.cli", "serve", "--port", str(self.port)],
             cwd=Path(__file__).resolve().parent.parent,
             env=env,
             pipe_stdout=False,

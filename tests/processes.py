@@ -68,7 +68,7 @@ def start_hub(
     answers /health (within 30 s, or the test fails with what it printed); and its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), *arguments],
+        [sys.executable, "-m", "hub.server.cli", "serve", "--port", str(port), *arguments],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,

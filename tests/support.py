@@ -14,10 +14,10 @@ import httpx
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from hub import database
-from hub.auth.dev_issuer import DevIssuer
 from hub.demo.reference import PERSONA_DOMAIN
 from hub.models import Site
 from hub.models.enums import SiteStatus
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Environment, Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(

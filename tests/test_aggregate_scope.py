@@ -32,6 +32,7 @@ import pytest
 
 from hub.demo import PARTNER_APPS, PERSONAS
 from hub.demo.reference import PERSONA_DOMAIN
+from hub.limits import Limits
 from hub.models import (
     Action,
     ActionFinance,
@@ -63,7 +64,6 @@ from hub.models.enums import (
 from hub.settings import Settings
 from permissions.capabilities import Capability
 from resolvers.territories.stats import FIGURE_NEEDS
-from schema.limits import Limits
 from schema.types.territories import ActionStats, TerritoryStats
 from tests.support import Hub
 

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark machinery (``python -m hub.benchmark``), at a tiny size.
+"""Smoke test of the benchmark machinery (``python -m hub.server.benchmark``), at a tiny size.
 
 No timing is asserted: only that the canonical queries answer data, that their statement
 counts are stable, and that the hand-written SQL floor returns the same JSON as the hub
@@ -7,8 +7,8 @@ counts are stable, and that the hand-written SQL floor returns the same JSON as 
 
 from __future__ import annotations
 
-from hub import benchmark
-from hub.benchmark import QueryResult
+from hub.server import benchmark
+from hub.server.benchmark import QueryResult
 
 SITES = 30
 

@@ -32,10 +32,10 @@ import pytest
 from strawberry.relay import to_base64
 
 from hub import database
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.faults import MESSAGE
 from hub.models import AuditEntry, HistoryEntry, Site
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from tests.processes import free_port
 from tests.support import (
@@ -394,7 +394,7 @@ async def test_hub_serve_answers_503_while_the_database_is_down(pg: Faulty, tmp_
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hub.cli", "serve", "--port", str(port),
+            sys.executable, "-m", "hub.server.cli", "serve", "--port", str(port),
             env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
 from hub.models import Site
 from hub.models.enums import SiteStatus
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from tests.support import bearer, error_codes, graphql
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from strawberry.relay import to_base64
 
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import Site
 from hub.models.enums import SiteStatus
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from tests.federation_gateway import FederatedStack, compose, missing_tooling
 from tests.support import error_codes

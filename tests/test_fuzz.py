@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 from strawberry.relay import to_base64
 
-from hub.app import create_app
+from hub.server.app import create_app
 from hub.settings import Settings
 from schema.build import build_schema
 from tests.support import bearer

@@ -33,13 +33,13 @@ from graphql import (
 )
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
+from hub.limits import Limits
 from hub.models import Commune, Site
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Environment, Settings, SettingsError
 from schema.build import build_schema
-from schema.limits import Limits
 from tests.support import Hub, error_codes, graphql
 
 SCHEMA: GraphQLSchema = build_schema()._schema

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from hub.app import create_app
-from hub.auth.middleware import Authenticator
+from hub.server.app import create_app
+from hub.server.auth.middleware import Authenticator
 from hub.settings import Settings, SettingsError
 from permissions.principal import Principal
 from tests.processes import start_hub, stop_process

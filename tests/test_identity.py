@@ -21,11 +21,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.demo import PARTNER_APPS, PERSONAS
 from hub.models import User
 from hub.models.enums import UserStatus
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import (
     DEV_AUDIENCE,
     DEV_ISSUER,
@@ -397,7 +397,7 @@ def _hub_token(settings: Settings, who: str, environment: str) -> subprocess.Com
         "HUB_DEV_ISSUER_KEY": str(settings.dev_issuer_key),
     }
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", "token", who],
+        [sys.executable, "-m", "hub.server.cli", "token", who],
         env=env,
         capture_output=True,
         text=True,

@@ -20,10 +20,10 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
 import schema.query
-from hub.app import create_app
 from hub.models import User
-from hub.observability import metrics as metrics_module
-from hub.observability.logs import JsonFormatter, configure_logging
+from hub.server.app import create_app
+from hub.server.observability import metrics as metrics_module
+from hub.server.observability.logs import JsonFormatter, configure_logging
 from hub.settings import Environment, LogFormat, Settings
 from tests.processes import start_hub
 from tests.support import bearer, graphql

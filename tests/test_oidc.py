@@ -22,8 +22,6 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from hub.app import create_app
-from hub.auth.keys import RemoteKeys
 from hub.models import InterventionArea, Organization, PartnerApplication, User, UserIdentity
 from hub.models.enums import (
     LocationLevel,
@@ -32,6 +30,8 @@ from hub.models.enums import (
     Role,
     UserStatus,
 )
+from hub.server.app import create_app
+from hub.server.auth.keys import RemoteKeys
 from hub.settings import Settings, TrustedIssuer
 from tests.oidc_provider import OidcProvider, generate_jwk, generate_jwks, unverified_jwt
 from tests.support import Databases, bearer, isolated_database, settings_for

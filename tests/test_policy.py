@@ -21,9 +21,8 @@ import httpx
 import pytest
 from strawberry.relay import to_base64
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.demo import PARTNER_APPS, PERSONAS
+from hub.limits import Limits
 from hub.models import (
     Action,
     ActionFinance,
@@ -47,10 +46,11 @@ from hub.models.enums import (
     UserOption,
     UserStatus,
 )
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.policy import MATRIX, ROLES
-from schema.limits import Limits
 from tests.support import Databases, demo_database, error_codes, graphql, settings_for
 
 INSIDE, SAME_DEPARTEMENT, OTHER_DEPARTEMENT = "inside", "same département", "other département"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import strawberry
 
-from hub.cli import main
+from hub.server.cli import main
 from permissions.capabilities import Capability
 from permissions.document import render
 from permissions.fields import PUBLIC, UndecidedFields, check_decisions

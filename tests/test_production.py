@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 import schema.query
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
-from hub.auth.keys import StaticKeys
-from hub.auth.middleware import Authenticator
-from hub.auth.tokens import TokenValidator, Trust
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
+from hub.server.auth.keys import StaticKeys
+from hub.server.auth.middleware import Authenticator
+from hub.server.auth.tokens import TokenValidator, Trust
 from hub.settings import Environment, Settings
 from tests.support import bearer, error_codes, graphql
 

@@ -10,11 +10,11 @@ import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
+from hub.limits import Limits
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings, SettingsError
-from schema.limits import Limits
 from tests.support import bearer, error_codes, graphql
 
 OPERATOR = "operator@demo.bidonvilles.example"

@@ -19,12 +19,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.applications import Starlette
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.demo.reference import PERSONA_DOMAIN
-from hub.ratelimit.limiter import Rate
-from hub.ratelimit.memory import MemoryLimiter
-from hub.ratelimit.redis import RETRY_SECONDS
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
+from hub.server.ratelimit.limiter import Rate
+from hub.server.ratelimit.memory import MemoryLimiter
+from hub.server.ratelimit.redis import RETRY_SECONDS
 from hub.settings import Settings, SettingsError
 from tests.processes import free_port
 from tests.support import bearer
@@ -259,12 +259,12 @@ async def test_with_redis_down_requests_are_counted_in_memory(
 ) -> None:
     down = replace(limited, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     admin = await token(dev_issuer, "national_admin")
-    with caplog.at_level(logging.WARNING, logger="hub.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="hub.server.ratelimit"):
         async with running(down) as app, client(app) as http:
             assert await statuses(http, BUDGET, admin) == [200] * BUDGET
             assert_refused(await ask(http, admin))
             assert_refused(await ask(http, admin))
-    warnings = [r for r in caplog.records if r.name == "hub.ratelimit.redis"]
+    warnings = [r for r in caplog.records if r.name == "hub.server.ratelimit.redis"]
     assert len(warnings) == 1, "one warning, not one per request"
     assert "Redis unreachable" in warnings[0].getMessage()
 
@@ -336,7 +336,7 @@ async def test_rate_limits_go_back_to_redis_when_it_returns(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     admin = await token(dev_issuer, "national_admin")
-    with caplog.at_level(logging.WARNING, logger="hub.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="hub.server.ratelimit"):
         async with running(replace(limited, redis_url=late_redis.url)) as app, client(app) as http:
             limiter = app.state.rate_limits.limiter
             clock = limiter.clock = Clock()
@@ -353,7 +353,7 @@ async def test_rate_limits_go_back_to_redis_when_it_returns(
                 assert [key async for key in redis.scan_iter(match="hub:rl:user:*")]
             finally:
                 await redis.aclose()
-    messages = [r.getMessage() for r in caplog.records if r.name == "hub.ratelimit.redis"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "hub.server.ratelimit.redis"]
     assert len(messages) == 2
     assert "Redis unreachable" in messages[0]
     assert "Redis answers again" in messages[1]

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.app import create_app
-from hub.auth.dev_issuer import DevIssuer
 from hub.models import Organization
 from hub.models.enums import OrganizationCategory, OrganizationType
+from hub.server.app import create_app
+from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
 from tests.support import bearer, settings_for
 
@@ -38,7 +38,7 @@ async def hub(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
     env = {**os.environ, "HUB_ENV": "test", "HUB_DATABASE_URL": settings.database_url}
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "hub.cli", *args],
+        [sys.executable, "-m", "hub.server.cli", *args],
         env=env,
         capture_output=True,
         text=True,

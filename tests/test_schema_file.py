@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.server.cli import main
 from schema.build import print_sdl
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from hub.auth.dev_issuer import DevIssuer
 from hub.database import count_statements
 from hub.models import Action, ActionFinance, ActionIndicators, Site, SiteClosingSolution
 from hub.models.enums import HistorySubject, SiteStatus, TriState
+from hub.server.auth.dev_issuer import DevIssuer
 from resolvers.history.as_of import as_of
 from tests.support import error_codes, graphql
 

@@ -6,13 +6,13 @@ import datetime
 
 from tortoise.expressions import Q, Subquery
 
+from hub.errors import BadUserInput
+from hub.ids import decode_id
 from hub.models import Action, ActionTopicLink, Site, User
 from hub.models.enums import LocationLevel, Zone
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, search_terms
 from resolvers.territories.locations import check_locations, location_q
-from schema.errors import BadUserInput
 from schema.filters import ActionFilter
-from schema.ids import decode_id
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

@@ -14,6 +14,8 @@ from typing import Any
 from strawberry import UNSET
 from tortoise.expressions import Q
 
+from hub.errors import BadUserInput
+from hub.ids import decode_id
 from hub.models import Action, ActionFinance, ActionIndicators, Departement, Site, User
 from hub.models.enums import HistoryOperation, HistorySubject, UserStatus
 from permissions.capabilities import Capability, Level
@@ -56,8 +58,6 @@ from resolvers.writes import (
     update_versioned,
     write,
 )
-from schema.errors import BadUserInput
-from schema.ids import decode_id
 from schema.inputs.actions import (
     ActionFinanceInput,
     ActionIndicatorsInput,
@@ -126,7 +126,7 @@ def _keys(
         except BadUserInput as error:
             errors.append(UserError(path, ErrorCode.INVALID, error.message))
             continue
-        if key == 0:  # beyond the database's keys (schema.ids.decode_id)
+        if key == 0:  # beyond the database's keys (hub.ids.decode_id)
             errors.append(UserError(path, ErrorCode.NOT_FOUND, f"No {type_name} with this ID."))
         elif key in keys.values():
             errors.append(UserError(path, ErrorCode.INVALID, "Each one once."))

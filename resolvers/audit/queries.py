@@ -6,13 +6,13 @@ import datetime
 
 from tortoise.expressions import Q
 
+from hub.errors import BadUserInput
+from hub.ids import decode_id
 from hub.models import AuditEntry
 from permissions.rows import audit_q
 from resolvers.context import Context
 from resolvers.pagination import Page, PageRequest, page_of
-from schema.errors import BadUserInput
 from schema.filters import AuditFilter
-from schema.ids import decode_id
 
 
 def audit_filter_q(audit_filter: AuditFilter | None) -> Q:

@@ -26,14 +26,14 @@ from typing import Any, TypeVar
 
 from tortoise.models import Model
 
+from hub.errors import BadUserInput, NotFound
+from hub.ids import decode_id
 from hub.models import HistoryEntry
 from hub.models.enums import HistoryOperation, HistorySubject
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
 from resolvers.context import Context, LoaderFactory
 from resolvers.pagination import by_key_loader
-from schema.errors import BadUserInput, NotFound
-from schema.ids import decode_id
 
 # Lists kept in the history beside the columns: on the rebuilt object, as ``hub_as_of``.
 AS_OF_LISTS = "hub_as_of"

@@ -11,6 +11,7 @@ from typing import Any
 
 from strawberry import UNSET
 
+from hub.ids import decode_id
 from hub.models import Action, Comment, Organization, Site, User
 from hub.models.enums import UserStatus
 from permissions.gates import action_place, site_place
@@ -19,7 +20,6 @@ from permissions.territories import Place
 from resolvers.context import Context
 from resolvers.sites.validation import check_text
 from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
-from schema.ids import decode_id
 from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40

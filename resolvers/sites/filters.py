@@ -7,6 +7,7 @@ import datetime
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
+from hub.errors import BadUserInput
 from hub.models import Action, Site, SiteActor
 from hub.models.enums import LocationLevel, Origin, Zone
 from hub.settings import Settings
@@ -14,7 +15,6 @@ from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.territories.locations import check_locations, location_q
-from schema.errors import BadUserInput
 from schema.filters import Direction, SiteFilter, SiteOrder, SiteOrderField
 
 SITE_LOCATION_COLUMNS = {

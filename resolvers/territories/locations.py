@@ -7,9 +7,9 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from hub.errors import BadUserInput
 from hub.models import Commune, Departement, Epci, Region
 from hub.models.enums import LocationLevel
-from schema.errors import BadUserInput
 
 MODELS: dict[LocationLevel, Any] = {
     LocationLevel.REGION: Region,

@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
+from hub.errors import BadUserInput, NotFound
 from hub.models import Action, Commune, Departement, Epci, Region, Site
 from hub.models.enums import LocationLevel, SiteStatus
 from permissions.rows import actions_q, sites_q
@@ -18,7 +19,6 @@ from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.sites.loaders import site_by_id
 from resolvers.territories.locations import MODELS, may_exist
 from resolvers.territories.stats import NATION_CODE
-from schema.errors import BadUserInput, NotFound
 
 
 @dataclass(frozen=True)

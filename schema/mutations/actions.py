@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from hub.ids import decode_id
 from resolvers.actions import mutations as actions
 from resolvers.context import Context
-from schema.ids import decode_id
 from schema.inputs.actions import (
     ActionFinanceInput,
     ActionIndicatorsInput,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from hub.ids import decode_id
 from hub.models.enums import ActorTheme
 from resolvers.context import Context
 from resolvers.sites import actors
-from schema.ids import decode_id
 from schema.payloads import UserError, answer
 from schema.types.sites import SiteActor
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from hub.ids import decode_id
 from resolvers.context import Context
 from resolvers.journal import mutations as journal
-from schema.ids import decode_id
 from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 from schema.payloads import DeletePayload, UserError, answer, deleted
 from schema.types.journal import Comment

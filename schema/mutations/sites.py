@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from hub.ids import decode_id
 from resolvers.context import Context
 from resolvers.sites import mutations as sites
-from schema.ids import decode_id
 from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from schema.payloads import DeletePayload, SitePayload, Version, answer, deleted
 

@@ -9,11 +9,11 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
+from hub.ids import decode_id
 from hub.models.enums import Role, UserOption
 from resolvers.context import Context
 from resolvers.organizations import mutations as users
 from schema.enums import Capability, PermissionLevel
-from schema.ids import decode_id
 from schema.inputs.users import InviteUserInput
 from schema.payloads import UserError, answer
 from schema.types.organizations import Organization, User

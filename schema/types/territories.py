@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 from tortoise.expressions import Q
 
+from hub.errors import BadUserInput
 from hub.models import Action as ActionRow
 from hub.models import Commune as CommuneRow
 from hub.models import Departement as DepartementRow
@@ -40,7 +41,6 @@ from resolvers.territories.stats import (
     territory_counts,
 )
 from schema.directives import gated
-from schema.errors import BadUserInput
 from schema.pagination import Connection
 from schema.rows import rows_of
 

@@ -42,7 +42,7 @@ def hub_env(database_url: str) -> dict[str, str]:
 
 def hub(*args: str, env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "hub.server.cli", *args], env=env, capture_output=True, text=True
     )
     if done.returncode != 0:
         sys.exit(f"hub {' '.join(args)} failed:\n{done.stderr}")
@@ -92,7 +92,16 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     with open("var/load-serve.log", "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), "--workers", workers],
+            [
+                sys.executable,
+                "-m",
+                "hub.server.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                workers,
+            ],
             env={**env, "HUB_LOG_LEVEL": "WARNING"},
             stdout=log,
             stderr=subprocess.STDOUT,

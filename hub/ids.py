@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.relay import GlobalID, GlobalIDValueError
 
-from schema.errors import BadUserInput
+from hub.errors import BadUserInput
 
 # Integer keys are 32-bit in the database: a larger one cannot name anything.
 MAX_KEY = 2**31 - 1

@@ -4,7 +4,7 @@ uvicorn waits on a client with no deadline until a request's head is whole, and 
 it drains a body its answer did not need (a refusal made before the body was read); what
 h11 cannot parse (a head over ``h11_max_incomplete_event_size``, a malformed request) gets a
 plain-text 400. ``HubH11Protocol`` bounds both waits and answers those refusals in JSON,
-like every other refusal. The body the application reads is bounded by ``hub.body_limit``.
+like every other refusal. The body the application reads is bounded by ``hub.server.body_limit``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from hub.http_errors import error_response
+from hub.server.http_errors import error_response
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.keep_alive_seconds,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         # On SIGTERM: stop accepting, let in-flight requests finish within this bound; those
-        # still running then are answered 503 (hub.http_errors.CancelledAsUnavailable).
+        # still running then are answered 503 (hub.server.http_errors.CancelledAsUnavailable).
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
 

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.http_errors import error_response
+from hub.server.http_errors import error_response
 
 
 class _TooLarge(Exception):

@@ -16,11 +16,11 @@ import ipaddress
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth.middleware import Authenticator, RequireIdentity, principal_of
-from hub.http_errors import error_response
-from hub.ratelimit.limiter import Decision, Limiter, Rate
-from hub.ratelimit.memory import MemoryLimiter
-from hub.ratelimit.redis import RedisLimiter
+from hub.server.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.server.http_errors import error_response
+from hub.server.ratelimit.limiter import Decision, Limiter, Rate
+from hub.server.ratelimit.memory import MemoryLimiter
+from hub.server.ratelimit.redis import RedisLimiter
 from hub.settings import Settings
 from permissions.principal import Principal
 

@@ -114,8 +114,8 @@ def _write_or_check(path: Path, text: str, command: str, check: bool) -> int:
 def served_app() -> Starlette:
     """The app ``hub serve`` runs, built in each worker process (they share no state): the
     workers' logging is set up there, as the parent's set-up does not reach them."""
-    from hub.app import create_app
-    from hub.observability.logs import configure_logging
+    from hub.server.app import create_app
+    from hub.server.observability.logs import configure_logging
 
     settings = Settings.from_environ()
     configure_logging(settings)
@@ -125,8 +125,8 @@ def served_app() -> Starlette:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hub.observability.logs import configure_logging
-    from hub.serving import uvicorn_options
+    from hub.server.observability.logs import configure_logging
+    from hub.server.serving import uvicorn_options
 
     configure_logging(settings)
     host = args.host or settings.host
@@ -141,7 +141,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     # uvicorn's loggers go through ours (log_config=None); the access log is hub.access's.
     uvicorn.run(
-        "hub.cli:served_app",
+        "hub.server.cli:served_app",
         factory=True,
         workers=args.workers,
         host=host,
@@ -159,7 +159,7 @@ async def _noop() -> None:
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.auth.dev_issuer import DevIssuer, DevIssuerRefused
+    from hub.server.auth.dev_issuer import DevIssuer, DevIssuerRefused
 
     try:
         issuer = DevIssuer.load(settings)
@@ -188,7 +188,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_app(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.auth import registration
+    from hub.server.auth import registration
 
     async def work() -> None:
         if args.action == "register":
@@ -211,7 +211,7 @@ def cmd_app(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from hub.auth import registration
+    from hub.server.auth import registration
 
     async def work() -> None:
         user = await registration.bootstrap_admin(args.email, args.first_name, args.last_name)
@@ -224,7 +224,7 @@ def cmd_bootstrap_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _registering(settings: Settings, work: Callable[[], Awaitable[None]]) -> int:
-    from hub.auth.registration import RegistrationError
+    from hub.server.auth.registration import RegistrationError
 
     async def guarded() -> None:
         try:

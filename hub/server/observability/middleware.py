@@ -16,15 +16,15 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth.middleware import principal_of
-from hub.observability.logs import (
+from hub.server.auth.middleware import principal_of
+from hub.server.observability.logs import (
     FIELDS,
     REQUEST_ID_HEADER,
     RequestRecord,
     current_request,
     request_id_from,
 )
-from hub.observability.metrics import Metrics
+from hub.server.observability.metrics import Metrics
 from permissions.principal import Principal
 
 access_log = logging.getLogger("hub.access")

@@ -25,15 +25,16 @@ from strawberry.types.unset import UNSET
 from tortoise import connections
 
 from hub import database
-from hub.auth.middleware import Authenticator, principal_of
-from hub.body_limit import LimitBody
-from hub.exports import export_routes
-from hub.faults import RETRY_AFTER_SECONDS, DatabaseFaultsAsUnavailable, nothing_but_unavailable
-from hub.http_errors import CancelledAsUnavailable, error_response
-from hub.observability.metrics import Metrics, metrics_routes
-from hub.observability.middleware import Observe
-from hub.observability.tracing import tracing_middleware
-from hub.ratelimit import RateLimits, guarded
+from hub.faults import RETRY_AFTER_SECONDS
+from hub.server.auth.middleware import Authenticator, principal_of
+from hub.server.body_limit import LimitBody
+from hub.server.exports import export_routes
+from hub.server.faults import DatabaseFaultsAsUnavailable, nothing_but_unavailable
+from hub.server.http_errors import CancelledAsUnavailable, error_response
+from hub.server.observability.metrics import Metrics, metrics_routes
+from hub.server.observability.middleware import Observe
+from hub.server.observability.tracing import tracing_middleware
+from hub.server.ratelimit import RateLimits, guarded
 from hub.settings import Settings
 from resolvers.context import Context
 from schema.build import build_schema

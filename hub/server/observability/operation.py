@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from hub.observability.logs import current_request
+from hub.server.observability.logs import current_request
 
 # A GraphQL name of at most 64 characters; anything else a client sends as operationName is
 # not logged nor used as a label as it is.

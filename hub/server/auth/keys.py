@@ -20,7 +20,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from hub.auth.errors import IdentityProviderUnavailable, InvalidToken
+from hub.server.auth.errors import IdentityProviderUnavailable, InvalidToken
 from hub.settings import Settings, TrustedIssuer
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from hub.ratelimit.limiter import MICROSECONDS, Decision, Rate, check_cost, decision, gcra
+from hub.server.ratelimit.limiter import MICROSECONDS, Decision, Rate, check_cost, decision, gcra
 
 
 class MemoryLimiter:

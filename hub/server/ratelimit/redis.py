@@ -20,8 +20,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from hub.ratelimit.limiter import Decision, Rate, check_cost, decision
-from hub.ratelimit.memory import MemoryLimiter
+from hub.server.ratelimit.limiter import Decision, Rate, check_cost, decision
+from hub.server.ratelimit.memory import MemoryLimiter
 
 log = logging.getLogger(__name__)
 

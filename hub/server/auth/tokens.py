@@ -17,8 +17,8 @@ from joserfc import jws
 from joserfc.errors import ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
 
-from hub.auth.errors import InvalidToken
-from hub.auth.keys import KeySource
+from hub.server.auth.errors import InvalidToken
+from hub.server.auth.keys import KeySource
 from hub.settings import TrustedIssuer
 
 # Far above any real access token; refuses absurd inputs before any parsing.

@@ -1,6 +1,6 @@
 """Benchmark of the hub: three canonical queries against a floor of hand-written SQL.
 
-Not part of the test suite. Run ``python -m hub.benchmark`` (``make bench``); ``--help``
+Not part of the test suite. Run ``python -m hub.server.benchmark`` (``make bench``); ``--help``
 lists the options. For each database × size it
 
 1. creates a throwaway database (SQLite temporary file, or a PostgreSQL database
@@ -358,7 +358,7 @@ def bench_settings(database_url: str, principal_cache_seconds: int = 5) -> Setti
 
 async def caller_headers(database_url: str) -> dict[str, str]:
     """The Authorization header of the benchmark's caller (needs the demo data)."""
-    from hub.auth.dev_issuer import DevIssuer
+    from hub.server.auth.dev_issuer import DevIssuer
 
     token, _ = await DevIssuer.load(bench_settings(database_url)).token_for(BENCH_CALLER)
     return {"Authorization": f"Bearer {token}"}
@@ -372,7 +372,7 @@ def serve(database_url: str, fd: int) -> None:
 async def _serve(database_url: str, fd: int) -> None:
     import uvicorn
 
-    from hub.app import create_app
+    from hub.server.app import create_app
 
     settings = bench_settings(database_url)
     # Not create_app's own lifespan: it connects inside uvicorn's lifespan task, and
@@ -398,7 +398,9 @@ def server_process(database_url: str) -> Iterator[tuple[str, subprocess.Popen[by
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     port = listener.getsockname()[1]
-    code = "import sys; from hub.benchmark import serve; serve(sys.argv[1], int(sys.argv[2]))"
+    code = (
+        "import sys; from hub.server.benchmark import serve; serve(sys.argv[1], int(sys.argv[2]))"
+    )
     process = subprocess.Popen(
         [sys.executable, "-c", code, database_url, str(listener.fileno())],
         pass_fds=(listener.fileno(),),
@@ -435,7 +437,7 @@ def in_process_client(database_url: str, headers: dict[str, str]) -> httpx.Async
 
     It builds the caller on every request, so that the statements counted always include
     the three of building it (the server reuses it for a few seconds, as in production)."""
-    from hub.app import create_app
+    from hub.server.app import create_app
 
     app = create_app(bench_settings(database_url, 0), manage_database=False)
     transport = httpx.ASGITransport(app=app)
@@ -1254,7 +1256,7 @@ def _backend(raw: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hub.benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hub.server.benchmark", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--sizes",

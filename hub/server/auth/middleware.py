@@ -19,12 +19,12 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth.dev_issuer import DevIssuer
-from hub.auth.errors import AuthError, BadAuthorization, InsufficientScope
-from hub.auth.keys import RemoteKeys, StaticKeys
-from hub.auth.principals import principal_for
-from hub.auth.tokens import TokenValidator, Trust
-from hub.http_errors import error_response
+from hub.server.auth.dev_issuer import DevIssuer
+from hub.server.auth.errors import AuthError, BadAuthorization, InsufficientScope
+from hub.server.auth.keys import RemoteKeys, StaticKeys
+from hub.server.auth.principals import principal_for
+from hub.server.auth.tokens import TokenValidator, Trust
+from hub.server.http_errors import error_response
 from hub.settings import Settings
 from permissions.principal import ANONYMOUS, HUB_SCOPES, Principal
 

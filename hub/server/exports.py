@@ -28,15 +28,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, request_response
 from strawberry.types.arguments import convert_argument
 
-from hub.auth.middleware import Authenticator, principal_of
-from hub.http_errors import error_response
-from hub.ratelimit import RateLimits, guarded
+from hub.errors import BadUserInput
+from hub.server.auth.middleware import Authenticator, principal_of
+from hub.server.http_errors import error_response
+from hub.server.ratelimit import RateLimits, guarded
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from resolvers.context import Context
 from resolvers.exports.columns import Cell
 from resolvers.exports.rows import action_rows, site_rows
-from schema.errors import BadUserInput
 from schema.filters import ActionFilter, SiteFilter
 
 # Rows written to a CSV chunk before it is sent.

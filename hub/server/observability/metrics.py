@@ -37,8 +37,8 @@ from starlette.routing import Route
 from tortoise import connections
 from tortoise.exceptions import ConfigurationError
 
-from hub.http_errors import error_response
-from hub.observability.operation import OTHER
+from hub.server.http_errors import error_response
+from hub.server.observability.operation import OTHER
 from hub.settings import Environment, Settings
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"

@@ -14,8 +14,6 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from hub.auth.errors import AccessDenied, InsufficientScope, InvalidToken
-from hub.auth.tokens import AccessToken
 from hub.models import (
     InterventionArea,
     PartnerApplication,
@@ -24,6 +22,8 @@ from hub.models import (
     UserIdentity,
 )
 from hub.models.enums import Role, UserOption, UserStatus
+from hub.server.auth.errors import AccessDenied, InsufficientScope, InvalidToken
+from hub.server.auth.tokens import AccessToken
 from permissions.capabilities import Capability, Level
 from permissions.policy import grants_for
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES, WRITE_SCOPE, Location, Principal
