@@ -13,11 +13,11 @@ from hub.models.enums import LocationLevel
 from resolvers.actions.queries import action_as_of, list_actions
 from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
+from resolvers.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrder
 from resolvers.nodes import resolve_node
 from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites, site_as_of
 from resolvers.territories.queries import territory
-from schema.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrder
 from schema.pagination import Connection
 from schema.types.actions import Action
 from schema.types.audit import AuditEntry

@@ -25,7 +25,13 @@ from hub.models.enums import (
     SiteStatus,
     UserStatus,
 )
-from schema.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrderField
+from resolvers.filters import (
+    ActionFilter,
+    AuditFilter,
+    OrganizationFilter,
+    SiteFilter,
+    SiteOrderField,
+)
 from tests.support import Hub, bearer
 
 

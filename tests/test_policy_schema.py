@@ -9,10 +9,10 @@ import strawberry
 
 from hub.server.cli import main
 from permissions.capabilities import Capability
-from permissions.document import render
 from permissions.fields import PUBLIC, UndecidedFields, check_decisions
 from schema.build import build_schema, print_sdl
 from schema.directives import gated
+from schema.permissions_doc import render
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -89,8 +89,8 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_permissions_doc(_: Settings, args: argparse.Namespace) -> int:
-    from permissions.document import render
     from schema.build import build_schema
+    from schema.permissions_doc import render
 
     text = render(build_schema())
     return _write_or_check(Path(args.output), text, "hub permissions-doc", args.check)

@@ -37,7 +37,7 @@ from permissions.capabilities import Capability, Level
 from resolvers.context import Context
 from resolvers.exports.columns import Cell
 from resolvers.exports.rows import action_rows, site_rows
-from schema.filters import ActionFilter, SiteFilter
+from resolvers.filters import ActionFilter, SiteFilter
 
 # Rows written to a CSV chunk before it is sent.
 CSV_BATCH = 200

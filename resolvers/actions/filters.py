@@ -10,9 +10,9 @@ from hub.errors import BadUserInput
 from hub.ids import decode_id
 from hub.models import Action, ActionTopicLink, Site, User
 from hub.models.enums import LocationLevel, Zone
+from resolvers.filters import ActionFilter
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, search_terms
 from resolvers.territories.locations import check_locations, location_q
-from schema.filters import ActionFilter
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

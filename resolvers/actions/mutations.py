@@ -43,6 +43,12 @@ from resolvers.actions.validation import (
     validate_action,
 )
 from resolvers.context import Context
+from resolvers.inputs.actions import (
+    ActionFinanceInput,
+    ActionIndicatorsInput,
+    CreateActionInput,
+    UpdateActionInput,
+)
 from resolvers.writes import (
     ErrorCode,
     Operation,
@@ -57,12 +63,6 @@ from resolvers.writes import (
     tracked,
     update_versioned,
     write,
-)
-from schema.inputs.actions import (
-    ActionFinanceInput,
-    ActionIndicatorsInput,
-    CreateActionInput,
-    UpdateActionInput,
 )
 
 WHAT = "action"

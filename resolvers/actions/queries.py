@@ -15,9 +15,9 @@ from resolvers.actions.lists import lists_of_actions
 from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
+from resolvers.filters import ActionFilter
 from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at
 from resolvers.pagination import Page, PageRequest, page_of
-from schema.filters import ActionFilter
 
 
 def _readable_then(principal: Principal, action: Action) -> bool:

@@ -11,8 +11,8 @@ from hub.ids import decode_id
 from hub.models import AuditEntry
 from permissions.rows import audit_q
 from resolvers.context import Context
+from resolvers.filters import AuditFilter
 from resolvers.pagination import Page, PageRequest, page_of
-from schema.filters import AuditFilter
 
 
 def audit_filter_q(audit_filter: AuditFilter | None) -> Q:

@@ -41,11 +41,11 @@ from resolvers.actions.lists import FINANCES, INDICATOR_ROWS, SITES, TOPICS, lis
 from resolvers.actions.lists import rebuilt as rebuilt_action_list
 from resolvers.context import Context, Loaders
 from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
+from resolvers.filters import ActionFilter, SiteFilter
 from resolvers.history.as_of import rebuilt_list, rewind
 from resolvers.pagination import linked_ids_loader
 from resolvers.sites.filters import site_filter_q
 from resolvers.sites.lists import PARCELS, lists_of_sites
-from schema.filters import ActionFilter, SiteFilter
 
 CHUNK = 500
 

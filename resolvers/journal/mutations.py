@@ -18,9 +18,9 @@ from permissions.gates import action_place, site_place
 from permissions.rows import actions_q, comments_q, sites_q
 from permissions.territories import Place
 from resolvers.context import Context
+from resolvers.inputs.journal import CreateCommentInput, UpdateCommentInput
 from resolvers.sites.validation import check_text
 from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
-from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
 

@@ -28,6 +28,7 @@ from permissions.principal import Principal
 from permissions.rows import directory_q
 from permissions.territories import Place, places_of
 from resolvers.context import Context
+from resolvers.inputs.users import InviteUserInput
 from resolvers.organizations.validation import (
     JOB_TITLE_LIMIT,
     PHONE_LIMIT,
@@ -36,7 +37,6 @@ from resolvers.organizations.validation import (
     check_optional,
 )
 from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
-from schema.inputs.users import InviteUserInput
 
 USER = "user"
 ORGANIZATION = "organization"

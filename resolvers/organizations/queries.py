@@ -7,9 +7,9 @@ from tortoise.expressions import Q
 from hub.models import Organization
 from permissions.rows import directory_q
 from resolvers.context import Context
+from resolvers.filters import OrganizationFilter
 from resolvers.pagination import Page, PageRequest, page_of
 from resolvers.sites.filters import search_terms
-from schema.filters import OrganizationFilter
 
 
 def organization_filter_q(organization_filter: OrganizationFilter | None) -> Q:

@@ -14,8 +14,8 @@ from hub.settings import Settings
 from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.rows import sites_q
+from resolvers.filters import Direction, SiteFilter, SiteOrder, SiteOrderField
 from resolvers.territories.locations import check_locations, location_q
-from schema.filters import Direction, SiteFilter, SiteOrder, SiteOrderField
 
 SITE_LOCATION_COLUMNS = {
     LocationLevel.REGION: "region_code",

@@ -21,6 +21,7 @@ from permissions.principal import ADMIN_ROLES
 from permissions.rows import sites_q
 from permissions.territories import Place
 from resolvers.context import Context
+from resolvers.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from resolvers.sites.groups import GROUPS, collect
 from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, replace_site_lists, site_lists
 from resolvers.sites.validation import check_solutions, check_text, validate_site
@@ -39,7 +40,6 @@ from resolvers.writes import (
     update_versioned,
     write,
 )
-from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 
 WHAT = "site"
 COMMUNE = "input.identity.communeCode"

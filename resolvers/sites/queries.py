@@ -12,12 +12,12 @@ from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
+from resolvers.filters import SiteFilter, SiteOrder
 from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at
 from resolvers.pagination import Page, PageRequest, page_of
 from resolvers.sites.filters import ordered_sites, site_filter_q, with_order_keys
 from resolvers.sites.lists import lists_of_sites
 from resolvers.sites.loaders import site_by_id
-from schema.filters import SiteFilter, SiteOrder
 
 
 def _readable_then(principal: Principal, site: Site) -> bool:

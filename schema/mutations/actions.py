@@ -8,7 +8,7 @@ from strawberry.types import Info
 from hub.ids import decode_id
 from resolvers.actions import mutations as actions
 from resolvers.context import Context
-from schema.inputs.actions import (
+from resolvers.inputs.actions import (
     ActionFinanceInput,
     ActionIndicatorsInput,
     CreateActionInput,

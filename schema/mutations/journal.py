@@ -7,8 +7,8 @@ from strawberry.types import Info
 
 from hub.ids import decode_id
 from resolvers.context import Context
+from resolvers.inputs.journal import CreateCommentInput, UpdateCommentInput
 from resolvers.journal import mutations as journal
-from schema.inputs.journal import CreateCommentInput, UpdateCommentInput
 from schema.payloads import DeletePayload, UserError, answer, deleted
 from schema.types.journal import Comment
 

@@ -7,8 +7,8 @@ from strawberry.types import Info
 
 from hub.ids import decode_id
 from resolvers.context import Context
+from resolvers.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from resolvers.sites import mutations as sites
-from schema.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from schema.payloads import DeletePayload, SitePayload, Version, answer, deleted
 
 Ctx = Info[Context, None]

@@ -12,9 +12,9 @@ from strawberry.types.unset import UNSET
 from hub.ids import decode_id
 from hub.models.enums import Role, UserOption
 from resolvers.context import Context
+from resolvers.enums import Capability, PermissionLevel
+from resolvers.inputs.users import InviteUserInput
 from resolvers.organizations import mutations as users
-from schema.enums import Capability, PermissionLevel
-from schema.inputs.users import InviteUserInput
 from schema.payloads import UserError, answer
 from schema.types.organizations import Organization, User
 

@@ -26,12 +26,12 @@ from permissions.gates import holds
 from permissions.principal import Principal
 from permissions.territories import places_of
 from resolvers.context import Context
+from resolvers.filters import LocationInput
 from resolvers.nodes import resolve_entity
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
 from resolvers.territories.locations import check_locations
 from schema.directives import gated
-from schema.filters import LocationInput
 from schema.pagination import Connection
 from schema.rows import rows_of
 

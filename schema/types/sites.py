@@ -36,6 +36,7 @@ from hub.models.enums import (
 )
 from permissions.capabilities import Capability
 from permissions.gates import holds, site_place
+from resolvers import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 from resolvers.actions.lists import SITES
 from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
@@ -54,7 +55,6 @@ from resolvers.territories.loaders import (
     epci_by_code,
     region_by_code,
 )
-from schema import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 from schema.directives import gated
 from schema.pagination import Connection
 from schema.rows import rows_of

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from schema import enums
+from resolvers import enums
 
 
 @strawberry.input(description="A territory: `{level: NATION}` or a level with its INSEE code.")
