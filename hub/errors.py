@@ -16,3 +16,7 @@ class BadUserInput(HubError):
 
 class NotFound(HubError):
     code = "NOT_FOUND"
+
+
+class Forbidden(HubError):
+    code = "FORBIDDEN"

@@ -4,7 +4,7 @@ by ``@requires``, or inside a type reachable only through a gated field. Default
 
 "Public within the row scope" means: anyone who can reach the object may read the field;
 reaching the object is what the row scoping (``rows.py``) decides. Gated fields are
-declared where they are defined (``schema.directives.gated``).
+declared where they are defined (``schema.gates.gated``).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class UndecidedFields(Exception):
 
 def gate_of(schema: Schema, type_name: str, field_name: str) -> Capability | None:
     """The capability a field's ``@requires`` names, if it has one."""
-    from schema.directives import Requires
+    from schema.gates import Requires
 
     definition = schema.get_type_by_name(type_name)
     if not isinstance(definition, StrawberryObjectDefinition):

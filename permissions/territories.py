@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from hub.models import Commune, Departement
+from hub.models import Action, Commune, Departement, Site
 from hub.models.enums import LocationLevel
 
 
@@ -139,3 +139,11 @@ async def places_of(locations: Iterable[Key]) -> dict[Key, list[Place]]:
                 if place not in spanned:
                     spanned.append(place)
     return found
+
+
+def site_place(site: Site) -> Place:
+    return Place(site.region_code, site.departement_code, site.epci_code, site.commune_scope_code)
+
+
+def action_place(action: Action) -> Place:
+    return Place(action.region_code, action.departement_id)

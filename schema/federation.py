@@ -36,9 +36,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
-from hub.errors import BadUserInput
+from hub.errors import BadUserInput, Forbidden
 from hub.settings import Environment
-from permissions.gates import Forbidden
 from resolvers.context import Context
 
 ROUTER_HEADER = "x-hub-router-secret"

@@ -20,9 +20,8 @@ from graphql import ExecutionResult, FieldNode, GraphQLError, visit
 from graphql.language import Visitor
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from hub.errors import HubError
+from hub.errors import Forbidden, HubError
 from hub.faults import DatabaseUnavailable, database_fault, report
-from permissions.gates import Forbidden
 from permissions.principal import ADMIN_ROLES
 
 log = logging.getLogger("hub.errors")

@@ -2,7 +2,7 @@
 
 An action stands in its département; a grant on an EPCI or a commune reaches it through its
 sites. The field gate and the export's finance columns must agree on that, and on every
-other row: both ask ``permissions.gates.decide``. Tested with a grant scoped to an EPCI (a
+other row: both ask ``resolvers.decisions.decide``. Tested with a grant scoped to an EPCI (a
 correspondent's role default, on its organization's area) and one scoped to a commune (a
 user override of an institutional partner), on actions made for the purpose, then on every
 action and site each caller may export.

@@ -11,7 +11,7 @@ from hub.server.cli import main
 from permissions.capabilities import Capability
 from permissions.fields import PUBLIC, UndecidedFields, check_decisions
 from schema.build import build_schema, print_sdl
-from schema.directives import gated
+from schema.gates import gated
 from schema.permissions_doc import render
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,8 @@ from hub.ids import decode_id
 from hub.models import Action, ActionFinance, ActionIndicators, Departement, Site, User
 from hub.models.enums import HistoryOperation, HistorySubject, UserStatus
 from permissions.capabilities import Capability, Level
-from permissions.gates import action_place, site_place
 from permissions.rows import actions_q, sites_q
-from permissions.territories import Place
+from permissions.territories import Place, action_place, site_place
 from resolvers.actions.lists import (
     FINANCES,
     INDICATOR_ROWS,

@@ -7,9 +7,9 @@ import datetime
 from hub.models import Action
 from hub.models.enums import HistorySubject
 from permissions.capabilities import Capability
-from permissions.gates import action_place
 from permissions.principal import Principal
 from permissions.rows import actions_q
+from permissions.territories import action_place
 from resolvers.actions.filters import action_filter_q
 from resolvers.actions.lists import lists_of_actions
 from resolvers.actions.loaders import action_by_id

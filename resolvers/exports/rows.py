@@ -4,7 +4,7 @@ An export lists what the caller may read (``site.read`` / ``action.read``) where
 export (``export.sites`` / ``export.actions``), matching the same filters as the GraphQL
 lists. Rows are read by increasing id, ``CHUNK`` at a time, with what they need from other
 tables in one query per chunk. A gated group's cells are filled on the rows where the field
-gates would show the same data (``permissions.gates.decide``, asked for a whole chunk at
+gates would show the same data (``resolvers.decisions.decide``, asked for a whole chunk at
 once). With ``as_of``, each chunk is rebuilt at that date as ``asOf`` rebuilds an object
 (lists included), and a row the caller could not read or export where it stood then is left
 out. When the export ends (or the client goes away), it is written to the audit log with
@@ -32,14 +32,14 @@ from hub.models import (
 )
 from hub.models.enums import AuditKind, HistorySubject
 from permissions.capabilities import Capability, Level
-from permissions.gates import action_place, decided, site_place
 from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
-from permissions.territories import Place
+from permissions.territories import Place, action_place, site_place
 from resolvers.actions.filters import action_filter_q
 from resolvers.actions.lists import FINANCES, INDICATOR_ROWS, SITES, TOPICS, lists_of_actions
 from resolvers.actions.lists import rebuilt as rebuilt_action_list
 from resolvers.context import Context, Loaders
+from resolvers.decisions import decided
 from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
 from resolvers.filters import ActionFilter, SiteFilter
 from resolvers.history.as_of import rebuilt_list, rewind

@@ -14,9 +14,8 @@ from strawberry import UNSET
 from hub.ids import decode_id
 from hub.models import Action, Comment, Organization, Site, User
 from hub.models.enums import UserStatus
-from permissions.gates import action_place, site_place
 from permissions.rows import actions_q, comments_q, sites_q
-from permissions.territories import Place
+from permissions.territories import Place, action_place, site_place
 from resolvers.context import Context
 from resolvers.inputs.journal import CreateCommentInput, UpdateCommentInput
 from resolvers.sites.validation import check_text

@@ -3,7 +3,7 @@ the permission overrides of an organization or a user.
 
 Each runs in ``resolvers.writes.write``: one transaction holding the change and its audit
 entry (users have no version nor history: the audit log is their trace). A user stands
-where its organization has its home (``permissions.gates.organization_places``); managing
+where its organization has its home (``resolvers.decisions.organization_places``); managing
 one needs ``user.manage`` there, so a national organization's members are for nationwide
 holders only. DOMAIN.md qualifies a local administrator's ``user.manage`` with "intervener
 role only": whoever holds it without being a national administrator at N manages intervener

@@ -12,8 +12,8 @@ from typing import Any
 from hub.models import Site, SiteActor
 from hub.models.enums import ActorTheme, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability
-from permissions.gates import site_place
 from permissions.rows import site_actors_q, sites_q
+from permissions.territories import site_place
 from resolvers.context import Context
 from resolvers.writes import (
     ErrorCode,

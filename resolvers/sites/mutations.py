@@ -16,10 +16,9 @@ from hub.models import Commune, Departement, Site
 from hub.models.derived import place_in_commune, refresh_derived
 from hub.models.enums import HistoryOperation, HistorySubject, SiteStatus
 from permissions.capabilities import Capability
-from permissions.gates import site_place
 from permissions.principal import ADMIN_ROLES
 from permissions.rows import sites_q
-from permissions.territories import Place
+from permissions.territories import Place, site_place
 from resolvers.context import Context
 from resolvers.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from resolvers.sites.groups import GROUPS, collect

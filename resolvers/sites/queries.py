@@ -7,9 +7,9 @@ import datetime
 from hub.models import Site
 from hub.models.enums import HistorySubject
 from permissions.capabilities import Capability
-from permissions.gates import site_place
 from permissions.principal import Principal
 from permissions.rows import sites_q
+from permissions.territories import site_place
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
 from resolvers.filters import SiteFilter, SiteOrder

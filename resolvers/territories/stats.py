@@ -6,7 +6,7 @@ capability the figure needs: ``stats.read`` and ``site.read`` for figures of sit
 capability as well (``FIGURE_NEEDS``), each decided per object by the conditions that scope
 the objects' own reads (``permissions/rows.py``). A ``Scope`` carries these conditions to
 every aggregate; whether a figure is shown at all is the field gate's decision on the
-territory (``permissions/gates.py``).
+territory (``resolvers/decisions.py``).
 
 ``public_counts`` counts every site, for the public statistics; its gated figures follow
 the same rule.

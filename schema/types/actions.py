@@ -15,7 +15,7 @@ from hub.models import ActionFinance as FinanceRow
 from hub.models import ActionIndicators as IndicatorsRow
 from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType, HistorySubject
 from permissions.capabilities import Capability
-from permissions.gates import action_place
+from permissions.territories import action_place
 from resolvers.actions import loaders
 from resolvers.actions.lists import (
     FINANCES,
@@ -35,7 +35,7 @@ from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites.queries import sites_read_at
 from resolvers.territories.loaders import departement_by_code
-from schema.directives import gated
+from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
 from schema.types.territories import Departement

@@ -12,12 +12,12 @@ from strawberry.types import Info
 from hub.models import HistoryEntry as HistoryEntryRow
 from hub.models.enums import HistoryOperation, HistorySubject
 from permissions.fields import GATED_COLUMNS
-from permissions.gates import holds
 from resolvers.actions.queries import actions_read_at
 from resolvers.context import Context
 from resolvers.history.as_of import day_of
 from resolvers.organizations.loaders import user_by_id
 from resolvers.sites.queries import sites_read_at
+from schema.gates import holds
 from schema.rows import rows_of
 
 if TYPE_CHECKING:

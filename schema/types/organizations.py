@@ -22,7 +22,6 @@ from hub.models.enums import (
     UserStatus,
 )
 from permissions.capabilities import Capability, Level
-from permissions.gates import holds
 from permissions.principal import Principal
 from permissions.territories import places_of
 from resolvers.context import Context
@@ -31,7 +30,7 @@ from resolvers.nodes import resolve_entity
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
 from resolvers.territories.locations import check_locations
-from schema.directives import gated
+from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
 

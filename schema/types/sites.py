@@ -35,7 +35,7 @@ from hub.models.enums import (
     WaterAccessType,
 )
 from permissions.capabilities import Capability
-from permissions.gates import holds, site_place
+from permissions.territories import site_place
 from resolvers import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 from resolvers.actions.lists import SITES
 from resolvers.actions.queries import actions_read_at
@@ -55,7 +55,7 @@ from resolvers.territories.loaders import (
     epci_by_code,
     region_by_code,
 )
-from schema.directives import gated
+from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
 from schema.types.territories import Commune, Departement, Epci, Region

@@ -40,7 +40,7 @@ from resolvers.territories.stats import (
     site_scope,
     territory_counts,
 )
-from schema.directives import gated
+from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
 

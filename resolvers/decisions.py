@@ -1,18 +1,14 @@
-"""Field gates: a field marked ``@requires(capability)`` is checked on each object it is read on.
+"""The per-object decision: whether the caller holds a capability on one object.
 
-Only gated fields carry a gate (a strawberry field extension); every other field resolves
-untouched. The check is per object because a grant depends on where the object stands: a
-site's legal procedures may be readable in one département and not in the next. A denied
-field resolves to null with one ``FORBIDDEN`` error naming the capability, unless it has a
-fallback (a site's coordinates fall back to its commune's centre).
+The check is per object because a grant depends on where the object stands: a site's legal
+procedures may be readable in one département and not in the next. Most checks are plain set
+look-ups on the row's own territory columns. Those that need the database (an action's
+attachments or sites, a user's organization) go through the request's DataLoaders, so a list
+of objects costs one query, not one per object.
 
-Most checks are plain set look-ups on the row's own territory columns. Those that need the
-database (an action's attachments or sites, a user's organization) go through the
-request's DataLoaders, so a list of objects costs one query, not one per object.
-
-``decide`` is the one decision per object and capability: the field gates ask it, and so
-do the exports (for each row's gated columns), ``Site.locationPrecision`` and the members
-of an organization (ordered by name only where names may be read).
+``decide`` is the one decision per object and capability: the field gates (``schema.gates``)
+ask it, and so do the exports (for each row's gated columns), ``Site.locationPrecision`` and
+the members of an organization (ordered by name only where names may be read).
 """
 
 from __future__ import annotations
@@ -21,36 +17,20 @@ from collections.abc import Awaitable, Callable
 from inspect import isawaitable
 from typing import Any
 
-from strawberry.extensions import FieldExtension
-from strawberry.types import Info
 from tortoise.expressions import Q
 
-from hub.errors import HubError
 from hub.models import Action, Commune, Departement, Epci, Organization, Region, Site, User
 from hub.models.enums import LocationLevel
 from permissions.capabilities import Capability, Level
 from permissions.principal import Principal
-from permissions.territories import Place, Territories, places_of
-from resolvers.audit.reads import AUDITED_READS
+from permissions.territories import Place, Territories, action_place, places_of, site_place
 from resolvers.batching import BatchLoad
 from resolvers.context import Loaders
 from resolvers.pagination import linked_ids_loader
+from resolvers.territories.queries import Nation
 from resolvers.territories.stats import ActionFigures, TerritoryCounts
 
 Verdict = bool | Awaitable[bool]
-Fallback = Callable[[Any, Info[Any, Any]], Any]
-
-
-class Forbidden(HubError):
-    code = "FORBIDDEN"
-
-
-def site_place(site: Site) -> Place:
-    return Place(site.region_code, site.departement_code, site.epci_code, site.commune_scope_code)
-
-
-def action_place(action: Action) -> Place:
-    return Place(action.region_code, action.departement_id)
 
 
 def decide(capability: Capability, source: Any, loaders: Loaders) -> Verdict:
@@ -74,15 +54,6 @@ async def decided(capability: Capability, source: Any, loaders: Loaders) -> bool
     """``decide``, awaited."""
     verdict = decide(capability, source, loaders)
     return await verdict if isawaitable(verdict) else verdict
-
-
-def allowed(capability: Capability, source: Any, info: Info[Any, Any]) -> Verdict:
-    """``decide`` for the caller of a GraphQL request."""
-    return decide(capability, source, info.context.loaders)
-
-
-async def holds(capability: Capability, source: Any, info: Info[Any, Any]) -> bool:
-    return await decided(capability, source, info.context.loaders)
 
 
 def _site(principal: Principal, capability: Capability, site: Site, _: Loaders) -> Verdict:
@@ -150,12 +121,6 @@ def _territory(principal: Principal, capability: Capability, row: Any, loaders: 
     return principal.can(capability, place)
 
 
-def _nation_type() -> type:
-    from resolvers.territories.queries import Nation
-
-    return Nation
-
-
 _CHECKS: dict[type, Callable[[Principal, Capability, Any, Loaders], Verdict]] = {
     Site: _site,
     Action: _action,
@@ -165,7 +130,7 @@ _CHECKS: dict[type, Callable[[Principal, Capability, Any, Loaders], Verdict]] = 
     Departement: _territory,
     Epci: _territory,
     Commune: _territory,
-    _nation_type(): _territory,
+    Nation: _territory,
     # Aggregates stand where they were counted.
     TerritoryCounts: lambda principal, capability, counts, loaders: _territory(
         principal, capability, counts.territory, loaders
@@ -221,71 +186,3 @@ def epci_places(_: Principal) -> BatchLoad[str, list[Place]]:
         return [places.get((LocationLevel.EPCI, code), []) for code in codes]
 
     return load
-
-
-class Gate(FieldExtension):
-    """Resolves the field only for callers holding ``capability`` on the object."""
-
-    def __init__(self, capability: Capability, fallback: Fallback | None = None) -> None:
-        self.capability = capability
-        self.fallback = fallback
-
-    def resolve(
-        self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
-    ) -> Any:
-        verdict = allowed(self.capability, source, info)
-        if isawaitable(verdict):
-            return self._after(verdict, next_, source, info, kwargs)
-        if verdict:
-            self._audit(source, info)
-            return next_(source, info, **kwargs)
-        return self._denied(source, info)
-
-    async def resolve_async(
-        self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
-    ) -> Any:
-        verdict = allowed(self.capability, source, info)
-        if isawaitable(verdict):
-            verdict = await verdict
-        return await self._resolved(bool(verdict), next_, source, info, kwargs)
-
-    async def _after(
-        self,
-        verdict: Awaitable[bool],
-        next_: Callable[..., Any],
-        source: Any,
-        info: Info[Any, Any],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        return await self._resolved(await verdict, next_, source, info, kwargs)
-
-    async def _resolved(
-        self,
-        verdict: bool,
-        next_: Callable[..., Any],
-        source: Any,
-        info: Info[Any, Any],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        if verdict:
-            self._audit(source, info)
-        result = next_(source, info, **kwargs) if verdict else self._denied(source, info)
-        return await result if isawaitable(result) else result
-
-    def _audit(self, source: Any, info: Info[Any, Any]) -> None:
-        if self.capability not in AUDITED_READS:
-            return
-        if isinstance(source, Site):
-            info.context.reads.record(self.capability, "site", source.id, site_place(source))
-        elif isinstance(source, Action):
-            info.context.reads.record(self.capability, "action", source.id, action_place(source))
-        elif isinstance(source, User) and source.id != info.context.principal.user_id:
-            info.context.reads.record(self.capability, "user", source.id, Place())
-
-    def _denied(self, source: Any, info: Info[Any, Any]) -> Any:
-        if self.fallback is not None:
-            return self.fallback(source, info)
-        raise Forbidden(
-            f"Not allowed: reading this field needs {self.capability.value} here.",
-            capability=self.capability.value,
-        )
