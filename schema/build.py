@@ -9,10 +9,10 @@ from strawberry.types import ExecutionContext
 
 from hub.limits import Limits
 from hub.server.observability.operation import RecordOperation
-from permissions.fields import check_decisions
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
 from schema.federation import CheckedRepresentations, RouterOnly
+from schema.field_decisions import check_decisions
 from schema.limits import ParseWithinLimits, VariableSizes, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query

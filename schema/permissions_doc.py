@@ -7,9 +7,10 @@ from collections import defaultdict
 from strawberry import Schema
 
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
-from permissions.fields import BEHIND_GATE, gate_of
+from permissions.fields import BEHIND_GATE
 from permissions.mutations import MUTATIONS
 from permissions.policy import MATRIX, NOTES, ROLES
+from schema.field_decisions import gate_of
 
 _CELL = {
     Level.NATION: "N",

@@ -9,8 +9,9 @@ import strawberry
 
 from hub.server.cli import main
 from permissions.capabilities import Capability
-from permissions.fields import PUBLIC, UndecidedFields, check_decisions
+from permissions.fields import PUBLIC
 from schema.build import build_schema, print_sdl
+from schema.field_decisions import UndecidedFields, check_decisions
 from schema.gates import gated
 from schema.permissions_doc import render
 
