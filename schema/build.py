@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ValidationCache
+from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from hub.limits import Limits
-from hub.server.observability.operation import RecordOperation
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
 from schema.federation import CheckedRepresentations, RouterOnly
@@ -40,8 +41,14 @@ class HubSchema(CheckedRepresentations):
         return
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
-    """The schema; refuses to build if a field has no permission decision (default deny)."""
+def build_schema(
+    limits: Limits | None = None, observers: Sequence[type[SchemaExtension]] = ()
+) -> strawberry.Schema:
+    """The schema; refuses to build if a field has no permission decision (default deny).
+
+    ``observers`` are the server's extensions (the access log's record of the operation):
+    listed first, they see the errors last, as the client gets them.
+    """
     limits = limits or Limits()
     # Built once: the validation cache knows a document's verdict by the rules' identity.
     rules = limit_rules(limits)
@@ -51,8 +58,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
         extensions=[
-            # First: it sees the errors last, as the client gets them.
-            RecordOperation,
+            *observers,
             lambda: ParseWithinLimits(limits),
             lambda: ValidationCache(maxsize=256),
             lambda: AddValidationRules(rules),

@@ -33,6 +33,7 @@ from hub.server.faults import DatabaseFaultsAsUnavailable, nothing_but_unavailab
 from hub.server.http_errors import CancelledAsUnavailable, error_response
 from hub.server.observability.metrics import Metrics, metrics_routes
 from hub.server.observability.middleware import Observe
+from hub.server.observability.operation import RecordOperation
 from hub.server.observability.tracing import tracing_middleware
 from hub.server.ratelimit import RateLimits, guarded
 from hub.settings import Settings
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(settings.limits),
+            build_schema(settings.limits, observers=[RecordOperation]),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Queries by GET (cacheable, loggable URLs) only outside production, for GraphiQL.
             allow_queries_via_get=settings.graphiql,
