@@ -48,9 +48,11 @@ test-sqlite: install $(OIDC_PROVIDER) $(FEDERATION_TOOLING)
 test-postgres: install $(OIDC_PROVIDER) $(FEDERATION_TOOLING)
 	$(BIN)/pytest --db postgres -q
 
+## Lint: ruff, the layers contracts (pyproject.toml's [tool.importlinter]) and the type check.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
