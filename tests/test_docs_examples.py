@@ -84,7 +84,11 @@ def shell_env(own_database: Settings, tmp_path_factory: pytest.TempPathFactory) 
     repository's Makefile), the module's database, its development issuer."""
     tools = tmp_path_factory.mktemp("bin")
     make = tools / "make"
-    make.write_text(f'#!/bin/sh\nexec {shutil.which("make")} -C {ROOT} --no-print-directory "$@"\n')
+    # make uses the virtualenv running the suite, and `-o` keeps it from reinstalling that
+    # (its `install` target) when pyproject.toml is newer.
+    venv = Path(sys.prefix)
+    options = f"-C {ROOT} --no-print-directory VENV={venv} -o {venv}/bin/hub"
+    make.write_text(f'#!/bin/sh\nexec {shutil.which("make")} {options} "$@"\n')
     make.chmod(0o755)
     return {
         **os.environ,
