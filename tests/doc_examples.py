@@ -94,3 +94,34 @@ def unaccounted(block: Block) -> str | None:
     if not any(key in marker for marker in block.markers):
         return f"{block.where}: no `<!-- {key}… -->` and no `<!-- not run: why -->`"
     return None
+
+
+def outside_blocks(path: Path) -> str:
+    return re.sub(r"^\s*```.*?^\s*```", "", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def broken_references(path: Path) -> list[str]:
+    """Links of ``path`` to a file or heading that does not exist, and `dir/file.py`-like paths
+    in its text that are not in the repository."""
+    text = outside_blocks(path)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        name, _, fragment = target.partition("#")
+        linked = (path.parent / name).resolve() if name else path
+        if not linked.exists():
+            broken.append(f"{path.name}: link to a missing file {target}")
+        elif fragment and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.*)$", outside_blocks(linked), flags=re.M)
+            if fragment not in {anchor(heading) for heading in headings}:
+                broken.append(f"{path.name}: link to a missing heading {target}")
+    for mentioned in re.findall(r"`([\w.-]+/[\w./-]+\.(?:py|md|mjs))`", text):
+        if not (ROOT / mentioned).exists():
+            broken.append(f"{path.name}: {mentioned} is not in the repository")
+    return broken

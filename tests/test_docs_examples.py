@@ -21,7 +21,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from hub.settings import Settings
-from tests.doc_examples import ROOT, Block, all_blocks, unaccounted
+from tests.doc_examples import ROOT, Block, all_blocks, broken_references, documents, unaccounted
 from tests.processes import start_hub
 from tests.support import Hub, error_codes, open_site
 
@@ -45,6 +45,10 @@ def runs(language: str) -> list[Any]:
 def test_every_block_is_run_or_says_why_not() -> None:
     assert [reason for block in BLOCKS if (reason := unaccounted(block))] == []
     assert runs("graphql") and runs("sh")
+
+
+def test_links_and_paths_exist() -> None:
+    assert [broken for path in documents() for broken in broken_references(path)] == []
 
 
 async def example_variables(name: str | None) -> dict[str, Any]:
