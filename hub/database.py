@@ -16,6 +16,7 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import TransactionManagementError
+from tortoise.expressions import Q
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from hub.settings import Settings
@@ -228,3 +229,10 @@ def count_statements() -> Iterator[StatementCounter]:
 
 # Filled by ``hub makemigrations`` for tortoise's own command line, which reads a module path.
 CLI_CONFIG: dict[str, Any] = {}
+
+
+def lookup(path: str, value: object) -> Q:
+    """``Q(path=value)`` for a path known only at run time: tortoise types ``Q(**kwargs)``
+    so that a computed dict does not type-check."""
+    kwargs: dict[str, Any] = {path: value}
+    return Q(**kwargs)

@@ -159,14 +159,16 @@ async def _upsert(
     if to_insert:
         insert = conn.query_class.into(table).columns(*columns).insert(*parameters)
         for start in range(0, len(to_insert), BATCH_SIZE):
-            await conn.execute_many(insert.get_sql(), to_insert[start : start + BATCH_SIZE])
+            # tortoise types execute_many's rows as lists; the drivers take tuples too.
+            await conn.execute_many(insert.get_sql(), to_insert[start : start + BATCH_SIZE])  # type: ignore[arg-type]
     if to_update:
         update = conn.query_class.update(table)
         for column, parameter in zip(columns[1:], parameters, strict=False):
             update = update.set(column, parameter)
         update = update.where(table[columns[0]] == parameters[-1])
         for start in range(0, len(to_update), BATCH_SIZE):
-            await conn.execute_many(update.get_sql(), to_update[start : start + BATCH_SIZE])
+            # tortoise types execute_many's rows as lists; the drivers take tuples too.
+            await conn.execute_many(update.get_sql(), to_update[start : start + BATCH_SIZE])  # type: ignore[arg-type]
     return len(to_insert), len(to_update)
 
 

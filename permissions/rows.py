@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tortoise.expressions import Q, Subquery
 
+from hub.database import lookup
 from hub.models import Action, Comment
 from permissions.capabilities import Capability
 from permissions.principal import Principal
@@ -31,7 +32,7 @@ def _within(territories: Territories, columns: dict[str, str], prefix: str = "")
     if territories.everywhere:
         return Q()
     parts = [
-        Q(**{f"{prefix}{column}__in": sorted(getattr(territories, kind))})
+        lookup(f"{prefix}{column}__in", sorted(getattr(territories, kind)))
         for kind, column in columns.items()
         if getattr(territories, kind)
     ]
@@ -47,7 +48,7 @@ def _action_within(territories: Territories, prefix: str = "") -> Q | None:
         Q(sites__epci_code__in=sorted(territories.epcis))
         | Q(sites__commune_scope_code__in=sorted(territories.communes))
     ).values("id")
-    through_sites = Q(**{f"{prefix}id__in": Subquery(by_site)})
+    through_sites = lookup(f"{prefix}id__in", Subquery(by_site))
     return through_sites if within is None else within | through_sites
 
 

@@ -81,7 +81,8 @@ async def reach_of(areas: Iterable[tuple[LocationLevel, str | None]]) -> AreaRea
         widened |= {row["departement_id"] for row in rows}
     if exact[LocationLevel.EPCI]:
         widened |= set(
-            await Commune.filter(epci_id__in=exact[LocationLevel.EPCI])
+            # tortoise types values_list(flat=True) as tuples; flat, it returns the values.
+            await Commune.filter(epci_id__in=exact[LocationLevel.EPCI])  # type: ignore[arg-type]
             .distinct()
             .values_list("departement_id", flat=True)
         )

@@ -13,6 +13,7 @@ would reach its own loaders a wave early and split their batches.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -58,7 +59,7 @@ class Waves:
             return
         self._armed = False
         for cached, reply in self._cached:
-            cached.add_done_callback(lambda done, reply=reply: _copy(done, reply))
+            cached.add_done_callback(functools.partial(_copy, target=reply))
         self._cached = []
         loaders, self._waiting = self._waiting, []
         for loader in loaders:
@@ -82,15 +83,16 @@ def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
         return
     if source.cancelled():
         target.cancel()
-    elif source.exception() is not None:
-        target.set_exception(source.exception())  # type: ignore[arg-type]
+    elif (error := source.exception()) is not None:
+        target.set_exception(error)
     else:
         target.set_result(source.result())
 
 
 class WaveLoader(DataLoader[KeyT, ValueT]):
     def __init__(self, batch_load: BatchLoad[KeyT, ValueT], waves: Waves) -> None:
-        super().__init__(batch_load)
+        # aiodataloader types batch_load_fn as returning a coroutine; it only awaits the result.
+        super().__init__(batch_load)  # type: ignore[arg-type]
         self._waves = waves
 
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ValueT]) -> None:

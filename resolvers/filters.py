@@ -7,7 +7,8 @@ from enum import Enum
 
 import strawberry
 
-from resolvers import enums
+from hub.models import enums
+from resolvers import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 
 
 @strawberry.input(description="A territory: `{level: NATION}` or a level with its INSEE code.")

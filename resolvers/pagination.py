@@ -19,7 +19,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from tortoise.expressions import Q
 from tortoise.functions import Count
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from hub.errors import BadUserInput
 from hub.settings import Settings
@@ -91,7 +91,7 @@ async def page_of(queryset: QuerySet[Any], page: PageRequest, order: Sequence[st
     )
 
 
-def _sql_and_params(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
+def _sql_and_params(queryset: QuerySet[Any] | ValuesQuery[Any]) -> tuple[str, list[Any]]:
     # tortoise builds the filtered query (joins, escaping, placeholders of the right
     # dialect); it has no public way to hand out the SQL with its parameters.
     queryset._choose_db_if_not_chosen()

@@ -236,7 +236,8 @@ async def update_versioned(
         current = await model.filter(id=row_id).values_list("version", flat=True)
         if not current:
             raise not_found("id", what)
-        raise conflict(what, version, current[0])
+        # tortoise types values_list(flat=True) as tuples; flat, it returns the values.
+        raise conflict(what, version, current[0])  # type: ignore[arg-type]
     return version + 1
 
 

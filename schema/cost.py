@@ -89,7 +89,7 @@ class _Estimate:
             self.known[key] = 0  # a cycle (refused by validation anyway) costs nothing more
             fragment = self.fragments.get(name)
             kind = fragment and self.schema.get_type(fragment.type_condition.name.value)
-            if fragment is not None and kind is not None:
+            if fragment is not None and isinstance(kind, GraphQLNamedType):
                 self.known[key] = self.selection(fragment.selection_set, kind, page)
         return self.known[key]
 
@@ -163,7 +163,7 @@ class CostBudget(SchemaExtension):
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
 
-    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         document = execution.graphql_document
         if document is None or execution.result is not None:

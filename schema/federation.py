@@ -60,7 +60,7 @@ def _refusal(context: Context) -> str | None:
 
 
 class RouterOnly(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         refusal = _refusal(execution.context)
         if refusal is not None and FEDERATION_FIELDS & set(_root_fields(execution)):
@@ -96,7 +96,8 @@ class CheckedRepresentations(strawberry.federation.Schema):
     ) -> list[FederationAny]:
         resolve = super().entities_resolver
         return [
-            representation_error(representation, self.entity_types)
+            # An entity failing its checks is answered by its error, in its place.
+            representation_error(representation, self.entity_types)  # type: ignore[misc]
             or resolve(info, [representation])[0]
             for representation in representations
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
+from graphql import GraphQLNonNull, GraphQLObjectType, get_named_type
 from strawberry import Schema
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -37,12 +37,6 @@ def _object_types(schema: Schema) -> Iterator[GraphQLObjectType]:
             yield graphql_type
 
 
-def _named(graphql_type: GraphQLType) -> GraphQLType:
-    while isinstance(graphql_type, (GraphQLNonNull, GraphQLList)):
-        graphql_type = graphql_type.of_type
-    return graphql_type
-
-
 def check_decisions(schema: Schema) -> None:
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
@@ -59,7 +53,7 @@ def check_decisions(schema: Schema) -> None:
                 problems.append(f"{name}.{field_name} has no decision: make it PUBLIC or gate it")
             if gate is not None and isinstance(field.type, GraphQLNonNull):
                 problems.append(f"{name}.{field_name} is gated, so it must be nullable")
-            target = _named(field.type).name  # type: ignore[attr-defined]
+            target = get_named_type(field.type).name
             behind = BEHIND_GATE.get(target)
             if behind is not None and name not in BEHIND_GATE and gate is not behind:
                 problems.append(f"{name}.{field_name} reaches {target} without @requires({behind})")

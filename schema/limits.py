@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -95,7 +96,7 @@ class VariableSizes(SchemaExtension):
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
 
-    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         if execution.result is None:
             error = _oversized(execution.variables or {}, self.limits)
@@ -133,7 +134,7 @@ class ParseWithinLimits(SchemaExtension):
         yield
 
 
-def limit_rules(limits: Limits) -> list[type[ValidationRule]]:
+def limit_rules(limits: Limits) -> list[type[ASTValidationRule]]:
     class QueryLimits(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)

@@ -54,7 +54,8 @@ class Query:
         self, info: Ctx, id: strawberry.ID, as_of: datetime.date | None = None
     ) -> Site | None:
         if as_of is not None:
-            return await site_as_of(info.context, id, as_of)
+            # strawberry reads the type's fields off the ORM row it is given.
+            return await site_as_of(info.context, id, as_of)  # type: ignore[return-value]
         return await resolve_node(info.context, id, expected="Site")
 
     @strawberry.field(description="Actions matching a filter, most recently started first.")
@@ -72,7 +73,8 @@ class Query:
         self, info: Ctx, id: strawberry.ID, as_of: datetime.date | None = None
     ) -> Action | None:
         if as_of is not None:
-            return await action_as_of(info.context, id, as_of)
+            # strawberry reads the type's fields off the ORM row it is given.
+            return await action_as_of(info.context, id, as_of)  # type: ignore[return-value]
         return await resolve_node(info.context, id, expected="Action")
 
     @strawberry.field

@@ -98,7 +98,7 @@ class IntrospectionForAdministrators(SchemaExtension):
     """In production, introspection answers administrators only (everyone reads
     ``schema.graphql`` anyway; the live schema is not a reconnaissance tool)."""
 
-    def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         context = execution.context
         document = execution.graphql_document

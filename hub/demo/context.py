@@ -48,7 +48,8 @@ class Rows:
     links: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, instance: T) -> T:
-        self.models[type(instance)].append(instance)  # type: ignore[arg-type]
+        # T is bound to Model, but mypy does not narrow type(instance) to type[Model].
+        self.models[type(instance)].append(instance)  # type: ignore[index]
         return instance
 
     def add_values(self, model: type[Model], **values: Any) -> dict[str, Any]:

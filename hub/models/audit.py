@@ -27,13 +27,13 @@ class AuditEntry(Model):
         on_delete=fields.SET_NULL,
     )
     subject_type = fields.CharField(max_length=20, null=True)
-    subject_ids: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
+    subject_ids: list[int] = fields.JSONField(default=list)
     region_code = fields.CharField(max_length=3, null=True, db_index=True)
     departement_code = fields.CharField(max_length=3, null=True, db_index=True)
     epci_code = fields.CharField(max_length=9, null=True)
     commune_scope_code = fields.CharField(max_length=5, null=True)
     # What else the operation needs to be understood (a moderation's reason…).
-    details: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    details: dict[str, object] = fields.JSONField(default=dict)
 
     user_id: int | None
     application_id: int | None

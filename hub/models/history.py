@@ -13,7 +13,7 @@ class HistoryEntry(Model):
     subject_id = fields.IntField()
     operation = fields.CharEnumField(HistoryOperation, max_length=10)
     # {field: [old, new]}, values as JSON scalars (dates as ISO strings).
-    changes: dict[str, list[object]] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    changes: dict[str, list[object]] = fields.JSONField(default=dict)
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="history_entries", null=True, on_delete=fields.SET_NULL
     )

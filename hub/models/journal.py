@@ -21,7 +21,7 @@ class Comment(Model):
         "hub.User", related_name="comments", null=True, on_delete=fields.SET_NULL
     )
     body = fields.TextField()
-    tags: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    tags: list[str] = fields.JSONField(default=list)
     # True when the comment has targets: kept beside the target tables so that the
     # visibility filter of the policy is a plain column test.
     targeted = fields.BooleanField(default=False)

@@ -45,7 +45,7 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=30)
     status = fields.CharEnumField(UserStatus, max_length=10, default=UserStatus.PENDING)
     # Per-user options (UserOption values) widening the role defaults.
-    options: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    options: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     organization_id: int
@@ -100,7 +100,7 @@ class PartnerApplication(Model):
         "hub.Organization", related_name="applications", on_delete=fields.RESTRICT
     )
     role = fields.CharEnumField(Role, max_length=30)
-    scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    scopes: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -4,7 +4,7 @@ Residents are never stored individually: only counts.
 """
 
 from tortoise import fields
-from tortoise.fields.data import CharEnumFieldInstance
+from tortoise.fields.base import Field
 from tortoise.models import Model
 
 from hub.models.enums import (
@@ -23,11 +23,11 @@ from hub.models.organizations import Organization, User
 from hub.models.territories import Commune
 
 
-def _tri() -> CharEnumFieldInstance:
+def _tri() -> Field[TriState]:
     return fields.CharEnumField(TriState, max_length=7, default=TriState.UNKNOWN)
 
 
-def _status() -> CharEnumFieldInstance:
+def _status() -> Field[ConditionStatus]:
     return fields.CharEnumField(ConditionStatus, max_length=10, default=ConditionStatus.UNKNOWN)
 
 
@@ -89,18 +89,18 @@ class Site(Model):
     # Living conditions: tri-state answers; each theme's status is derived from them
     # (hub.models.conditions) and stored so that filters and statistics stay in SQL.
     water_access = _tri()
-    water_access_types: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    water_access_types: list[str] = fields.JSONField(default=list)
     water_on_site = _tri()
     water_within_200m = _tri()
     water_continuous = _tri()
     water_stagnant = _tri()
     sanitation_open_defecation = _tri()
     sanitation_working_toilets = _tri()
-    sanitation_toilet_types: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    sanitation_toilet_types: list[str] = fields.JSONField(default=list)
     sanitation_lit_and_lockable = _tri()
     sanitation_hand_washing = _tri()
     electricity_access = _tri()
-    electricity_types: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    electricity_types: list[str] = fields.JSONField(default=list)
     waste_piling = _tri()
     waste_collection_nearby = _tri()
     waste_collection_regular = _tri()
@@ -221,7 +221,7 @@ class SiteActor(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="site_actors", null=True, on_delete=fields.SET_NULL
     )
-    themes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    themes: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     site_id: int

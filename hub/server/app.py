@@ -54,10 +54,11 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
 
-    async def run(
+    # strawberry types the request as its own adapter's; through starlette it is a Request.
+    async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
-    ) -> Response | WebSocket:  # type: ignore[override]
-        if request.method == "GET" and not self.settings.graphiql:
+    ) -> Response | WebSocket:
+        if isinstance(request, Request) and request.method == "GET" and not self.settings.graphiql:
             # Production answers POST only: a GET could be forged by any page (CSRF) and its
             # query would sit in proxies' logs. Exports are the one GET (their own routes).
             message = "Send GraphQL operations by POST, as application/json."
@@ -89,7 +90,7 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:  # type: ignore[override]
+    ) -> Context:
         assert isinstance(request, Request)
         return Context.build(request, self.settings, principal_of(request.scope))
 

@@ -76,6 +76,7 @@ class HubH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._refused = False
 
+    # asyncio types the argument as BaseTransport; a stream server only ever gives a Transport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._wait_for_client(self.header_timeout)

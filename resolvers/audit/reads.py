@@ -69,7 +69,7 @@ class ReadLog:
 class AuditReads(SchemaExtension):
     """Writes the request's gated reads to the audit log when the operation has run."""
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
         await context.reads.flush(context.principal)

@@ -44,7 +44,7 @@ def cell(value: Any) -> Cell:
         return float(value)
     if isinstance(value, list):
         return ", ".join(str(cell(item)) for item in value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _attr(name: str) -> Getter:

@@ -100,14 +100,16 @@ async def rebuild(
     then are left out. Three statements (and those of ``lists_of``) whatever the number
     of keys."""
     moment = end_of(day)
-    current = {row.id: row for row in await model.filter(id__in=keys)}
+    # ModelT is bound to tortoise's Model, which declares no columns; Site and Action have them.
+    current = {row.id: row for row in await model.filter(id__in=keys)}  # type: ignore[attr-defined]
     lists = await lists_of(list(current)) if lists_of is not None and current else {}
     later = await _entries(subject, keys, changed_at__gte=moment)
     saved_since = [
         key
         for key in keys
         if key not in current
-        or current[key].updated_at >= moment
+        # ModelT is bound to tortoise's Model, which declares no columns; Site and Action have them.
+        or current[key].updated_at >= moment  # type: ignore[attr-defined]
         or any(_is_save(entry) for entry in later.get(key, []))
     ]
     earlier = await _entries(subject, saved_since, changed_at__lt=moment)
@@ -256,8 +258,10 @@ async def rewind(
     """Rows as they were at the end of ``day``, in the same order, rebuilt as ``asOf`` does
     (lists included); those created later, and those ``keep`` refuses as they stood then,
     are left out."""
-    rebuilt = await rebuild(model, subject, [row.id for row in rows], day, lists_of)
-    return [rebuilt[row.id] for row in rows if row.id in rebuilt and keep(rebuilt[row.id])]
+    # ModelT is bound to tortoise's Model, which declares no columns; Site and Action have them.
+    rebuilt = await rebuild(model, subject, [row.id for row in rows], day, lists_of)  # type: ignore[attr-defined]
+    # ModelT is bound to tortoise's Model, which declares no columns; Site and Action have them.
+    return [rebuilt[row.id] for row in rows if row.id in rebuilt and keep(rebuilt[row.id])]  # type: ignore[attr-defined]
 
 
 def end_of(day: datetime.date) -> datetime.datetime:

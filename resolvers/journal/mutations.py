@@ -181,7 +181,8 @@ async def delete_comment(
                 raise Refused(errors)
         comment.deleted_at = w.at
         comment.deleted_by_id = w.principal.user_id
-        comment.deletion_reason = reason
+        # tortoise types a nullable column (null=True) without None.
+        comment.deletion_reason = reason  # type: ignore[assignment]
         await comment.save(update_fields=["deleted_at", "deleted_by_id", "deletion_reason"])
         await w.audit("comment", comment.id, place, {"reason": reason} if reason else None)
         return comment.id

@@ -384,7 +384,8 @@ async def _write_override(
     if await existing.update(level=level.value):
         return
     try:
-        await PermissionOverride.create(**subject, capability=capability.value, level=level.value)
+        # tortoise types create(using_db, **kwargs): a dict could fill using_db; here, columns.
+        await PermissionOverride.create(**subject, capability=capability.value, level=level.value)  # type: ignore[arg-type]
     except IntegrityError:
         # Unique per (subject, capability): another override was set meanwhile.
         raise _refused(

@@ -7,6 +7,7 @@ import datetime
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
+from hub.database import lookup
 from hub.errors import BadUserInput
 from hub.models import Action, Site, SiteActor
 from hub.models.enums import LocationLevel, Origin, Zone
@@ -61,9 +62,9 @@ def _range_q(column: str, low: float | None, high: float | None, name: str) -> Q
         raise BadUserInput(f"Inverted range for {name}: min {low} > max {high}.", argument=name)
     query = Q()
     if low is not None:
-        query &= Q(**{f"{column}__gte": low})
+        query &= lookup(f"{column}__gte", low)
     if high is not None:
-        query &= Q(**{f"{column}__lte": high})
+        query &= lookup(f"{column}__lte", high)
     return query
 
 
@@ -100,7 +101,7 @@ async def site_filter_q(
             _range_q("population_total", f.population.min, f.population.max, "population")
         )
     for origin in dict.fromkeys(f.origins or ()):  # each once, however often it is given
-        conditions.append(Q(**{_ORIGIN_COLUMNS[Origin(origin)]: True}))
+        conditions.append(lookup(_ORIGIN_COLUMNS[Origin(origin)], True))
     if f.has_legal_procedure is not None:
         legal = sites_q(principal, Capability.SITE_LEGAL_READ)
         conditions.append(legal & Q(has_legal_procedure=f.has_legal_procedure))

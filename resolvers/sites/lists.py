@@ -68,6 +68,7 @@ def past_actors(
         actor = SiteActor(site_id=site_id, **entry)
         row = kept.get((entry["organization_id"], entry["user_id"]))
         if row is None:
+            # Not saved yet: no id nor creation time (the model types both without None).
             actor.id, actor.created_at = None, None  # type: ignore[assignment]
             withdrawn.append(actor)
         else:

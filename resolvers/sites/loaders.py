@@ -60,7 +60,8 @@ def action_ids_linked_since(_: Principal) -> BatchLoad[AsOfKey, list[int]]:
                 entry.subject_id
                 for entry in later
                 if entry.changed_at >= end_of(day)
-                and any(site in (values or []) for values in entry.changes.get(SITES, []))
+                # The changes are JSON, typed as object: a site list's [old, new] are lists of ids.
+                and any(site in (values or []) for values in entry.changes.get(SITES, []))  # type: ignore[operator]
             }
             found.append(sorted(ids))
         return found

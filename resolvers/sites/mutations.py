@@ -223,7 +223,8 @@ async def close_site(
         site.status = SiteStatus(data.status.value)
         site.closed_at = data.closed_at
         site.closed_with_solutions = data.closed_with_solutions
-        site.closing_context = data.closing_context
+        # tortoise types a nullable column (null=True) without None.
+        site.closing_context = data.closing_context  # type: ignore[assignment]
         errors = validate_site(columns_of(site), w.context.today) + check_solutions(data.solutions)
         _refuse_if(errors)
         solutions = [
@@ -246,7 +247,8 @@ async def reopen_site(context: Context, site_id: int, version: int) -> Site | li
             raise Refused([UserError(None, ErrorCode.INVALID, "The site is open already.")])
         before = columns_of(site)
         site.status = SiteStatus.OPEN
-        site.closed_at = site.closed_with_solutions = site.closing_context = None
+        # tortoise types a nullable column (null=True) without None.
+        site.closed_at = site.closed_with_solutions = site.closing_context = None  # type: ignore[assignment]
         return await _save(w, site, version, before, HistoryOperation.REOPEN, {SOLUTIONS: []})
 
     return await write(context, REOPEN, work)

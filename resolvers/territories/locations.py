@@ -7,6 +7,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from hub.database import lookup
 from hub.errors import BadUserInput
 from hub.models import Commune, Departement, Epci, Region
 from hub.models.enums import LocationLevel
@@ -60,7 +61,7 @@ async def check_locations(locations: Iterable[Any]) -> list[tuple[LocationLevel,
                 f"Unknown {level.value} code(s): {', '.join(missing)}.", argument="code"
             )
     return [
-        (level, scope_codes.get(code, code) if level is LocationLevel.COMMUNE else code)
+        (level, scope_codes.get(code, code) if level is LocationLevel.COMMUNE and code else code)
         for level, code in pairs
     ]
 
@@ -78,5 +79,5 @@ def location_q(
         if level is LocationLevel.NATION:
             return Q()
         codes.setdefault(level, {})[code] = None  # a dict: ordered, without repeats
-    in_lists = [Q(**{f"{columns[level]}__in": list(codes[level])}) for level in codes]
+    in_lists = [lookup(f"{columns[level]}__in", list(codes[level])) for level in codes]
     return Q(*in_lists, join_type=Q.OR)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
+from hub.database import lookup
 from hub.errors import BadUserInput, NotFound
 from hub.models import Action, Commune, Departement, Epci, Region, Site
 from hub.models.enums import LocationLevel, SiteStatus
@@ -78,7 +79,7 @@ def actions_in(level: LocationLevel, code: str) -> Q:
         return Q()
     column = _ACTION_PARENTS[level]
     if "__" not in column:
-        return Q(**{column: code})
+        return lookup(column, code)
     return Q(id__in=Subquery(Action.filter(**{column: code}).values("id")))
 
 

@@ -223,8 +223,8 @@ def _counts(scope: Scope) -> BatchLoad[CountsKey, Any]:
         found: dict[tuple[LocationLevel, str | None], TerritoryCounts] = {}
         for (level, today, days), codes in by_level.items():
             column = SITE_LOCATION_COLUMNS.get(level)
-            for code, counts in (await grouped_counts(column, codes, scope, today, days)).items():
-                found[(level, NATION_CODE if column is None else code)] = counts
+            for key, counts in (await grouped_counts(column, codes, scope, today, days)).items():
+                found[(level, NATION_CODE if column is None else key)] = counts
         return [found.get((level, code), TerritoryCounts()) for level, code, _, _ in keys]
 
     return load

@@ -11,8 +11,10 @@ from strawberry.types.unset import UNSET
 
 from hub.ids import decode_id
 from hub.models.enums import Role, UserOption
+from permissions.capabilities import Capability
+from permissions.capabilities import Level as PermissionLevel
+from resolvers import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 from resolvers.context import Context
-from resolvers.enums import Capability, PermissionLevel
 from resolvers.inputs.users import InviteUserInput
 from resolvers.organizations import mutations as users
 from schema.payloads import UserError, answer
@@ -124,5 +126,6 @@ class UserMutations:
             )  # fmt: skip
         return OverridePayload(
             capability=result.capability, level=result.level,
-            organization=result.organization, user=result.user, errors=[],
+            # strawberry reads the type's fields off the ORM row it is given.
+            organization=result.organization, user=result.user, errors=[],  # type: ignore[arg-type]
         )  # fmt: skip

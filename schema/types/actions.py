@@ -141,7 +141,8 @@ class Action(relay.Node):
         ids = rebuilt(root, SITES)
         if ids is None:
             ids = await info.context.loaders[loaders.site_ids_by_action].load(root.id)
-        return await sites_read_at(info.context, ids, day_of(root))
+        # strawberry reads the type's fields off the ORM row it is given.
+        return await sites_read_at(info.context, ids, day_of(root))  # type: ignore[return-value]
 
     @gated(Capability.ACTION_FINANCES_READ, description="Planned and spent amounts per year.")
     async def finances(

@@ -55,7 +55,8 @@ class HistoryEntry:
                 ):
                     hidden.add(name)
         return [
-            FieldChange(field=name, old_value=old, new_value=new)
+            # the history's values are JSON, typed as object in the model.
+            FieldChange(field=name, old_value=old, new_value=new)  # type: ignore[arg-type]
             for name, (old, new) in sorted(root.changes.items())
             if name not in hidden
         ]

@@ -53,14 +53,16 @@ class Comment(relay.Node):
         if root.site_id is None:
             return None
         found = await sites_read_at(info.context, [root.site_id], day_of(root))
-        return found[0] if found else None
+        # strawberry reads the type's fields off the ORM row it is given.
+        return found[0] if found else None  # type: ignore[return-value]
 
     @strawberry.field
     async def action(root: Row, info: Info[Context, None]) -> ActionRef | None:
         if root.action_id is None:
             return None
         found = await actions_read_at(info.context, [root.action_id], day_of(root))
-        return found[0] if found else None
+        # strawberry reads the type's fields off the ORM row it is given.
+        return found[0] if found else None  # type: ignore[return-value]
 
     @strawberry.field
     async def target_users(root: Row, info: Info[Context, None]) -> list[UserRef]:

@@ -160,6 +160,7 @@ class SitePopulation:
 
     @strawberry.field
     def dwellings(self) -> Dwellings:
+        # strawberry reads the type's fields off the ORM row it is given.
         return self._site  # type: ignore[return-value]
 
     @strawberry.field(description="Origin groups recorded on the site.")
@@ -376,7 +377,8 @@ class SiteActor:
     @strawberry.field
     async def site(root: strawberry.Parent[SiteActorRow], info: Info[Context, None]) -> Site | None:
         found = await sites_read_at(info.context, [root.site_id], day_of(root))
-        return found[0] if found else None
+        # strawberry reads the type's fields off the ORM row it is given.
+        return found[0] if found else None  # type: ignore[return-value]
 
     @strawberry.field
     async def organization(
@@ -423,6 +425,7 @@ class Site(relay.Node):
 
     @strawberry.field
     def location(root: Row) -> SiteLocation:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field(description="Whether location gives the exact place or the commune centre.")
@@ -452,7 +455,8 @@ class Site(relay.Node):
     async def reinstalled_from(root: Row, info: Info[Context, None]) -> list[Site]:
         # No write changes these links: today's are those of any date.
         ids = await info.context.loaders[loaders.origin_site_ids_by_site].load(root.id)
-        return await sites_read_at(info.context, ids, day_of(root))
+        # strawberry reads the type's fields off the ORM row it is given.
+        return await sites_read_at(info.context, ids, day_of(root))  # type: ignore[return-value]
 
     @strawberry.field
     def population(root: Row) -> SitePopulation:
@@ -472,6 +476,7 @@ class Site(relay.Node):
 
     @strawberry.field
     def living_conditions(root: Row) -> LivingConditions:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @gated(Capability.SITE_LEGAL_READ)
@@ -480,18 +485,22 @@ class Site(relay.Node):
 
     @gated(Capability.SITE_LEGAL_READ)
     def legal_procedures(root: Row) -> LegalProcedures | None:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @gated(Capability.SITE_OWNER_READ)
     def ownership(root: Row) -> Ownership | None:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field
     def lifecycle(root: Row) -> SiteLifecycle:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field
     def resorption(root: Row) -> Resorption:
+        # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field(description="Not updated nor confirmed for HUB_OUT_OF_DATE_DAYS days.")
@@ -520,13 +529,15 @@ class Site(relay.Node):
             return await loaded[loaders.actors_by_site].load(root.id)
         rows = await loaded[loaders.actors_declared_before].load((root.id, day))
         entries = rebuilt_list(root, ACTORS) or []
-        return mark(past_actors(root.id, entries, rows, end_of(day)), day)
+        # strawberry reads the type's fields off the ORM row it is given.
+        return mark(past_actors(root.id, entries, rows, end_of(day)), day)  # type: ignore[arg-type]
 
     @strawberry.field(description="Actions run on the site, most recent first.")
     async def actions(root: Row, info: Info[Context, None]) -> list[ActionRef]:
         if (day := day_of(root)) is None:
             ids = await info.context.loaders[loaders.action_ids_by_site].load(root.id)
-            return await actions_read_at(info.context, ids, None)
+            # strawberry reads the type's fields off the ORM row it is given.
+            return await actions_read_at(info.context, ids, None)  # type: ignore[return-value]
         # The links are kept in the actions' history: each candidate is read at that day.
         ids = await info.context.loaders[loaders.action_ids_linked_since].load((root.id, day))
         linked = [
@@ -534,7 +545,8 @@ class Site(relay.Node):
             for action in await actions_read_at(info.context, ids, day)
             if root.id in (rebuilt_list(action, SITES) or [])
         ]
-        return sorted(linked, key=lambda action: (action.started_at, action.id), reverse=True)
+        # strawberry reads the type's fields off the ORM row it is given.
+        return sorted(linked, key=lambda action: (action.started_at, action.id), reverse=True)  # type: ignore[arg-type]
 
     @strawberry.field(
         description="Comments on the site, newest first. Read at a past date: those written "

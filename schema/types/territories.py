@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 from tortoise.expressions import Q
 
+from hub.database import lookup
 from hub.errors import BadUserInput
 from hub.models import Action as ActionRow
 from hub.models import Commune as CommuneRow
@@ -21,7 +23,9 @@ from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
 from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus, Zone
 from permissions.capabilities import Capability
+from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
+from resolvers.batching import BatchLoad
 from resolvers.context import Context
 from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
@@ -168,7 +172,7 @@ def _scope_code(row: Any) -> str:
 
 
 def _within(level: LocationLevel, code: str) -> Q:
-    return Q() if level is LocationLevel.NATION else Q(**{SITE_LOCATION_COLUMNS[level]: code})
+    return Q() if level is LocationLevel.NATION else lookup(SITE_LOCATION_COLUMNS[level], code)
 
 
 # Each level's sub-territories in the children breakdown.
@@ -178,7 +182,7 @@ _CHILD_LEVEL = {
     LocationLevel.DEPARTEMENT: LocationLevel.COMMUNE,
     LocationLevel.EPCI: LocationLevel.COMMUNE,
 }
-_BY_CODE = {
+_BY_CODE: dict[LocationLevel, Callable[[Principal], BatchLoad[str, Any]]] = {
     LocationLevel.REGION: loaders.region_by_code,
     LocationLevel.DEPARTEMENT: loaders.departement_by_code,
     LocationLevel.COMMUNE: loaders.commune_by_code,
@@ -206,7 +210,7 @@ class Territory:
         days = context.settings.out_of_date_days
         key = (LEVEL_OF_ROW[type(root)], root.code, context.today, days)
         counts = await context.loaders[territory_counts].load(key)
-        return replace(counts, territory=root)  # type: ignore[return-value]
+        return replace(counts, territory=root)
 
     @gated(
         Capability.STATS_READ,
@@ -230,6 +234,7 @@ class Territory:
         codes = sorted(code for code in grouped if code is not None)
         rows = await context.loaders[_BY_CODE[child_level]].load_many(codes)
         return [
+            # the territory is the ORM row; strawberry reads the type's fields off it.
             ChildStats(territory=row, stats=replace(grouped[code], territory=row))  # type: ignore[arg-type]
             for code, row in zip(codes, rows, strict=True)
             if row is not None
@@ -297,6 +302,7 @@ class Territory:
         level = LEVEL_OF_ROW[type(root)]
         scope = action_scope(info.context.principal, actions_in(level, _scope_code(root)))
         return [
+            # the territory is the ORM row; strawberry reads the type's fields off it.
             replace(figures, territory=root)  # type: ignore[misc]
             for figures in await action_figures(scope)
         ]
@@ -314,7 +320,7 @@ class Territory:
         context = info.context
         key = (level, root.code, context.today, context.settings.out_of_date_days)
         counts = await context.loaders[public_counts].load(key)
-        return replace(counts, territory=root)  # type: ignore[return-value]
+        return replace(counts, territory=root)
 
     @strawberry.field(description="Sites of the territory, most recently updated first.")
     async def sites(
@@ -328,9 +334,9 @@ class Territory:
         wanted = tuple(sorted(set(statuses or [SiteStatus.OPEN])))
         level = LEVEL_OF_ROW[type(root)]
         if level is LocationLevel.NATION:
-            page = PageRequest.parse(context.settings, first, after)
+            request = PageRequest.parse(context.settings, first, after)
             query = SiteRow.filter(sites_q(context.principal), status__in=list(wanted))
-            return Connection.of(await page_of(query, page, ["-updated_at", "-id"]))
+            return Connection.of(await page_of(query, request, ["-updated_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = sites_of(level, wanted)
         page = await child_page(info, children, code, first, after)
@@ -346,9 +352,9 @@ class Territory:
         context = info.context
         level = LEVEL_OF_ROW[type(root)]
         if level is LocationLevel.NATION:
-            page = PageRequest.parse(context.settings, first, after)
+            request = PageRequest.parse(context.settings, first, after)
             actions = ActionRow.filter(actions_q(context.principal))
-            return Connection.of(await page_of(actions, page, ["-started_at", "-id"]))
+            return Connection.of(await page_of(actions, request, ["-started_at", "-id"]))
         code = root.scope_code if isinstance(root, CommuneRow) else root.code
         children = actions_of(level)
         page = await child_page(info, children, code, first, after)
@@ -363,8 +369,8 @@ class Territory:
     ) -> Connection[Territory]:
         context = info.context
         if isinstance(root, NationRow):
-            page = PageRequest.parse(context.settings, first, after)
-            return Connection.of(await page_of(RegionRow.all(), page, ["code"]))
+            request = PageRequest.parse(context.settings, first, after)
+            return Connection.of(await page_of(RegionRow.all(), request, ["code"]))
         if isinstance(root, CommuneRow):
             return Connection.of(await _arrondissements_page(context, root, first, after))
         children = {
@@ -419,8 +425,10 @@ class Nation(Territory, CodeNode):
         )  # fmt: skip
         return [
             ZoneStats(
-                zone=zone, stats=replace(grouped.get(overseas, TerritoryCounts()), territory=root)
-            )  # type: ignore[arg-type]
+                zone=zone,
+                # Grouped by the boolean overseas column; grouped_counts types its keys as codes.
+                stats=replace(grouped.get(overseas, TerritoryCounts()), territory=root),  # type: ignore[call-overload]
+            )
             for zone, overseas in ((Zone.HEXAGONE, False), (Zone.OUTRE_MER, True))
         ]
 
@@ -436,6 +444,7 @@ class Region(Territory, CodeNode):
 
     @strawberry.field
     def nation(self) -> Nation:
+        # strawberry reads the type's fields off the ORM row it is given.
         return NATION  # type: ignore[return-value]
 
 

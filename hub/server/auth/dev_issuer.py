@@ -109,7 +109,8 @@ class DevIssuer:
             )
             raise LookupError(
                 f"No user e-mail nor partner application {who!r}; "
-                f"registered applications: {', '.join(known) or 'none'}."
+                # tortoise types values_list(flat=True) as tuples; flat, it returns the values.
+                f"registered applications: {', '.join(known) or 'none'}."  # type: ignore[arg-type]
             )
         token = self.mint(app.client_id, app.client_id, " ".join(app.scopes), ttl)
         standing = "" if app.active else " (the hub will refuse it: disabled)"

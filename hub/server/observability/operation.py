@@ -37,7 +37,7 @@ class RecordOperation(SchemaExtension):
     the errors as the client gets them (after masking).
     """
 
-    def on_operation(self) -> Iterator[None]:  # type: ignore[override]
+    def on_operation(self) -> Iterator[None]:
         try:
             yield
         finally:
