@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -38,18 +38,9 @@ from resolvers.territories.loaders import departement_by_code
 from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
+from schema.types.refs import CommentRef, HistoryEntryRef, SiteRef, UserRef
 from schema.types.territories import Departement
 
-if TYPE_CHECKING:
-    from schema.types.history import HistoryEntry
-    from schema.types.journal import Comment
-    from schema.types.organizations import User
-    from schema.types.sites import Site
-
-SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
-UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
-CommentRef = Annotated["Comment", strawberry.lazy("schema.types.journal")]
-HistoryEntryRef = Annotated["HistoryEntry", strawberry.lazy("schema.types.history")]
 Row = strawberry.Parent[ActionRow]
 
 

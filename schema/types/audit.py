@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.relay import to_base64
@@ -14,12 +13,8 @@ from hub.models.enums import AuditKind
 from resolvers.context import Context
 from resolvers.organizations.loaders import application_by_id, user_by_id
 from schema.rows import rows_of
+from schema.types.refs import ApplicationRef, UserRef
 
-if TYPE_CHECKING:
-    from schema.types.organizations import PartnerApplication, User
-
-UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
-ApplicationRef = Annotated["PartnerApplication", strawberry.lazy("schema.types.organizations")]
 Row = strawberry.Parent[AuditEntryRow]
 _TYPE_NAMES = {"site": "Site", "action": "Action", "comment": "Comment", "user": "User"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,11 +18,8 @@ from resolvers.organizations.loaders import user_by_id
 from resolvers.sites.queries import sites_read_at
 from schema.gates import holds
 from schema.rows import rows_of
+from schema.types.refs import UserRef
 
-if TYPE_CHECKING:
-    from schema.types.organizations import User
-
-UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
 Row = strawberry.Parent[HistoryEntryRow]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -17,16 +16,8 @@ from resolvers.journal import loaders
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.sites.queries import sites_read_at
 from schema.rows import rows_of
+from schema.types.refs import ActionRef, OrganizationRef, SiteRef, UserRef
 
-if TYPE_CHECKING:
-    from schema.types.actions import Action
-    from schema.types.organizations import Organization, User
-    from schema.types.sites import Site
-
-SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
-ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
-UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
-OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organizations")]
 Row = strawberry.Parent[CommentRow]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -33,13 +33,7 @@ from resolvers.territories.locations import check_locations
 from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
-
-if TYPE_CHECKING:
-    from schema.types.actions import Action
-    from schema.types.sites import SiteActor
-
-SiteActorRef = Annotated["SiteActor", strawberry.lazy("schema.types.sites")]
-ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
+from schema.types.refs import ActionRef, SiteActorRef
 
 
 @strawberry.type(description="A territory given by level and code (no code for NATION).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -58,19 +58,8 @@ from resolvers.territories.loaders import (
 from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
+from schema.types.refs import ActionRef, CommentRef, HistoryEntryRef, OrganizationRef, UserRef
 from schema.types.territories import Commune, Departement, Epci, Region
-
-if TYPE_CHECKING:
-    from schema.types.actions import Action
-    from schema.types.history import HistoryEntry
-    from schema.types.journal import Comment
-    from schema.types.organizations import Organization, User
-
-ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
-CommentRef = Annotated["Comment", strawberry.lazy("schema.types.journal")]
-HistoryEntryRef = Annotated["HistoryEntry", strawberry.lazy("schema.types.history")]
-OrganizationRef = Annotated["Organization", strawberry.lazy("schema.types.organizations")]
-UserRef = Annotated["User", strawberry.lazy("schema.types.organizations")]
 
 Row = strawberry.Parent[SiteRow]
 

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -47,14 +47,7 @@ from resolvers.territories.stats import (
 from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
-
-if TYPE_CHECKING:
-    from schema.types.actions import Action
-    from schema.types.sites import Site
-
-SiteRef = Annotated["Site", strawberry.lazy("schema.types.sites")]
-ActionRef = Annotated["Action", strawberry.lazy("schema.types.actions")]
-
+from schema.types.refs import ActionRef, SiteRef
 
 PUBLIC_STATS_LEVELS = (LocationLevel.NATION, LocationLevel.REGION, LocationLevel.DEPARTEMENT)
 
