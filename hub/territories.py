@@ -35,19 +35,25 @@ BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
-class _Level:
+class Level:
     key: str
     model: type[Model]
-    # Columns in the order of the tuples built from the data file, primary key first.
+    # The data file's table for this level.
+    table: str
+    # Columns in the order of the tuples built from the data file, primary key first. Each is
+    # the data file's column of the same name less "_id", except the derived scope code, last.
     columns: tuple[str, ...]
 
 
-_REGION = _Level("region", Region, ("code", "name", "overseas"))
-_DEPARTEMENT = _Level("departement", Departement, ("code", "name", "region_id", "overseas"))
-_EPCI = _Level("epci", Epci, ("code", "name", "kind"))
-_COMMUNE = _Level(
+_REGION = Level("region", Region, "regions", ("code", "name", "overseas"))
+_DEPARTEMENT = Level(
+    "departement", Departement, "departements", ("code", "name", "region_id", "overseas")
+)
+_EPCI = Level("epci", Epci, "epcis", ("code", "name", "kind"))
+_COMMUNE = Level(
     "commune",
     Commune,
+    "communes",
     (
         "code",
         "name",
@@ -55,15 +61,17 @@ _COMMUNE = _Level(
         "region_id",
         "epci_id",
         "main_commune_id",
-        "scope_code",
         "population",
         "latitude",
         "longitude",
+        "scope_code",
     ),
 )
 _COORDINATES = ("latitude", "longitude")
+# A commune's scope is its main commune's (an arrondissement counts within its city).
+_SCOPE = "scope_code"
 # Parents first: départements reference régions, communes reference all three.
-_LEVELS = (_REGION, _DEPARTEMENT, _EPCI, _COMMUNE)
+LEVELS = (_REGION, _DEPARTEMENT, _EPCI, _COMMUNE)
 
 Values = tuple[Any, ...]
 
@@ -73,35 +81,18 @@ def _read_rows(path: Path | None) -> dict[str, list[Values]]:
     with gzip.open(path or DATA_PATH, "rt", encoding="utf-8") as handle:
         document = json.load(handle)
 
-    def table(name: str, columns: tuple[str, ...]) -> list[Values]:
-        index = {column: i for i, column in enumerate(document[name]["columns"])}
-        picks = [index[column] for column in columns]
-        return [tuple(row[i] for i in picks) for row in document[name]["rows"]]
+    def table(level: Level) -> list[Values]:
+        index = {column: i for i, column in enumerate(document[level.table]["columns"])}
+        picks = [index[c.removesuffix("_id")] for c in level.columns if c != _SCOPE]
+        return [tuple(row[i] for i in picks) for row in document[level.table]["rows"]]
 
-    communes = [
-        (code, name, departement, region, epci, main, main or code, population, lat, lon)
-        for code, name, departement, region, epci, main, population, lat, lon in table(
-            "communes",
-            (
-                "code",
-                "name",
-                "departement",
-                "region",
-                "epci",
-                "main_commune",
-                "population",
-                "latitude",
-                "longitude",
-            ),
-        )
-    ]
+    main = _COMMUNE.columns.index("main_commune_id")
+    communes = [(*values, values[main] or values[0]) for values in table(_COMMUNE)]
     # The self foreign key needs every main commune inserted before its arrondissements.
-    communes.sort(key=lambda c: (c[5] is not None, c[0]))
+    communes.sort(key=lambda c: (c[main] is not None, c[0]))
     return {
-        "region": table("regions", ("code", "name", "overseas")),
-        "departement": table("departements", ("code", "name", "region", "overseas")),
-        "epci": table("epcis", ("code", "name", "kind")),
-        "commune": communes,
+        **{level.key: table(level) for level in (_REGION, _DEPARTEMENT, _EPCI)},
+        _COMMUNE.key: communes,
     }
 
 
@@ -114,11 +105,11 @@ def read_territories(path: Path | None = None) -> dict[str, list[dict[str, Any]]
     rows = _read_rows(path)
     return {
         level.key: [dict(zip(level.columns, values, strict=True)) for values in rows[level.key]]
-        for level in _LEVELS
+        for level in LEVELS
     }
 
 
-def _merge(level: _Level, new: Values, old: Values) -> Values:
+def _merge(level: Level, new: Values, old: Values) -> Values:
     if level is not _COMMUNE:
         return new
     # The data file has no coordinates yet: a null there must not erase ones set otherwise.
@@ -130,9 +121,7 @@ def _merge(level: _Level, new: Values, old: Values) -> Values:
     return tuple(merged)
 
 
-async def _upsert(
-    level: _Level, rows: Sequence[Values], conn: BaseDBAsyncClient
-) -> tuple[int, int]:
+async def _upsert(level: Level, rows: Sequence[Values], conn: BaseDBAsyncClient) -> tuple[int, int]:
     # Plain SQL through tortoise's query builder (right placeholders for each dialect):
     # building 35,000 model instances for bulk_create costs more than the inserts themselves.
     meta = level.model._meta
@@ -180,7 +169,7 @@ async def load_territories(path: Path | None = None) -> dict[str, int]:
     """
     data = _read_rows(path)
     async with in_transaction() as conn:
-        for level in _LEVELS:
+        for level in LEVELS:
             inserted, updated = await _upsert(level, data[level.key], conn)
             logger.info(
                 "territories %s: %d in file, %d inserted, %d updated",

@@ -16,6 +16,7 @@ import pytest
 
 from hub.models.territories import Commune, Departement, Epci, Region
 from hub.territories import (
+    LEVELS,
     OVERSEAS_DEPARTEMENTS,
     OVERSEAS_REGIONS,
     load_territories,
@@ -37,25 +38,7 @@ class TerritoryDb:
 
 async def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
     return {
-        "region": sorted(await Region.all().values_list("code", "name", "overseas")),
-        "departement": sorted(
-            await Departement.all().values_list("code", "name", "region_id", "overseas")
-        ),
-        "epci": sorted(await Epci.all().values_list("code", "name", "kind")),
-        "commune": sorted(
-            await Commune.all().values_list(
-                "code",
-                "name",
-                "departement_id",
-                "region_id",
-                "epci_id",
-                "main_commune_id",
-                "scope_code",
-                "population",
-                "latitude",
-                "longitude",
-            )
-        ),
+        level.key: sorted(await level.model.all().values_list(*level.columns)) for level in LEVELS
     }
 
 
