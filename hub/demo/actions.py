@@ -23,7 +23,7 @@ from hub.demo.context import (
 from hub.demo.geography import Geography
 from hub.demo.history import State, creation, history_entries, update
 from hub.demo.names import ACTION_GOALS, ACTION_NAMES, ACTION_PLACES, FINANCE_COMMENTS, STREETS
-from hub.demo.organizations import Organizations, OrgInfo
+from hub.demo.organizations import Organizations, OrgInfo, UserInfo
 from hub.demo.reference import (
     ACTIVE_BY_CODE,
     ACTIVE_DEPARTEMENTS,
@@ -32,7 +32,7 @@ from hub.demo.reference import (
     REFERENCE_DATE,
 )
 from hub.demo.sites import SitePlan
-from hub.demo.users import FIELD_ROLES, People, UserInfo
+from hub.demo.users import FIELD_ROLES, People
 from hub.models import Action, ActionFinance, ActionIndicators, ActionTopicLink
 from hub.models.enums import (
     ActionLocationKind,

@@ -9,10 +9,10 @@ from typing import Any
 from hub.demo.actions import ActionPlan
 from hub.demo.context import Ids, Rows, Scale, clamp_time, office_time
 from hub.demo.names import ACTION_COMMENTS, SITE_COMMENTS
-from hub.demo.organizations import Organizations, OrgInfo
+from hub.demo.organizations import Organizations, OrgInfo, UserInfo
 from hub.demo.reference import REFERENCE_TIME
 from hub.demo.sites import SitePlan
-from hub.demo.users import People, UserInfo
+from hub.demo.users import People
 from hub.models import Comment
 
 TARGETED_SHARE = 0.1

@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from hub.demo.context import Ids, Rows, Scale, apportion, days_between, office_time
 from hub.demo.geography import Geography, Place
@@ -29,11 +28,14 @@ from hub.demo.reference import (
     RESEARCH_LAB,
     TOULOUSE,
 )
-from hub.models import InterventionArea, Organization
-from hub.models.enums import LocationLevel, OrganizationCategory, OrganizationType
-
-if TYPE_CHECKING:
-    from hub.demo.users import UserInfo
+from hub.models import InterventionArea, Organization, User
+from hub.models.enums import (
+    LocationLevel,
+    OrganizationCategory,
+    OrganizationType,
+    Role,
+    UserStatus,
+)
 
 Cat = OrganizationCategory
 Type = OrganizationType
@@ -83,6 +85,7 @@ def slug(text: str) -> str:
     return "-".join(words)
 
 
+# An organization and its members refer to each other, so both are declared here.
 @dataclass
 class OrgInfo:
     model: Organization
@@ -112,6 +115,29 @@ class OrgInfo:
     def active_members(self) -> list[UserInfo]:
         """Read once every member is created."""
         return [m for m in self.members if m.active]
+
+
+@dataclass
+class UserInfo:
+    model: User
+    org: OrgInfo
+
+    @property
+    def id(self) -> int:
+        return self.model.id
+
+    @property
+    def role(self) -> Role:
+        return self.model.role
+
+    @property
+    def active(self) -> bool:
+        return self.model.status == UserStatus.ACTIVE
+
+    @property
+    def has_worked(self) -> bool:
+        # Pending users never did anything; inactive ones did before leaving.
+        return self.model.status != UserStatus.PENDING
 
 
 @dataclass

@@ -35,6 +35,7 @@ from hub.demo.names import (
     STREETS,
     UNKNOWN_NAME_PATTERNS,
 )
+from hub.demo.organizations import UserInfo
 from hub.demo.reference import (
     ACTIVE_BY_CODE,
     ACTIVE_DEPARTEMENTS,
@@ -52,7 +53,7 @@ from hub.demo.site_state import (
     reopened,
     step_back,
 )
-from hub.demo.users import People, UserInfo
+from hub.demo.users import People
 from hub.models import ParcelOwner, Site, SiteClosingSolution, SiteResorptionPhase
 from hub.models.derived import place_in_commune, refresh_derived
 from hub.models.enums import (

@@ -12,7 +12,7 @@ from itertools import accumulate
 from hub.demo.context import Ids, Rows, Scale, days_between, office_time
 from hub.demo.geography import Geography
 from hub.demo.names import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, ORG_JOB_TITLES
-from hub.demo.organizations import Organizations, OrgInfo, slug
+from hub.demo.organizations import Organizations, OrgInfo, UserInfo, slug
 from hub.demo.reference import (
     DEMO_OIDC_ISSUER,
     PARTNER_APPS,
@@ -44,29 +44,6 @@ OPTION_CHANCES: dict[Role, tuple[tuple[UserOption, float], ...]] = {
 }  # fmt: skip
 STATE_ROLES = frozenset({Role.CORRESPONDENT, Role.LOCAL_ADMIN})
 FIELD_ROLES = frozenset({Role.OPERATOR, Role.INTERVENER})
-
-
-@dataclass
-class UserInfo:
-    model: User
-    org: OrgInfo
-
-    @property
-    def id(self) -> int:
-        return self.model.id
-
-    @property
-    def role(self) -> Role:
-        return self.model.role
-
-    @property
-    def active(self) -> bool:
-        return self.model.status == UserStatus.ACTIVE
-
-    @property
-    def has_worked(self) -> bool:
-        # Pending users never did anything; inactive ones did before leaving.
-        return self.model.status != UserStatus.PENDING
 
 
 @dataclass
