@@ -9,66 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from hub import database
 from hub.demo.reference import PERSONA_DOMAIN
 from hub.models import Site
 from hub.models.enums import SiteStatus
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Environment, Settings
+from hub.throwaway import ThrowawayDatabases, use_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 
 
-class Databases:
-    """Creates and drops throwaway databases of one backend."""
+class Databases(ThrowawayDatabases):
+    """Throwaway databases of the test session's backend (``hub_test_<pid>_<name>``)."""
 
     def __init__(self, backend: str, folder: Path) -> None:
-        self.backend = backend
-        self.folder = folder
-        self.created: list[str] = []
-
-    async def create(self, name: str) -> str:
-        if self.backend == "sqlite":
-            url = f"sqlite://{self.folder / f'{name}.sqlite3'}"
-        else:
-            db_name = f"hub_test_{os.getpid()}_{name}"
-            admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-                await admin.execute(f'CREATE DATABASE "{db_name}"')
-            finally:
-                await admin.close()
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}"
-        self.created.append(url)
-        return url
-
-    async def drop_all(self) -> None:
-        if self.backend != "postgres":
-            return
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            for url in self.created:
-                db_name = url.rsplit("/", 1)[1]
-                await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-async def use_database(url: str | None) -> None:
-    """Point tortoise's global connection at ``url`` (migrated), or at nothing."""
-    await database.disconnect()
-    # tortoise caches INSERT statements per connection name, not per dialect.
-    EXECUTOR_CACHE.clear()
-    if url is not None:
-        await database.migrate(url)
-        await database.disconnect()
-        await database.connect(url)
+        super().__init__(backend, folder, "hub_test", POSTGRES_ADMIN_URL)
 
 
 # The shared demo database, reconnected after a test that needed a database of its own.
