@@ -65,7 +65,7 @@ schema: install
 
 ## Benchmark (not part of the suite): seeds 500/5,000/20,000 sites on both databases.
 bench: install
-	$(BIN)/python -m hub.server.benchmark
+	$(BIN)/python -m bench
 
 ## Fuzz longer than the suite (random queries, FUZZ_EXAMPLES per caller) on both databases.
 FUZZ_EXAMPLES ?= 2000

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark machinery (``python -m hub.server.benchmark``), at a tiny size.
+"""Smoke test of the benchmark machinery (``python -m bench``, ``make bench``), at a tiny size.
 
 No timing is asserted: only that the canonical queries answer data, that their statement
 counts are stable, and that the hand-written SQL floor returns the same JSON as the hub
@@ -7,21 +7,23 @@ counts are stable, and that the hand-written SQL floor returns the same JSON as 
 
 from __future__ import annotations
 
-from hub.server import benchmark
-from hub.server.benchmark import QueryResult
+from bench.measure import measure_all
+from bench.results import QueryResult
+from bench.seeding import seed
+from bench.server import caller_headers, in_process_client
 
 SITES = 30
 
 
 async def measure(url: str) -> list[QueryResult]:
     # In-process on both sides: the "HTTP" client is the ASGI app too, no server needed.
-    headers = await benchmark.caller_headers(url)
-    async with benchmark.in_process_client(url, headers) as local:
-        return await benchmark.measure_all(local, local, repeat=2, budget_seconds=10)
+    headers = await caller_headers(url)
+    async with in_process_client(url, headers) as local:
+        return await measure_all(local, local, repeat=2, budget_seconds=10)
 
 
 async def test_benchmark_machinery_runs(fresh_db: str) -> None:
-    run = await benchmark.seed(SITES)
+    run = await seed(SITES)
     assert run.seeded
 
     first = await measure(fresh_db)
