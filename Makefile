@@ -7,7 +7,7 @@ DEMO_DB ?= sqlite://var/demo.sqlite3
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 FEDERATION_TOOLING := tests/federation/node_modules/.package-lock.json
 
-.PHONY: install demo token test test-sqlite test-postgres lint format schema bench fuzz load clean
+.PHONY: install demo token hub test test-sqlite test-postgres lint format schema bench fuzz load clean
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,11 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 $(FEDERATION_TOOLING): tests/federation/package.json tests/federation/package-lock.json
 	npm ci --prefix tests/federation --no-audit --no-fund --loglevel=error
 
-## Install, load territories and demo data into SQLite, serve GraphiQL on :8000.
+## Install, load territories and demo data into SQLite, serve GraphiQL on :8000. var/hub.env
+## records the demo's database, so that `hub …` (and `make hub ARGS=…`) act on it.
 demo: install
+	mkdir -p var
+	printf '# Written by make demo: the settings `hub` reads (environment variables win).\nHUB_ENV=demo\nHUB_DATABASE_URL=%s\n' '$(DEMO_DB)' > var/hub.env
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub load-territories
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub seed --demo --if-empty
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub serve
@@ -34,6 +37,10 @@ demo: install
 ## Print a demo token: make token WHO=correspondent@demo.bidonvilles.example (or a client id).
 token: install
 	@HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub token $(WHO)
+
+## Run a `hub` command on the database of var/hub.env: make hub ARGS="app list".
+hub: install
+	@$(BIN)/hub $(ARGS)
 
 ## Install and run the whole suite on SQLite, then on PostgreSQL, plus lint and schema check.
 test: install lint $(OIDC_PROVIDER) $(FEDERATION_TOOLING)

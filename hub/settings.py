@@ -1,4 +1,5 @@
-"""Settings, read once from ``HUB_*`` environment variables."""
+"""Settings, read once from ``HUB_*`` environment variables, over those of the settings file
+(``var/hub.env``, which ``make demo`` writes) when it exists."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ ASYMMETRIC_ALGORITHMS = (
 )  # fmt: skip
 
 
+# `hub` reads this file when present: `make demo` writes the demo's database there, so that
+# `hub …` acts on the database the demo serves. Variables of the environment win.
+SETTINGS_FILE = Path("var/hub.env")
+# Browsers' origins of a front-end served on this machine (a Vite or webpack dev server):
+# allowed outside production in addition to HUB_CORS_ORIGINS.
+LOCAL_ORIGINS = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?"
+
+
 class Environment(StrEnum):
     PRODUCTION = "production"
     DEMO = "demo"
@@ -45,6 +54,28 @@ class TrustedIssuer:
     @property
     def discovery_url(self) -> str:
         return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def read_settings_file(path: Path = SETTINGS_FILE) -> dict[str, str]:
+    """The ``HUB_NAME=value`` lines of a settings file (blank lines and ``#`` comments
+    ignored); nothing when it does not exist."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip().startswith("HUB_"):
+            raise SettingsError(f"{path} line {number}: expected HUB_NAME=value, got {line!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def environ_with_file(path: Path = SETTINGS_FILE) -> dict[str, str]:
+    """The process's environment over the settings file's values."""
+    return read_settings_file(path) | dict(os.environ)
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -270,6 +301,12 @@ class Settings:
     @property
     def graphiql(self) -> bool:
         return self.environment is not Environment.PRODUCTION
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Demo and development hubs also answer front-ends served on this machine."""
+        local = self.environment in (Environment.DEMO, Environment.DEVELOPMENT)
+        return LOCAL_ORIGINS if local else None
 
     @property
     def introspection_for_all(self) -> bool:

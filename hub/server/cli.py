@@ -5,20 +5,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub import database
 from hub.models.enums import Role
-from hub.settings import Settings, SettingsError
+from hub.settings import SETTINGS_FILE, Settings, SettingsError, environ_with_file
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 SCHEMA_PATH = Path("schema.graphql")
+
+
+class DatabaseUse(Enum):
+    """How a command uses the database: one that sets a database up may create it; the
+    others refuse a SQLite file that does not exist rather than fill a new one silently."""
+
+    CREATES = "creates"
+    EXISTING = "existing"
+
+
 PERMISSIONS_DOC_PATH = Path("docs/permissions.md")
 
 
@@ -117,7 +129,7 @@ def served_app() -> Starlette:
     from hub.server.app import create_app
     from hub.server.observability.logs import configure_logging
 
-    settings = Settings.from_environ()
+    settings = Settings.from_environ(environ_with_file())
     configure_logging(settings)
     return create_app(settings)
 
@@ -252,6 +264,7 @@ def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
+    parser.set_defaults(database=None)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the hub (migrates first)")
@@ -260,12 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=_positive, default=1, help="processes serving requests (default 1)"
     )
-    serve.set_defaults(run=cmd_serve)
+    serve.set_defaults(run=cmd_serve, database=DatabaseUse.CREATES)
 
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        run=cmd_migrate, database=DatabaseUse.CREATES
+    )
     commands.add_parser(
         "load-territories", help="load the official geography (idempotent)"
-    ).set_defaults(run=cmd_load_territories)
+    ).set_defaults(run=cmd_load_territories, database=DatabaseUse.CREATES)
 
     seed = commands.add_parser("seed", help="load demo data (deterministic)")
     seed.add_argument("--demo", action="store_true", help="seed the demo data set")
@@ -273,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=20261126, help="random seed")
     seed.add_argument("--reset", action="store_true", help="replace existing data")
     seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
-    seed.set_defaults(run=cmd_seed)
+    seed.set_defaults(run=cmd_seed, database=DatabaseUse.CREATES)
 
     export = commands.add_parser("export-schema", help="write schema.graphql from the code")
     export.add_argument("--output", default=str(SCHEMA_PATH))
@@ -292,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("who", help="a user's e-mail address or a partner application's client id")
     token.add_argument("--hours", type=_positive, default=12, help="validity (12 hours)")
-    token.set_defaults(run=cmd_token)
+    token.set_defaults(run=cmd_token, database=DatabaseUse.EXISTING)
 
     app = commands.add_parser("app", help="register, list, enable or disable partner applications")
     actions = app.add_subparsers(dest="action", required=True)
@@ -316,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for action in ("enable", "disable"):
         actions.add_parser(action, help=f"{action} a partner application").add_argument("client_id")
-    app.set_defaults(run=cmd_app)
+    app.set_defaults(run=cmd_app, database=DatabaseUse.EXISTING)
 
     admin = commands.add_parser(
         "bootstrap-admin", help="create an active national administrator (first set-up)"
@@ -324,11 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("email", help="the verified e-mail address their provider asserts")
     admin.add_argument("--first-name", required=True)
     admin.add_argument("--last-name", required=True)
-    admin.set_defaults(run=cmd_bootstrap_admin)
+    admin.set_defaults(run=cmd_bootstrap_admin, database=DatabaseUse.EXISTING)
 
     make = commands.add_parser("makemigrations", help="(developers) write a migration")
     make.add_argument("--name")
-    make.set_defaults(run=cmd_makemigrations)
+    make.set_defaults(run=cmd_makemigrations, database=DatabaseUse.CREATES)
     return parser
 
 
@@ -339,12 +354,49 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite://"):
+        return None
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _database_source(environ: dict[str, str]) -> str:
+    if "HUB_DATABASE_URL" in os.environ:
+        return "HUB_DATABASE_URL"
+    if "HUB_DATABASE_URL" in environ:
+        return str(SETTINGS_FILE)
+    return "the default; `make demo` writes var/hub.env"
+
+
+def _announce_database(settings: Settings, environ: dict[str, str], creates: bool) -> bool:
+    """Says which database the command uses (on stderr: stdout may be a token); False when
+    it does not exist and the command would create it by mistake (a typo, another folder)."""
+    source = _database_source(environ)
+    print(f"Using {settings.database_url} (from {source})", file=sys.stderr)
+    missing = _sqlite_file(settings.database_url)
+    if creates or missing is None or missing.exists():
+        return True
+    print(
+        f"hub: {missing} does not exist, and this command does not create databases: "
+        "run `make demo`, or `hub migrate` for a new one, or set HUB_DATABASE_URL "
+        "(docs/operations.md#the-hub-command).",
+        file=sys.stderr,
+    )
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_environ()
+        environ = environ_with_file()
+        settings = Settings.from_environ(environ)
     except SettingsError as error:
         print(f"hub: {error}", file=sys.stderr)
+        return 2
+    use: DatabaseUse | None = args.database
+    if use is not None and not _announce_database(settings, environ, use is DatabaseUse.CREATES):
         return 2
     return args.run(settings, args)
 
