@@ -10,14 +10,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -42,6 +45,10 @@ from schema.build import build_schema
 
 log = logging.getLogger(__name__)
 
+# GraphiQL's page and the pinned built files it loads from the hub itself (no CDN).
+STATIC = Path(__file__).parent / "static"
+GRAPHIQL_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
+
 
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
@@ -53,6 +60,10 @@ class HubGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.settings = settings
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return GRAPHIQL_PAGE
 
     # strawberry types the request as its own adapter's; through starlette it is a Request.
     async def run(  # type: ignore[override]
@@ -114,26 +125,47 @@ def readiness(settings: Settings) -> Callable[[Request], Awaitable[JSONResponse]
     return ready
 
 
-def cors(settings: Settings) -> list[Middleware]:
-    """CORS for the origins of ``HUB_CORS_ORIGINS`` only; none at all by default."""
-    if not settings.cors_origins:
-        return []
-    cors = Middleware(
-        CORSMiddleware,
+# What a browser may send and read across origins.
+CORS_METHODS = ("GET", "POST")
+CORS_HEADERS = ("authorization", "content-type", "x-request-id")
+# So that browser clients can read when to retry and quote the request id.
+CORS_EXPOSED = (
+    "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id",
+)  # fmt: skip
+
+
+class Cors(CORSMiddleware):
+    """starlette's CORS, whose refused preflight is shaped like every other refusal (JSON,
+    with a code saying what to change) instead of a plain-text line."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        origin = request_headers["origin"]
+        if not self.is_allowed_origin(origin):
+            message = f"The origin {origin} may not call this hub: list it in HUB_CORS_ORIGINS."
+        else:
+            message = (
+                f"Cross-origin requests may use the methods {', '.join(CORS_METHODS)} "
+                f"and the headers {', '.join(CORS_HEADERS)} only."
+            )
+        return error_response(400, "CORS_REFUSED", message, {"Vary": "Origin"})
+
+
+def cors(settings: Settings) -> Middleware:
+    """CORS for the origins of ``HUB_CORS_ORIGINS`` (none by default), and in demo and
+    development for the front-ends served on this machine; preflights are answered in every
+    mode, a refusal included."""
+    return Middleware(
+        Cors,
         allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["authorization", "content-type", "x-request-id"],
-        # So that browser clients can read when to retry and quote the request id.
-        expose_headers=[
-            "Retry-After",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "X-Request-Id",
-        ],
+        allow_origin_regex=settings.cors_origin_regex,
+        allow_methods=list(CORS_METHODS),
+        allow_headers=list(CORS_HEADERS),
+        expose_headers=list(CORS_EXPOSED),
         max_age=600,
     )
-    return [cors]
 
 
 def create_app(
@@ -167,12 +199,14 @@ def create_app(
     # Nothing of the body is read before the address, the token and the caller's budget pass.
     body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = guarded(body, authenticator, rate_limits)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(settings), methods=["GET"]),
     ]
     routes += export_routes(settings, authenticator, view.schema, rate_limits)
+    if settings.graphiql:
+        routes.append(Mount("/graphiql", StaticFiles(directory=STATIC / "graphiql")))
     if authenticator.dev_issuer is not None:
         routes += authenticator.dev_issuer.routes()
     metrics = Metrics()
@@ -180,7 +214,7 @@ def create_app(
     # Outermost, so that the access log and the metrics see every answer (401, 413, 429…).
     middleware = [*tracing_middleware(settings), Middleware(Observe, metrics=metrics)]
     # Inside CORS, so that browsers may read the 503 of a request cut by the shutdown.
-    middleware += [*cors(settings), Middleware(CancelledAsUnavailable)]
+    middleware += [cors(settings), Middleware(CancelledAsUnavailable)]
     middleware.append(Middleware(DatabaseFaultsAsUnavailable))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.authenticator = authenticator
