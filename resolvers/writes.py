@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -35,6 +36,7 @@ from permissions.territories import Place
 from resolvers.context import Context
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 class ErrorCode(StrEnum):
@@ -67,6 +69,22 @@ class Refused(Exception):
 def not_found(field: str, what: str) -> Refused:
     # Out of scope and missing look the same (permissions/rows.py).
     return Refused([UserError(field, ErrorCode.NOT_FOUND, f"No {what} with this ID.")])
+
+
+async def in_scope(
+    model: type[M],
+    scope: Q,
+    row_id: int,
+    field: str,
+    what: str,
+    related: tuple[str, ...] = (),
+) -> M:
+    """The row with this ID within ``scope`` (the caller's read scope), its ``related`` rows
+    loaded; NOT_FOUND on ``field`` otherwise."""
+    row = await model.filter(scope, id=row_id).select_related(*related).first()
+    if row is None:
+        raise not_found(field, what)
+    return row
 
 
 def forbidden(capability: Capability, what: str) -> Refused:

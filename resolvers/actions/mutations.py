@@ -57,7 +57,7 @@ from resolvers.writes import (
     changes_between,
     columns_of,
     forbidden,
-    not_found,
+    in_scope,
     save_versioned,
     tracked,
     update_versioned,
@@ -220,9 +220,7 @@ async def _allowed(
     """The action, if the caller may read it (else NOT_FOUND, as a missing one), holds the
     operation's capability and ``also`` on it (else FORBIDDEN; ``own`` grants only for its
     managers and operators), and read it at ``version`` (else CONFLICT): in this order."""
-    action = await Action.filter(actions_q(w.principal), id=action_id).first()
-    if action is None:
-        raise not_found("id", WHAT)
+    action = await in_scope(Action, actions_q(w.principal), action_id, "id", WHAT)
     capabilities = (w.operation.capability, *also)
     attached = False
     if any(w.principal.grant(capability).level is Level.OWN for capability in capabilities):

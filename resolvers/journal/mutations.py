@@ -19,7 +19,15 @@ from permissions.territories import Place, action_place, site_place
 from resolvers.context import Context
 from resolvers.inputs.journal import CreateCommentInput, UpdateCommentInput
 from resolvers.sites.validation import check_text
-from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
+from resolvers.writes import (
+    ErrorCode,
+    Operation,
+    Refused,
+    UserError,
+    Write,
+    in_scope,
+    write,
+)
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
 
@@ -53,14 +61,11 @@ async def _subject(context: Context, data: CreateCommentInput) -> tuple[dict[str
         )
     principal = context.principal
     if data.site_id is not None:
-        site = await Site.filter(sites_q(principal), id=decode_id(data.site_id, "Site")).first()
-        if site is None:
-            raise not_found("input.siteId", "site")
+        site_id = decode_id(data.site_id, "Site")
+        site = await in_scope(Site, sites_q(principal), site_id, "input.siteId", "site")
         return {"site_id": site.id}, site_place(site)
     key = decode_id(data.action_id or "", "Action")
-    action = await Action.filter(actions_q(principal), id=key).first()
-    if action is None:
-        raise not_found("input.actionId", "action")
+    action = await in_scope(Action, actions_q(principal), key, "input.actionId", "action")
     return {"action_id": action.id}, action_place(action)
 
 
@@ -120,9 +125,7 @@ async def create_comment(context: Context, data: CreateCommentInput) -> Comment 
 async def _allowed(w: Write, comment_id: int) -> tuple[Comment, Place]:
     """The comment, if the caller may read it (else NOT_FOUND), and holds the operation's
     capability where it stands (else FORBIDDEN); where it stands."""
-    comment = await Comment.filter(comments_q(w.principal), id=comment_id).first()
-    if comment is None:
-        raise not_found("id", "comment")
+    comment = await in_scope(Comment, comments_q(w.principal), comment_id, "id", "comment")
     if comment.site_id is not None:
         place = site_place(await Site.get(id=comment.site_id))
     else:

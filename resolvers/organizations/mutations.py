@@ -36,7 +36,15 @@ from resolvers.organizations.validation import (
     check_name,
     check_optional,
 )
-from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, not_found, write
+from resolvers.writes import (
+    ErrorCode,
+    Operation,
+    Refused,
+    UserError,
+    Write,
+    in_scope,
+    write,
+)
 
 USER = "user"
 ORGANIZATION = "organization"
@@ -122,13 +130,9 @@ def _not_oneself(w: Write, user: User, message: str) -> None:
 
 
 async def _user(w: Write, user_id: int, field: str = "id") -> tuple[User, list[Place]]:
-    user = (
-        await User.filter(directory_q(w.principal), id=user_id)
-        .select_related("organization")
-        .first()
+    user = await in_scope(
+        User, directory_q(w.principal), user_id, field, USER, related=("organization",)
     )
-    if user is None:
-        raise not_found(field, USER)
     return user, await _home(user.organization)
 
 
@@ -155,11 +159,13 @@ async def invite_user(
 ) -> User | list[UserError]:
     async def work(w: Write) -> User:
         _no_applications(w)
-        organization = await Organization.filter(
-            directory_q(w.principal), id=organization_id
-        ).first()
-        if organization is None:
-            raise not_found("input.organizationId", ORGANIZATION)
+        organization = await in_scope(
+            Organization,
+            directory_q(w.principal),
+            organization_id,
+            "input.organizationId",
+            ORGANIZATION,
+        )
         place = _manage(w, await _home(organization))
         _may_give(w, Role(data.role), "input.role")
         errors: list[UserError] = []
@@ -353,11 +359,13 @@ async def set_permission_override(
         organization: Organization | None = None
         user: User | None = None
         if organization_id is not None:
-            organization = await Organization.filter(
-                directory_q(w.principal), id=organization_id
-            ).first()
-            if organization is None:
-                raise not_found("organizationId", ORGANIZATION)
+            organization = await in_scope(
+                Organization,
+                directory_q(w.principal),
+                organization_id,
+                "organizationId",
+                ORGANIZATION,
+            )
             subject = {"organization_id": organization.id}
             place = _manage(w, await _home(organization))
             subject_type, subject_id = ORGANIZATION, organization.id

@@ -22,7 +22,7 @@ from resolvers.writes import (
     UserError,
     Write,
     changes_between,
-    not_found,
+    in_scope,
     write,
 )
 
@@ -58,9 +58,7 @@ async def declare_actor(
     context: Context, site_id: int, themes: list[ActorTheme], as_user: bool
 ) -> SiteActor | list[UserError]:
     async def work(w: Write) -> SiteActor:
-        site = await Site.filter(sites_q(w.principal), id=site_id).first()
-        if site is None:
-            raise not_found("siteId", "site")
+        site = await in_scope(Site, sites_q(w.principal), site_id, "siteId", "site")
         w.allow(site_place(site))
         chosen = _themes(themes)
         organization_id = w.principal.organization_id
@@ -82,9 +80,7 @@ async def declare_actor(
 
 
 async def _allowed_entry(w: Write, actor_id: int) -> tuple[SiteActor, Site]:
-    actor = await SiteActor.filter(site_actors_q(w.principal), id=actor_id).first()
-    if actor is None:
-        raise not_found("id", "actor")
+    actor = await in_scope(SiteActor, site_actors_q(w.principal), actor_id, "id", "actor")
     site = await Site.get(id=actor.site_id)
     w.allow(site_place(site))
     return actor, site

@@ -33,7 +33,7 @@ from resolvers.writes import (
     Write,
     changes_between,
     columns_of,
-    not_found,
+    in_scope,
     save_versioned,
     tracked,
     update_versioned,
@@ -159,9 +159,7 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
 async def _allowed(w: Write, site_id: int, version: int) -> Site:
     """The site, if the caller may read it (else NOT_FOUND), may run the operation on it
     (else FORBIDDEN), and read it at ``version`` (else CONFLICT): in this order."""
-    site = await Site.filter(sites_q(w.principal), id=site_id).first()
-    if site is None:
-        raise not_found("id", WHAT)
+    site = await in_scope(Site, sites_q(w.principal), site_id, "id", WHAT)
     w.allow(site_place(site))
     w.check_version(site, version, WHAT)
     return site
