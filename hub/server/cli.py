@@ -363,9 +363,10 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _database_source(environ: dict[str, str]) -> str:
-    if "HUB_DATABASE_URL" in os.environ:
+    # An empty variable means the default, as in Settings.from_environ.
+    if os.environ.get("HUB_DATABASE_URL"):
         return "HUB_DATABASE_URL"
-    if "HUB_DATABASE_URL" in environ:
+    if environ.get("HUB_DATABASE_URL"):
         return str(SETTINGS_FILE)
     return "the default; `make demo` writes var/hub.env"
 
