@@ -9,9 +9,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from hub.models.enums import AuditKind
 from hub.settings import Settings
 from permissions.principal import Principal
-from resolvers.audit.reads import ReadLog
+from resolvers.audit.entries import AuditBatch
 from resolvers.batching import BatchLoad, WaveLoader, Waves
 
 # A factory gives the batch function of one loader, for one principal.
@@ -47,7 +48,7 @@ class Context:
     # One "today" per request, so that every filter of a response agrees on it.
     today: datetime.date
     # Reads of gated data, written to the audit log at the end of the request.
-    reads: ReadLog = field(default_factory=ReadLog)
+    reads: AuditBatch = field(default_factory=lambda: AuditBatch(AuditKind.READ))
 
     @classmethod
     def build(cls, request: Request | None, settings: Settings, principal: Principal) -> Context:

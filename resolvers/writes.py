@@ -33,6 +33,7 @@ from permissions.capabilities import Capability, Level
 from permissions.mutations import MUTATIONS
 from permissions.principal import Principal
 from permissions.territories import Place
+from resolvers.audit.entries import audit_fields
 from resolvers.context import Context
 
 T = TypeVar("T")
@@ -188,18 +189,16 @@ class Write:
     ) -> None:
         self._checked("writing its audit entry")
         await AuditEntry.create(
-            at=self.at,
-            details=details or {},
-            kind=AuditKind.WRITE,
-            operation=self.operation.name,
-            user_id=self.principal.user_id,
-            application_id=self.principal.application_id,
-            subject_type=subject_type,
-            subject_ids=[subject_id],
-            region_code=place.region,
-            departement_code=place.departement,
-            epci_code=place.epci,
-            commune_scope_code=place.commune,
+            **audit_fields(
+                AuditKind.WRITE,
+                self.operation.name,
+                self.principal,
+                subject_type,
+                [subject_id],
+                place,
+                self.at,
+                details,
+            )
         )
 
 

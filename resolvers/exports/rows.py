@@ -8,7 +8,7 @@ gates would show the same data (``resolvers.decisions.decide``, asked for a whol
 once). With ``as_of``, each chunk is rebuilt at that date as ``asOf`` rebuilds an object
 (lists included), and a row the caller could not read or export where it stood then is left
 out. When the export ends (or the client goes away), it is written to the audit log with
-the ids of the rows sent.
+the ids of the rows sent (an ``AuditBatch``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from hub.models import (
     ActionFinance,
     ActionIndicators,
     ActionTopicLink,
-    AuditEntry,
     Commune,
     ParcelOwner,
     Site,
@@ -38,6 +37,7 @@ from permissions.territories import Place, action_place, site_place
 from resolvers.actions.filters import action_filter_q
 from resolvers.actions.lists import FINANCES, INDICATOR_ROWS, SITES, TOPICS, lists_of_actions
 from resolvers.actions.lists import rebuilt as rebuilt_action_list
+from resolvers.audit.entries import AuditBatch
 from resolvers.context import Context, Loaders
 from resolvers.decisions import decided
 from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
@@ -62,39 +62,6 @@ def headers(groups: tuple[Group, ...]) -> list[Cell]:
     return [column.header for group in groups for column in group.columns]
 
 
-class Trail:
-    """The ids an export sent, per département: its audit entries."""
-
-    def __init__(self, operation: str, subject_type: str) -> None:
-        self.operation = operation
-        self.subject_type = subject_type
-        self.sent: defaultdict[tuple[str | None, str | None], list[int]] = defaultdict(list)
-
-    def add(self, key: int, place: Place) -> None:
-        self.sent[(place.region, place.departement)].append(key)
-
-    async def record(self, principal: Principal) -> None:
-        at = datetime.datetime.now(datetime.UTC)
-        await AuditEntry.bulk_create(
-            [
-                AuditEntry(
-                    at=at, kind=AuditKind.EXPORT, operation=self.operation,
-                    user_id=principal.user_id, application_id=principal.application_id,
-                    subject_type=self.subject_type, subject_ids=keys,
-                    region_code=region, departement_code=departement,
-                )
-                for (region, departement), keys in self.sent.items()
-            ]
-            or [
-                AuditEntry(
-                    at=at, kind=AuditKind.EXPORT, operation=self.operation,
-                    user_id=principal.user_id, application_id=principal.application_id,
-                    subject_type=self.subject_type, subject_ids=[],
-                )
-            ]
-        )  # fmt: skip
-
-
 async def _readable(
     principal: Principal, groups: tuple[Group, ...], rows: list[Any]
 ) -> list[set[Capability]]:
@@ -117,9 +84,11 @@ async def _stream(
     place: Callable[[Any], Place],
     extras_of: Callable[[list[Any]], Any],
     as_of: datetime.date | None,
-    trail: Trail,
+    operation: str,
+    subject_type: str,
 ) -> AsyncIterator[list[Cell]]:
     yield headers(groups)
+    sent = AuditBatch(AuditKind.EXPORT)
     last = 0
     try:
         while True:
@@ -132,7 +101,7 @@ async def _stream(
             extras = await extras_of(rows)
             held = await _readable(context.principal, groups, rows)
             for row, capabilities in zip(rows, held, strict=True):
-                trail.add(row.id, place(row))
+                sent.record(operation, subject_type, row.id, place(row))
                 yield [
                     cell(column.value(row, extras))
                     if group.capability is None or group.capability in capabilities
@@ -141,7 +110,7 @@ async def _stream(
                     for column in group.columns
                 ]
     finally:
-        await trail.record(context.principal)
+        await sent.write(context.principal, empty=(operation, subject_type))
 
 
 async def site_rows(
@@ -169,10 +138,9 @@ async def site_rows(
         )
 
     rewound = partial(rewind, Site, HistorySubject.SITE, lists_of_sites, exportable)
-    trail = Trail("export.sites", "site")
     groups = groups_for(principal, SITE_GROUPS)
     async for values in _stream(
-        context, queryset, rewound, groups, site_place, extras_of, as_of, trail
+        context, queryset, rewound, groups, site_place, extras_of, as_of, "export.sites", "site"
     ):
         yield values
 
@@ -230,9 +198,16 @@ async def action_rows(
         )
 
     rewound = partial(rewind, Action, HistorySubject.ACTION, lists_of_actions, exportable)
-    trail = Trail("export.actions", "action")
     groups = groups_for(principal, ACTION_GROUPS)
     async for values in _stream(
-        context, queryset, rewound, groups, action_place, extras_of, as_of, trail
+        context,
+        queryset,
+        rewound,
+        groups,
+        action_place,
+        extras_of,
+        as_of,
+        "export.actions",
+        "action",
     ):
         yield values
