@@ -160,3 +160,13 @@ async def test_filters_as_of_and_audit(hub: Hub) -> None:
         (await download(hub, "national_admin", "/exports/sites.csv", filter=open_only)).content
     )
     assert len(rows) == await Site.filter(departement_code="31", status=SiteStatus.OPEN).count()
+
+
+async def test_an_export_that_sends_no_row_is_audited_all_the_same(hub: Hub) -> None:
+    before = await AuditEntry.filter(kind=AuditKind.EXPORT).count()
+    response = await download(hub, "national_admin", "/exports/actions.csv", asOf="2000-01-01")
+    assert response.status_code == 200 and read_csv(response.content) == []
+    assert await AuditEntry.filter(kind=AuditKind.EXPORT).count() == before + 1
+    entry = await AuditEntry.filter(kind=AuditKind.EXPORT).order_by("-id").first()
+    assert entry is not None and entry.operation == "export.actions"
+    assert entry.subject_ids == [] and entry.departement_code is None
