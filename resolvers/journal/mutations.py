@@ -19,15 +19,7 @@ from permissions.territories import Place, action_place, site_place
 from resolvers.context import Context
 from resolvers.inputs.journal import CreateCommentInput, UpdateCommentInput
 from resolvers.sites.validation import check_text
-from resolvers.writes import (
-    ErrorCode,
-    Operation,
-    Refused,
-    UserError,
-    Write,
-    in_scope,
-    write,
-)
+from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, in_scope, write
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
 

@@ -36,15 +36,7 @@ from resolvers.organizations.validation import (
     check_name,
     check_optional,
 )
-from resolvers.writes import (
-    ErrorCode,
-    Operation,
-    Refused,
-    UserError,
-    Write,
-    in_scope,
-    write,
-)
+from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, in_scope, write
 
 USER = "user"
 ORGANIZATION = "organization"
