@@ -333,3 +333,5 @@ def test_hub_serve_logs_json_in_production(
     assert len(access) == len({line["request_id"] for line in access})
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
     assert any(line["message"] == "Application shutdown complete." for line in lines)
+    # Which database it serves is a log line too, like everything the server says.
+    assert any(line["message"].startswith("Using ") for line in lines)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from enum import Enum
@@ -29,6 +31,8 @@ class DatabaseUse(Enum):
 
     CREATES = "creates"
     EXISTING = "existing"
+    # The server creates it too, and says which one in its log (JSON lines in production).
+    SERVES = "serves"
 
 
 PERMISSIONS_DOC_PATH = Path("docs/permissions.md")
@@ -141,6 +145,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from hub.server.serving import uvicorn_options
 
     configure_logging(settings)
+    logging.getLogger(__name__).info(_database_in_use(settings, environ_with_file()))
     host = args.host or settings.host
     port = args.port or settings.port
     asyncio.run(_with_database(settings, _noop))
@@ -273,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=_positive, default=1, help="processes serving requests (default 1)"
     )
-    serve.set_defaults(run=cmd_serve, database=DatabaseUse.CREATES)
+    serve.set_defaults(run=cmd_serve, database=DatabaseUse.SERVES)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(
         run=cmd_migrate, database=DatabaseUse.CREATES
@@ -371,13 +376,20 @@ def _database_source(environ: dict[str, str]) -> str:
     return "the default; `make demo` writes var/hub.env"
 
 
-def _announce_database(settings: Settings, environ: dict[str, str], creates: bool) -> bool:
-    """Says which database the command uses (on stderr: stdout may be a token); False when
-    it does not exist and the command would create it by mistake (a typo, another folder)."""
-    source = _database_source(environ)
-    print(f"Using {settings.database_url} (from {source})", file=sys.stderr)
+def _database_in_use(settings: Settings, environ: dict[str, str]) -> str:
+    # A password in the URL is never shown.
+    shown = re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", settings.database_url)
+    return f"Using {shown} (from {_database_source(environ)})"
+
+
+def _announce_database(settings: Settings, environ: dict[str, str], use: DatabaseUse) -> bool:
+    """Says which database the command uses (on stderr: stdout may be a token; the server
+    says it in its log); False when it does not exist and the command would create it by
+    mistake (a typo, another folder)."""
+    if use is not DatabaseUse.SERVES:
+        print(_database_in_use(settings, environ), file=sys.stderr)
     missing = _sqlite_file(settings.database_url)
-    if creates or missing is None or missing.exists():
+    if use is not DatabaseUse.EXISTING or missing is None or missing.exists():
         return True
     print(
         f"hub: {missing} does not exist, and this command does not create databases: "
@@ -397,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hub: {error}", file=sys.stderr)
         return 2
     use: DatabaseUse | None = args.database
-    if use is not None and not _announce_database(settings, environ, use is DatabaseUse.CREATES):
+    if use is not None and not _announce_database(settings, environ, use):
         return 2
     return args.run(settings, args)
 
