@@ -26,14 +26,21 @@ MODELS_MODULE = "hub.models"
 MIGRATIONS_MODULE = "hub.migrations"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite://"):
+        return None
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def normalize_url(url: str) -> str:
     """Accept postgresql:// as well as tortoise's postgres://; create SQLite folders."""
     if url.startswith("postgresql://"):
         url = "postgres://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite://"):
-        path = url.removeprefix("sqlite://").split("?", 1)[0]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     return url
 
 

@@ -359,14 +359,6 @@ def _positive(raw: str) -> int:
     return value
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
-    if not url.startswith("sqlite://"):
-        return None
-    path = url.removeprefix("sqlite://").split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
-
-
 def _database_source(environ: dict[str, str]) -> str:
     # An empty variable means the default, as in Settings.from_environ.
     if os.environ.get("HUB_DATABASE_URL"):
@@ -388,7 +380,7 @@ def _announce_database(settings: Settings, environ: dict[str, str], use: Databas
     mistake (a typo, another folder)."""
     if use is not DatabaseUse.SERVES:
         print(_database_in_use(settings, environ), file=sys.stderr)
-    missing = _sqlite_file(settings.database_url)
+    missing = database.sqlite_file(settings.database_url)
     if use is not DatabaseUse.EXISTING or missing is None or missing.exists():
         return True
     print(
