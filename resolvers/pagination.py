@@ -91,7 +91,7 @@ async def page_of(queryset: QuerySet[Any], page: PageRequest, order: Sequence[st
     )
 
 
-def _sql_and_params(queryset: QuerySet[Any] | ValuesQuery[Any]) -> tuple[str, list[Any]]:
+def sql_and_params(queryset: QuerySet[Any] | ValuesQuery[Any]) -> tuple[str, list[Any]]:
     # tortoise builds the filtered query (joins, escaping, placeholders of the right
     # dialect); it has no public way to hand out the SQL with its parameters.
     queryset._choose_db_if_not_chosen()
@@ -137,7 +137,7 @@ async def window_ids(
     child reached twice through a join still counts once.
     """
     pairs = children.of(parents, principal).distinct().values(*children.columns)
-    inner, params = _sql_and_params(pairs)
+    inner, params = sql_and_params(pairs)
     order = ", ".join(
         f'pairs."{key.lstrip("-")}" {"DESC" if key.startswith("-") else "ASC"}'
         for key in children.order

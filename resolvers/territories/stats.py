@@ -35,7 +35,7 @@ from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
 from resolvers.batching import BatchLoad
 from resolvers.history.as_of import end_of
-from resolvers.pagination import _sql_and_params
+from resolvers.pagination import sql_and_params
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, stale_q, without_intervention_q
 
 NATION_CODE = "FR"
@@ -375,7 +375,7 @@ async def evolution(
     its entry of creation records every column from null, its status too.
     """
     sites = Site.filter(scope.objects).values("id", *_COMPARED)
-    scoped, params = _sql_and_params(sites)
+    scoped, params = sql_and_params(sites)
     json = _JSON[sites._db.capabilities.dialect]
     values, totals = [], []
     for when, day in enumerate((since, until)):
