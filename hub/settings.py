@@ -277,6 +277,9 @@ class Settings:
     max_header_bytes: int = 16_384
     # On SIGTERM, in-flight requests get this many seconds to finish before they are cut.
     shutdown_grace_seconds: int = 20
+    # Whether queries run through their compiled plan (schema.execution); off: graphql-core
+    # runs every operation (HUB_COMPILED_READS).
+    compiled_reads: bool = True
     # Requests per minute (0: unlimited) per signed-in person, per partner application (all
     # its tokens together) and per anonymous address (hub.server.ratelimit).
     rate_limit: int = 600
@@ -384,6 +387,8 @@ class Settings:
             rate_limit=_int(env, "HUB_RATE_LIMIT", cls.rate_limit, minimum=0),
             rate_limit_apps=_int(env, "HUB_RATE_LIMIT_APPS", cls.rate_limit_apps, minimum=0),
             rate_limit_anonymous=_int(
+            compiled_reads=(_choice(env, "HUB_COMPILED_READS", ("on", "off")) or "on").lower()
+            == "on",
                 env, "HUB_RATE_LIMIT_ANONYMOUS", cls.rate_limit_anonymous, minimum=0
             ),
             rate_limit_address=_int(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch
@@ -78,6 +78,19 @@ class Waves:
                 self._arm()
 
 
+async def _values_of(keys: list[KeyT], futures: dict[KeyT, asyncio.Future[ValueT]]) -> list[ValueT]:
+    try:
+        for future in futures.values():
+            await future
+    except BaseException:
+        for future in futures.values():
+            # Retrieved, so that asyncio does not report the other failures as forgotten.
+            if future.done() and not future.cancelled():
+                future.exception()
+        raise
+    return [futures[key].result() for key in keys]
+
+
 def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
     if target.done():
         return
@@ -100,6 +113,14 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         if len(self._queue) == 1:
             self._waves.enqueue(self)
 
+    def load_many(self, keys: Iterable[KeyT]) -> Awaitable[list[ValueT]]:  # type: ignore[override]
+        """The values of ``keys``: one future per distinct key, awaited in turn. They all
+        settle with the same wave, so this costs one wake-up, where aiodataloader's gather
+        costs a callback per key."""
+        wanted = list(keys)
+        futures = {key: self.load(key) for key in dict.fromkeys(wanted)}
+        return _values_of(wanted, futures)
+
     def load(self, key: KeyT) -> asyncio.Future[ValueT]:
         cached = self._cache.get(self.get_cache_key(key)) if key is not None else None
         if cached is None:
@@ -107,3 +128,12 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         reply: asyncio.Future[ValueT] = self.loop.create_future()
         self._waves.answer_with_next_wave(cached, reply)
         return reply
+
+
+def regrouped(groups: Sequence[Sequence[Any]], values: Sequence[ValueT]) -> list[list[ValueT]]:
+    """``values`` (one per member of the flattened ``groups``) split back into the groups,
+    without the Nones (what the caller may not read)."""
+    found = iter(values)
+    return [
+        [value for value in (next(found) for _ in group) if value is not None] for group in groups
+    ]

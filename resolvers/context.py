@@ -49,6 +49,8 @@ class Context:
     today: datetime.date
     # Reads of gated data, written to the audit log at the end of the request.
     reads: AuditBatch = field(default_factory=lambda: AuditBatch(AuditKind.READ))
+    # Which executor ran the operation, and why not the compiled one (schema.execution).
+    execution: str | None = None
 
     @classmethod
     def build(cls, request: Request | None, settings: Settings, principal: Principal) -> Context:

@@ -76,10 +76,17 @@ class Page(Generic[RowT]):
     count: Callable[[], Awaitable[int]]
 
 
-async def page_of(queryset: QuerySet[Any], page: PageRequest, order: Sequence[str]) -> Page[Any]:
-    """A page of a root list; the total is counted only if the client asks for it."""
+async def page_of(
+    queryset: QuerySet[Any],
+    page: PageRequest,
+    order: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> Page[Any]:
+    """A page of a root list, of rows holding only ``columns`` if given; the total is
+    counted only if the client asks for it."""
+    rows_of = queryset.only(*columns) if columns else queryset
     rows = (
-        await queryset.order_by(*order).offset(page.offset).limit(page.first + 1)
+        await rows_of.order_by(*order).offset(page.offset).limit(page.first + 1)
         if page.first
         else []
     )

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from hub.limits import Limits
 from resolvers.audit.reads import AuditReads
 from schema.cost import CostBudget
+from schema.execution.executor import executor_class
 from schema.federation import CheckedRepresentations, RouterOnly
 from schema.field_decisions import check_decisions
 from schema.limits import ParseWithinLimits, VariableSizes, limit_rules
@@ -42,12 +43,15 @@ class HubSchema(CheckedRepresentations):
 
 
 def build_schema(
-    limits: Limits | None = None, observers: Sequence[type[SchemaExtension]] = ()
+    limits: Limits | None = None,
+    observers: Sequence[type[SchemaExtension]] = (),
+    compiled: bool = True,
 ) -> strawberry.Schema:
     """The schema; refuses to build if a field has no permission decision (default deny).
 
     ``observers`` are the server's extensions (the access log's record of the operation):
-    listed first, they see the errors last, as the client gets them.
+    listed first, they see the errors last, as the client gets them. ``compiled``: queries
+    run through their plan (``schema.execution``), else through graphql-core.
     """
     limits = limits or Limits()
     # Built once: the validation cache knows a document's verdict by the rules' identity.
@@ -57,6 +61,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
+        execution_context_class=executor_class(compiled),
         extensions=[
             *observers,
             lambda: ParseWithinLimits(limits),

@@ -79,9 +79,9 @@ class Gate(FieldExtension):
         if isawaitable(verdict):
             return self._after(verdict, next_, source, info, kwargs)
         if verdict:
-            self._audit(source, info)
+            self.audit(source, info)
             return next_(source, info, **kwargs)
-        return self._denied(source, info)
+        return self.denied(source, info)
 
     async def resolve_async(
         self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
@@ -110,11 +110,12 @@ class Gate(FieldExtension):
         kwargs: dict[str, Any],
     ) -> Any:
         if verdict:
-            self._audit(source, info)
-        result = next_(source, info, **kwargs) if verdict else self._denied(source, info)
+            self.audit(source, info)
+        result = next_(source, info, **kwargs) if verdict else self.denied(source, info)
         return await result if isawaitable(result) else result
 
-    def _audit(self, source: Any, info: Info[Any, Any]) -> None:
+    def audit(self, source: Any, info: Info[Any, Any]) -> None:
+        """Records a read of an audited capability's field (``resolvers.audit.reads``)."""
         if self.capability not in AUDITED_READS:
             return
         if isinstance(source, Site):
@@ -124,7 +125,8 @@ class Gate(FieldExtension):
         elif isinstance(source, User) and source.id != info.context.principal.user_id:
             info.context.reads.record(self.capability, "user", source.id, Place())
 
-    def _denied(self, source: Any, info: Info[Any, Any]) -> Any:
+    def denied(self, source: Any, info: Info[Any, Any]) -> Any:
+        """The fallback's value for a caller without the capability, else FORBIDDEN."""
         if self.fallback is not None:
             return self.fallback(source, info)
         raise Forbidden(

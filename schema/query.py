@@ -22,7 +22,7 @@ from schema.pagination import Connection
 from schema.types.actions import Action
 from schema.types.audit import AuditEntry
 from schema.types.organizations import Me, Organization
-from schema.types.sites import Site
+from schema.types.sites import SITE_COLUMNS, Site
 from schema.types.territories import Territory
 
 Ctx = Info[Context, None]
@@ -47,7 +47,9 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Site]:
-        return Connection.of(await list_sites(info.context, filter, order_by, first, after))
+        columns = SITE_COLUMNS.columns(info, ("nodes",), ("edges", "node"))
+        page = await list_sites(info.context, filter, order_by, first, after, columns)
+        return Connection.of(page)
 
     @strawberry.field(description="A site; with `asOf`, as it was at the end of that day.")
     async def site(

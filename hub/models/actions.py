@@ -4,6 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType
+from hub.models.fields import CharEnumField
 from hub.models.organizations import User
 from hub.models.sites import Site
 from hub.models.territories import Departement
@@ -21,7 +22,7 @@ class Action(Model):
     overseas = fields.BooleanField(default=False)
     started_at = fields.DateField()
     ended_at = fields.DateField(null=True)
-    location_kind = fields.CharEnumField(ActionLocationKind, max_length=30)
+    location_kind = CharEnumField(ActionLocationKind, max_length=30)
     location_details = fields.TextField(null=True)
     managers: fields.ManyToManyRelation[User] = fields.ManyToManyField(
         "hub.User", related_name="managed_actions", through="action_manager"
@@ -56,7 +57,7 @@ class ActionTopicLink(Model):
     action: fields.ForeignKeyRelation[Action] = fields.ForeignKeyField(
         "hub.Action", related_name="topics", on_delete=fields.CASCADE
     )
-    topic = fields.CharEnumField(ActionTopic, max_length=20)
+    topic = CharEnumField(ActionTopic, max_length=20)
 
     action_id: int
 
@@ -71,7 +72,7 @@ class ActionFinance(Model):
         "hub.Action", related_name="finances", on_delete=fields.CASCADE, db_index=True
     )
     year = fields.IntField()
-    finance_type = fields.CharEnumField(FinanceType, max_length=40)
+    finance_type = CharEnumField(FinanceType, max_length=40)
     planned_amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
     spent_amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
     comment = fields.TextField(null=True)

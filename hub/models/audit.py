@@ -8,13 +8,14 @@ from tortoise import fields
 from tortoise.models import Model
 
 from hub.models.enums import AuditKind
+from hub.models.fields import CharEnumField
 from hub.models.organizations import PartnerApplication, User
 
 
 class AuditEntry(Model):
     id = fields.IntField(primary_key=True)
     at = fields.DatetimeField(db_index=True)
-    kind = fields.CharEnumField(AuditKind, max_length=10)
+    kind = CharEnumField(AuditKind, max_length=10)
     # The mutation ("site.update"), the capability read ("site.legal.read") or the export.
     operation = fields.CharField(max_length=60)
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(

@@ -4,14 +4,15 @@ from tortoise import fields
 from tortoise.models import Model
 
 from hub.models.enums import HistoryOperation, HistorySubject
+from hub.models.fields import CharEnumField
 from hub.models.organizations import PartnerApplication, User
 
 
 class HistoryEntry(Model):
     id = fields.IntField(primary_key=True)
-    subject_type = fields.CharEnumField(HistorySubject, max_length=10)
+    subject_type = CharEnumField(HistorySubject, max_length=10)
     subject_id = fields.IntField()
-    operation = fields.CharEnumField(HistoryOperation, max_length=10)
+    operation = CharEnumField(HistoryOperation, max_length=10)
     # {field: [old, new]}, values as JSON scalars (dates as ISO strings).
     changes: dict[str, list[object]] = fields.JSONField(default=dict)
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(

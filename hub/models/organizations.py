@@ -10,6 +10,7 @@ from hub.models.enums import (
     Role,
     UserStatus,
 )
+from hub.models.fields import CharEnumField
 
 # The national delegation (DIHAL): home of the national administrators.
 NATIONAL_DELEGATION_NAME = "Délégation interministérielle à l'hébergement et à l'accès au logement"
@@ -19,10 +20,10 @@ class Organization(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
     abbreviation = fields.CharField(max_length=40, null=True)
-    category = fields.CharEnumField(OrganizationCategory, max_length=30)
-    type = fields.CharEnumField(OrganizationType, max_length=30)
+    category = CharEnumField(OrganizationCategory, max_length=30)
+    type = CharEnumField(OrganizationType, max_length=30)
     # No home location means a national organization.
-    location_level = fields.CharEnumField(LocationLevel, max_length=12, null=True)
+    location_level = CharEnumField(LocationLevel, max_length=12, null=True)
     location_code = fields.CharField(max_length=9, null=True)
     active = fields.BooleanField(default=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -42,8 +43,8 @@ class User(Model):
     email = fields.CharField(max_length=254, unique=True)
     phone = fields.CharField(max_length=30, null=True)
     job_title = fields.CharField(max_length=150, null=True)
-    role = fields.CharEnumField(Role, max_length=30)
-    status = fields.CharEnumField(UserStatus, max_length=10, default=UserStatus.PENDING)
+    role = CharEnumField(Role, max_length=30)
+    status = CharEnumField(UserStatus, max_length=10, default=UserStatus.PENDING)
     # Per-user options (UserOption values) widening the role defaults.
     options: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -80,7 +81,7 @@ class InterventionArea(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="areas", null=True, on_delete=fields.CASCADE, db_index=True
     )
-    level = fields.CharEnumField(LocationLevel, max_length=12)
+    level = CharEnumField(LocationLevel, max_length=12)
     code = fields.CharField(max_length=9, null=True)
 
     organization_id: int | None
@@ -99,7 +100,7 @@ class PartnerApplication(Model):
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "hub.Organization", related_name="applications", on_delete=fields.RESTRICT
     )
-    role = fields.CharEnumField(Role, max_length=30)
+    role = CharEnumField(Role, max_length=30)
     scopes: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -19,16 +19,17 @@ from hub.models.enums import (
     SiteStatus,
     TriState,
 )
+from hub.models.fields import CharEnumField
 from hub.models.organizations import Organization, User
 from hub.models.territories import Commune
 
 
 def _tri() -> Field[TriState]:
-    return fields.CharEnumField(TriState, max_length=7, default=TriState.UNKNOWN)
+    return CharEnumField(TriState, max_length=7, default=TriState.UNKNOWN)
 
 
 def _status() -> Field[ConditionStatus]:
-    return fields.CharEnumField(ConditionStatus, max_length=10, default=ConditionStatus.UNKNOWN)
+    return CharEnumField(ConditionStatus, max_length=10, default=ConditionStatus.UNKNOWN)
 
 
 def _count() -> fields.IntField:
@@ -54,7 +55,7 @@ class Site(Model):
     departement_code = fields.CharField(max_length=3, db_index=True)
     region_code = fields.CharField(max_length=3, db_index=True)
     overseas = fields.BooleanField(default=False)
-    field_type = fields.CharEnumField(FieldType, max_length=10, default=FieldType.UNKNOWN)
+    field_type = CharEnumField(FieldType, max_length=10, default=FieldType.UNKNOWN)
     declared_at = fields.DateField(null=True)
     installed_at = fields.DateField(null=True)
     is_reinstallation = fields.BooleanField(default=False)
@@ -82,7 +83,7 @@ class Site(Model):
     origin_french = fields.BooleanField(default=False)
     origin_eu = fields.BooleanField(default=False)
     origin_non_eu = fields.BooleanField(default=False)
-    census_status = fields.CharEnumField(CensusStatus, max_length=10, default=CensusStatus.NONE)
+    census_status = CharEnumField(CensusStatus, max_length=10, default=CensusStatus.NONE)
     census_date = fields.DateField(null=True)
     census_by = fields.CharField(max_length=200, null=True)
 
@@ -119,7 +120,7 @@ class Site(Model):
     justice_decision = _tri()
     justice_decision_date = fields.DateField(null=True)
     justice_court = fields.CharField(max_length=200, null=True)
-    police_assistance = fields.CharEnumField(
+    police_assistance = CharEnumField(
         PoliceAssistanceStatus, max_length=10, default=PoliceAssistanceStatus.NONE
     )
     police_requested_at = fields.DateField(null=True)
@@ -132,12 +133,12 @@ class Site(Model):
     has_legal_procedure = fields.BooleanField(default=False, db_index=True)
 
     # Parcel owners (sensitive, personal data): the names live in ParcelOwner.
-    owner_type = fields.CharEnumField(OwnerType, max_length=10, default=OwnerType.UNKNOWN)
+    owner_type = CharEnumField(OwnerType, max_length=10, default=OwnerType.UNKNOWN)
 
     # Lifecycle.
-    status = fields.CharEnumField(SiteStatus, max_length=30, default=SiteStatus.OPEN, db_index=True)
+    status = CharEnumField(SiteStatus, max_length=30, default=SiteStatus.OPEN, db_index=True)
     closed_at = fields.DateField(null=True)
-    closed_with_solutions = fields.CharEnumField(ClosedWithSolutions, max_length=10, null=True)
+    closed_with_solutions = CharEnumField(ClosedWithSolutions, max_length=10, null=True)
     closing_context = fields.TextField(null=True)
     resorption_target_year = fields.IntField(null=True)
 
@@ -167,7 +168,7 @@ class ParcelOwner(Model):
         "hub.Site", related_name="parcel_owners", on_delete=fields.CASCADE, db_index=True
     )
     parcel = fields.CharField(max_length=50, null=True)
-    owner_type = fields.CharEnumField(OwnerType, max_length=10, default=OwnerType.UNKNOWN)
+    owner_type = CharEnumField(OwnerType, max_length=10, default=OwnerType.UNKNOWN)
     owner_name = fields.CharField(max_length=200, null=True)
 
     site_id: int
@@ -181,7 +182,7 @@ class SiteClosingSolution(Model):
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "hub.Site", related_name="closing_solutions", on_delete=fields.CASCADE
     )
-    solution = fields.CharEnumField(ClosingSolution, max_length=30)
+    solution = CharEnumField(ClosingSolution, max_length=30)
     people = fields.IntField(null=True)
     households = fields.IntField(null=True)
 
@@ -197,7 +198,7 @@ class SiteResorptionPhase(Model):
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "hub.Site", related_name="resorption_phases", on_delete=fields.CASCADE
     )
-    phase = fields.CharEnumField(ResorptionPhase, max_length=30)
+    phase = CharEnumField(ResorptionPhase, max_length=30)
     started_at = fields.DateField(null=True)
     completed_at = fields.DateField(null=True)
 

@@ -53,7 +53,9 @@ GRAPHIQL_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(settings.limits, observers=[RecordOperation]),
+            build_schema(
+                settings.limits, observers=[RecordOperation], compiled=settings.compiled_reads
+            ),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Queries by GET (cacheable, loggable URLs) only outside production, for GraphiQL.
             allow_queries_via_get=settings.graphiql,

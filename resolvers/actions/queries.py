@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from hub.models import Action
 from hub.models.enums import HistorySubject
@@ -16,7 +17,7 @@ from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
 from resolvers.context import Context
 from resolvers.filters import ActionFilter
-from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at
+from resolvers.history.as_of import AsOfKey, as_of_loader, one_as_of, read_at, read_groups_at
 from resolvers.pagination import Page, PageRequest, page_of
 
 
@@ -37,6 +38,13 @@ async def actions_read_at(
     """Actions by id as the caller may read them: as they were at ``day`` when reached
     through an object read at that date, else as they are."""
     return await read_at(context, action_by_id, action_as_of_by_id, ids, day)
+
+
+async def action_groups_read_at(
+    context: Context, groups: Sequence[Sequence[int]], days: Sequence[datetime.date | None]
+) -> list[list[Action]]:
+    """``actions_read_at`` for many groups of ids, each at its own day."""
+    return await read_groups_at(context, action_by_id, action_as_of_by_id, groups, days)
 
 
 async def action_as_of(context: Context, value: str, day: datetime.date) -> Action:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from tortoise.models import Model
@@ -31,7 +31,7 @@ from hub.ids import decode_id
 from hub.models import HistoryEntry
 from hub.models.enums import HistoryOperation, HistorySubject
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad
+from resolvers.batching import BatchLoad, regrouped
 from resolvers.context import Context, LoaderFactory
 from resolvers.pagination import by_key_loader
 
@@ -226,11 +226,32 @@ async def read_at(
     """Objects by id as the caller may read them: through ``then`` (an as-of loader) as they
     were at ``day`` when reached through an object read at that date, else through
     ``today``; those the caller may not read are left out."""
-    if day is None:
-        rows = await context.loaders[today].load_many(ids)
-    else:
-        rows = await context.loaders[then].load_many([(key, day) for key in ids])
-    return [row for row in rows if row is not None]
+    return (await read_groups_at(context, today, then, [ids], [day]))[0]
+
+
+async def read_groups_at(
+    context: Context,
+    today: LoaderFactory,
+    then: LoaderFactory,
+    groups: Sequence[Sequence[int]],
+    days: Sequence[datetime.date | None],
+) -> list[list[Any]]:
+    """``read_at`` for many groups of ids, each at its own day, in two loads at most."""
+    current = [key for group, day in zip(groups, days, strict=True) if day is None for key in group]
+    past = [
+        (key, day) for group, day in zip(groups, days, strict=True) if day is not None
+        for key in group
+    ]  # fmt: skip
+    rows_today = iter(await context.loaders[today].load_many(current) if current else [])
+    rows_then = iter(await context.loaders[then].load_many(past) if past else [])
+    return regrouped(
+        groups,
+        [
+            next(rows_today if day is None else rows_then)
+            for group, day in zip(groups, days, strict=True)
+            for _ in group
+        ],
+    )
 
 
 async def one_as_of(

@@ -47,9 +47,11 @@ async def list_sites(
     order: SiteOrder | None,
     first: int | None,
     after: str | None,
+    columns: list[str] | None = None,
 ) -> Page[Site]:
+    """A page of the sites the caller may read; with ``columns``, rows holding only those."""
     page = PageRequest.parse(context.settings, first, after)
     principal = context.principal
     query = await site_filter_q(site_filter, context.settings, context.today, principal)
     queryset = with_order_keys(Site.filter(sites_q(principal), query), order)
-    return await page_of(queryset, page, ordered_sites(order))
+    return await page_of(queryset, page, ordered_sites(order), columns)

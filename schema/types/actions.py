@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from strawberry.types import Info
 from hub.models import Action as ActionRow
 from hub.models import ActionFinance as FinanceRow
 from hub.models import ActionIndicators as IndicatorsRow
+from hub.models import User as UserRow
 from hub.models.enums import ActionLocationKind, ActionTopic, FinanceType, HistorySubject
 from permissions.capabilities import Capability
 from permissions.territories import action_place
@@ -26,7 +28,8 @@ from resolvers.actions.lists import (
     TOPICS,
     rebuilt,
 )
-from resolvers.context import Context
+from resolvers.batching import regrouped
+from resolvers.context import Context, LoaderFactory
 from resolvers.history.as_of import day_of
 from resolvers.history.loaders import ACTION_HISTORY, history_as_of
 from resolvers.journal.loaders import journal_read_at
@@ -35,6 +38,7 @@ from resolvers.organizations.loaders import user_by_id
 from resolvers.pagination import child_page
 from resolvers.sites.queries import sites_read_at
 from resolvers.territories.loaders import departement_by_code
+from schema.execution.batched import Many, batched, loaded
 from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
@@ -79,9 +83,39 @@ class ActionIndicators:
     is_type_of = rows_of(IndicatorsRow)
 
 
-async def _users(info: Info[Context, None], ids: list[int]) -> list[UserRef]:
-    rows = await info.context.loaders[user_by_id].load_many(ids)
-    return [row for row in rows if row is not None]
+async def _topics_of(roots: Sequence[ActionRow], context: Context) -> list[list[ActionTopic]]:
+    """Each action's topics; an action read at a past date gets them as they were then."""
+    then = [rebuilt(root, TOPICS) for root in roots]
+    links = iter(
+        await context.loaders[loaders.topics_by_action].load_many(
+            [root.id for root, values in zip(roots, then, strict=True) if values is None]
+        )
+    )
+    return [
+        [link.topic for link in next(links)]
+        if values is None
+        else [ActionTopic(value) for value in values]
+        for values in then
+    ]
+
+
+def _people_of(name: str, ids_by_action: LoaderFactory) -> Many:
+    """Each action's managers or operators (``name``), as they were then for an action read
+    at a past date."""
+
+    async def many(roots: Sequence[ActionRow], context: Context) -> list[list[UserRow]]:
+        then = [rebuilt(root, name) for root in roots]
+        current = iter(
+            await context.loaders[ids_by_action].load_many(
+                [root.id for root, ids in zip(roots, then, strict=True) if ids is None]
+            )
+        )
+        groups = [next(current) if ids is None else ids for ids in then]
+        users = await context.loaders[user_by_id].load_many([i for group in groups for i in group])
+        return regrouped(groups, users)
+
+    many.__name__ = name
+    return many
 
 
 @strawberry.federation.type(keys=["id"], description="A social action run in one département.")
@@ -102,30 +136,19 @@ class Action(relay.Node):
     updated_at: datetime.datetime
     is_type_of = rows_of(ActionRow)
 
-    @strawberry.field
-    async def departement(root: Row, info: Info[Context, None]) -> Departement:
-        return await info.context.loaders[departement_by_code].load(root.departement_id)
+    departement: Departement = loaded(departement_by_code, "departement_id", Departement)
 
-    @strawberry.field
-    async def topics(root: Row, info: Info[Context, None]) -> list[ActionTopic]:
-        if (values := rebuilt(root, TOPICS)) is not None:
-            return [ActionTopic(value) for value in values]
-        links = await info.context.loaders[loaders.topics_by_action].load(root.id)
-        return [link.topic for link in links]
-
-    @strawberry.field(description="Pilots of the action.")
-    async def managers(root: Row, info: Info[Context, None]) -> list[UserRef]:
-        ids = rebuilt(root, MANAGERS)
-        if ids is None:
-            ids = await info.context.loaders[loaders.manager_ids_by_action].load(root.id)
-        return await _users(info, ids)
-
-    @strawberry.field(description="Users of the organizations running the action.")
-    async def operators(root: Row, info: Info[Context, None]) -> list[UserRef]:
-        ids = rebuilt(root, OPERATORS)
-        if ids is None:
-            ids = await info.context.loaders[loaders.operator_ids_by_action].load(root.id)
-        return await _users(info, ids)
+    topics: list[ActionTopic] = batched(_topics_of, list[ActionTopic])
+    managers: list[UserRef] = batched(
+        _people_of(MANAGERS, loaders.manager_ids_by_action),
+        list[UserRef],
+        description="Pilots of the action.",
+    )
+    operators: list[UserRef] = batched(
+        _people_of(OPERATORS, loaders.operator_ids_by_action),
+        list[UserRef],
+        description="Users of the organizations running the action.",
+    )
 
     @strawberry.field
     async def sites(root: Row, info: Info[Context, None]) -> list[SiteRef]:

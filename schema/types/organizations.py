@@ -30,6 +30,7 @@ from resolvers.nodes import resolve_entity
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
 from resolvers.territories.locations import check_locations
+from schema.execution.batched import loaded
 from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
@@ -128,11 +129,7 @@ class User(relay.Node):
     def options(root: strawberry.Parent[UserRow]) -> list[UserOption]:
         return [UserOption(option) for option in root.options]
 
-    @strawberry.field
-    async def organization(
-        root: strawberry.Parent[UserRow], info: Info[Context, None]
-    ) -> Organization:
-        return await info.context.loaders[loaders.organization_by_id].load(root.organization_id)
+    organization: Organization = loaded(loaders.organization_by_id, "organization_id", Organization)
 
     @strawberry.field(description="The user's own areas, else the organization's.")
     async def intervention_areas(
@@ -153,11 +150,7 @@ class PartnerApplication:
     active: bool
     is_type_of = rows_of(ApplicationRow)
 
-    @strawberry.field
-    async def organization(
-        root: strawberry.Parent[ApplicationRow], info: Info[Context, None]
-    ) -> Organization:
-        return await info.context.loaders[loaders.organization_by_id].load(root.organization_id)
+    organization: Organization = loaded(loaders.organization_by_id, "organization_id", Organization)
 
 
 @strawberry.type(description="A capability and how far the caller holds it.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -11,6 +12,7 @@ from strawberry import relay
 from strawberry.relay import to_base64
 from strawberry.types import Info
 
+from hub.models import Action as ActionRow
 from hub.models import ParcelOwner as ParcelOwnerRow
 from hub.models import Site as SiteRow
 from hub.models import SiteActor as SiteActorRow
@@ -38,7 +40,7 @@ from permissions.capabilities import Capability
 from permissions.territories import site_place
 from resolvers import enums as _registered_enums  # noqa: F401  (registers the GraphQL enums)
 from resolvers.actions.lists import SITES
-from resolvers.actions.queries import actions_read_at
+from resolvers.actions.queries import action_groups_read_at
 from resolvers.context import Context
 from resolvers.history.as_of import day_of, end_of, mark, rebuilt_list
 from resolvers.history.loaders import SITE_HISTORY, history_as_of
@@ -55,14 +57,31 @@ from resolvers.territories.loaders import (
     epci_by_code,
     region_by_code,
 )
+from schema.execution.batched import batched, loaded
 from schema.gates import gated, holds
 from schema.pagination import Connection
+from schema.projection import Projection, reads
 from schema.rows import rows_of
 from schema.types.refs import ActionRef, CommentRef, HistoryEntryRef, OrganizationRef, UserRef
 from schema.types.territories import Commune, Departement, Epci, Region
 
 Row = strawberry.Parent[SiteRow]
 
+
+def _columns(*prefixes: str) -> tuple[str, ...]:
+    """The site's columns starting with one of ``prefixes``."""
+    return tuple(name for name in SiteRow._meta.fields_db_projection if name.startswith(prefixes))
+
+
+# The columns a group of fields reads (schema.projection).
+_POPULATION = _columns("population_", "minors_", "origin_", "caravans", "huts", "tents", "cars")
+_POPULATION += ("mattresses",)
+_LIVING_CONDITIONS = _columns("water_", "sanitation_", "electricity_", "waste_", "pests")
+_LIVING_CONDITIONS += _columns("fire_prevention_")
+_LEGAL_PROCEDURES = _columns("owner_complaint", "justice_", "police_", "bailiff")
+_LEGAL_PROCEDURES += _columns("administrative_order", "insalubrity_order")
+# Every selection of a site reads where it stands (its gates and audit do) and its id.
+_SITE_PLACE = ("id", "region_code", "departement_code", "epci_code", "commune_scope_code")
 
 _ORIGIN_FLAGS = (
     (Origin.FRENCH, "origin_french"),
@@ -369,19 +388,62 @@ class SiteActor:
         # strawberry reads the type's fields off the ORM row it is given.
         return found[0] if found else None  # type: ignore[return-value]
 
-    @strawberry.field
-    async def organization(
-        root: strawberry.Parent[SiteActorRow], info: Info[Context, None]
-    ) -> OrganizationRef | None:
-        return await info.context.loaders[organization_by_id].load(root.organization_id)
+    organization: OrganizationRef | None = loaded(
+        organization_by_id, "organization_id", OrganizationRef | None
+    )
+    user: UserRef | None = loaded(user_by_id, "user_id", UserRef | None)
 
-    @strawberry.field
-    async def user(
-        root: strawberry.Parent[SiteActorRow], info: Info[Context, None]
-    ) -> UserRef | None:
-        if root.user_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.user_id)
+
+async def _actors_of(roots: Sequence[SiteRow], context: Context) -> list[list[SiteActorRow]]:
+    """Each site's actors; a site read at a past date gets them as they were then."""
+    days = [day_of(root) for root in roots]
+    loaded = context.loaders
+    current = iter(
+        await loaded[loaders.actors_by_site].load_many(
+            [root.id for root, day in zip(roots, days, strict=True) if day is None]
+        )
+    )
+    past = iter(
+        await loaded[loaders.actors_declared_before].load_many(
+            [(root.id, day) for root, day in zip(roots, days, strict=True) if day is not None]
+        )
+    )
+    found: list[list[SiteActorRow]] = []
+    for root, day in zip(roots, days, strict=True):
+        if day is None:
+            found.append(next(current))
+            continue
+        entries = rebuilt_list(root, ACTORS) or []
+        found.append(mark(past_actors(root.id, entries, next(past), end_of(day)), day))
+    return found
+
+
+async def _actions_of(roots: Sequence[SiteRow], context: Context) -> list[list[ActionRow]]:
+    """Each site's actions, most recent first. For a site read at a past date, the links are
+    those kept in the actions' history: each candidate is read at that day to tell."""
+    days = [day_of(root) for root in roots]
+    loaded = context.loaders
+    current = iter(
+        await loaded[loaders.action_ids_by_site].load_many(
+            [root.id for root, day in zip(roots, days, strict=True) if day is None]
+        )
+    )
+    past = iter(
+        await loaded[loaders.action_ids_linked_since].load_many(
+            [(root.id, day) for root, day in zip(roots, days, strict=True) if day is not None]
+        )
+    )
+    groups = [next(current) if day is None else next(past) for day in days]
+    found = await action_groups_read_at(context, groups, days)
+    for index, (root, day) in enumerate(zip(roots, days, strict=True)):
+        if day is not None:
+            linked = [
+                action for action in found[index] if root.id in (rebuilt_list(action, SITES) or [])
+            ]
+            found[index] = sorted(
+                linked, key=lambda action: (action.started_at, action.id), reverse=True
+            )
+    return found
 
 
 @strawberry.federation.type(
@@ -405,42 +467,34 @@ class Site(relay.Node):
     is_type_of = rows_of(SiteRow)
 
     @strawberry.field
+    @reads("status")
     def status(root: Row) -> SiteStatus:
         return root.status
 
     @gated(Capability.SITE_LOCATION_EXACT)
+    @reads("address")
     def address(root: Row) -> str | None:
         return root.address
 
     @strawberry.field
+    @reads("latitude", "longitude", "address", "access_details", "commune_id")
     def location(root: Row) -> SiteLocation:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field(description="Whether location gives the exact place or the commune centre.")
+    @reads()
     async def location_precision(root: Row, info: Info[Context, None]) -> LocationPrecision:
         exact = await holds(Capability.SITE_LOCATION_EXACT, root, info)
         return LocationPrecision.EXACT if exact else LocationPrecision.COMMUNE_CENTRE
 
-    @strawberry.field
-    async def commune(root: Row, info: Info[Context, None]) -> Commune:
-        return await info.context.loaders[commune_by_code].load(root.commune_id)
-
-    @strawberry.field
-    async def epci(root: Row, info: Info[Context, None]) -> Epci | None:
-        if root.epci_code is None:
-            return None
-        return await info.context.loaders[epci_by_code].load(root.epci_code)
-
-    @strawberry.field
-    async def departement(root: Row, info: Info[Context, None]) -> Departement:
-        return await info.context.loaders[departement_by_code].load(root.departement_code)
-
-    @strawberry.field
-    async def region(root: Row, info: Info[Context, None]) -> Region:
-        return await info.context.loaders[region_by_code].load(root.region_code)
+    commune: Commune = loaded(commune_by_code, "commune_id", Commune)
+    epci: Epci | None = loaded(epci_by_code, "epci_code", Epci | None)
+    departement: Departement = loaded(departement_by_code, "departement_code", Departement)
+    region: Region = loaded(region_by_code, "region_code", Region)
 
     @strawberry.field(description="The sites the residents came from, for a reinstallation.")
+    @reads("id")
     async def reinstalled_from(root: Row, info: Info[Context, None]) -> list[Site]:
         # No write changes these links: today's are those of any date.
         ids = await info.context.loaders[loaders.origin_site_ids_by_site].load(root.id)
@@ -448,6 +502,7 @@ class Site(relay.Node):
         return await sites_read_at(info.context, ids, day_of(root))  # type: ignore[return-value]
 
     @strawberry.field
+    @reads(*_POPULATION)
     def population(root: Row) -> SitePopulation:
         return SitePopulation(
             total=root.population_total,
@@ -460,88 +515,75 @@ class Site(relay.Node):
         )
 
     @strawberry.field
+    @reads("census_status", "census_date", "census_by")
     def census(root: Row) -> Census:
         return Census(status=root.census_status, date=root.census_date, run_by=root.census_by)
 
     @strawberry.field
+    @reads(*_LIVING_CONDITIONS)
     def living_conditions(root: Row) -> LivingConditions:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @gated(Capability.SITE_LEGAL_READ)
+    @reads("has_legal_procedure")
     def has_legal_procedure(root: Row) -> bool | None:
         return root.has_legal_procedure
 
     @gated(Capability.SITE_LEGAL_READ)
+    @reads(*_LEGAL_PROCEDURES)
     def legal_procedures(root: Row) -> LegalProcedures | None:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @gated(Capability.SITE_OWNER_READ)
+    @reads("id", "owner_type")
     def ownership(root: Row) -> Ownership | None:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field
+    @reads("id", "status", "closed_at", "closed_with_solutions", "closing_context")
     def lifecycle(root: Row) -> SiteLifecycle:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field
+    @reads("id", "resorption_target_year")
     def resorption(root: Row) -> Resorption:
         # strawberry reads the type's fields off the ORM row it is given.
         return root  # type: ignore[return-value]
 
     @strawberry.field(description="Not updated nor confirmed for HUB_OUT_OF_DATE_DAYS days.")
+    @reads("updated_at", "confirmed_unchanged_at")
     def out_of_date(root: Row, info: Info[Context, None]) -> bool:
         days = info.context.settings.out_of_date_days
         limit = (day_of(root) or info.context.today) - datetime.timedelta(days=days)
         latest = max(filter(None, (root.updated_at, root.confirmed_unchanged_at)))
         return latest.date() < limit
 
-    @strawberry.field
-    async def created_by(root: Row, info: Info[Context, None]) -> UserRef | None:
-        if root.created_by_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.created_by_id)
+    created_by: UserRef | None = loaded(user_by_id, "created_by_id", UserRef | None)
+    updated_by: UserRef | None = loaded(user_by_id, "updated_by_id", UserRef | None)
 
-    @strawberry.field
-    async def updated_by(root: Row, info: Info[Context, None]) -> UserRef | None:
-        if root.updated_by_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.updated_by_id)
-
-    @strawberry.field(description="Organizations and users acting on the site.")
-    async def actors(root: Row, info: Info[Context, None]) -> list[SiteActor]:
-        loaded = info.context.loaders
-        if (day := day_of(root)) is None:
-            return await loaded[loaders.actors_by_site].load(root.id)
-        rows = await loaded[loaders.actors_declared_before].load((root.id, day))
-        entries = rebuilt_list(root, ACTORS) or []
-        # strawberry reads the type's fields off the ORM row it is given.
-        return mark(past_actors(root.id, entries, rows, end_of(day)), day)  # type: ignore[arg-type]
-
-    @strawberry.field(description="Actions run on the site, most recent first.")
-    async def actions(root: Row, info: Info[Context, None]) -> list[ActionRef]:
-        if (day := day_of(root)) is None:
-            ids = await info.context.loaders[loaders.action_ids_by_site].load(root.id)
-            # strawberry reads the type's fields off the ORM row it is given.
-            return await actions_read_at(info.context, ids, None)  # type: ignore[return-value]
-        # The links are kept in the actions' history: each candidate is read at that day.
-        ids = await info.context.loaders[loaders.action_ids_linked_since].load((root.id, day))
-        linked = [
-            action
-            for action in await actions_read_at(info.context, ids, day)
-            if root.id in (rebuilt_list(action, SITES) or [])
-        ]
-        # strawberry reads the type's fields off the ORM row it is given.
-        return sorted(linked, key=lambda action: (action.started_at, action.id), reverse=True)  # type: ignore[arg-type]
+    actors: list[SiteActor] = batched(
+        _actors_of,
+        list[SiteActor],
+        description="Organizations and users acting on the site.",
+        reads=("id",),
+    )
+    actions: list[ActionRef] = batched(
+        _actions_of,
+        list[ActionRef],
+        description="Actions run on the site, most recent first.",
+        reads=("id",),
+    )
 
     @strawberry.field(
         description="Comments on the site, newest first. Read at a past date: those written "
         "by then and not deleted by then, where the site stood; a comment edited since is "
         "left out (its text then is not kept)."
     )
+    @reads("id")
     async def journal(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[CommentRef]:
@@ -551,9 +593,14 @@ class Site(relay.Node):
     @strawberry.field(
         description="Changes of the site, newest first; read at a past date, up to that date."
     )
+    @reads("id")
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[HistoryEntryRef]:
         day = day_of(root)
         history = SITE_HISTORY if day is None else history_as_of(HistorySubject.SITE, day)
         return Connection.of(await child_page(info, history, root.id, first, after))
+
+
+# The columns of the site rows a selection of sites reads.
+SITE_COLUMNS = Projection("Site", SiteRow, _SITE_PLACE)

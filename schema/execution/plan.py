@@ -1,0 +1,277 @@
+"""Plans: for an operation, which fields each selection holds and how each is resolved.
+
+A plan is built once per document (and per value of the variables its ``@skip``/``@include``
+read), from the fields graphql-core itself collects, so fragments, aliases and directives mean
+exactly what they mean to graphql-core. Each field gets one of four ways to its values:
+``__typename``; a plain attribute of the object (strawberry's default resolver); a batch form
+(``schema.execution.batched``); or the field's own strawberry resolver, called per object as
+graphql-core would call it. Fields returning objects hold the plan of their sub-selection for
+every object type they can return.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    get_named_type,
+    get_nullable_type,
+    is_abstract_type,
+    is_leaf_type,
+    is_object_type,
+    visit,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
+from graphql.language import DirectiveNode, FieldNode, FragmentDefinitionNode, VariableNode
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
+
+from schema.execution.batched import Many, batch_of
+from schema.gates import Gate
+
+# The strawberry field behind a GraphQL field (strawberry's back-reference).
+_STRAWBERRY_FIELD = "strawberry-definition"
+# Root fields this path leaves to graphql-core: introspection and federation's.
+_NOT_PLANNED = frozenset({"__schema", "__type", "_service", "_entities"})
+
+
+class Unplanned(Exception):
+    """The operation holds something this path does not plan; graphql-core runs it."""
+
+
+class Kind(enum.Enum):
+    TYPENAME = "typename"
+    ATTRIBUTE = "attribute"  # strawberry's default resolver: the object's attribute
+    CALL = "call"  # the field's own function, called directly (no arguments)
+    BATCH = "batch"  # the field's batch form, called once per level
+    RESOLVER = "resolver"  # strawberry's resolver, per object, as graphql-core calls it
+
+
+@dataclass(eq=False)
+class FieldPlan:
+    key: str  # the response key: the alias, else the field's name
+    parent: GraphQLObjectType
+    definition: GraphQLField
+    details: FieldDetailsList
+    how: How
+    # The plan of the sub-selection for each object type the field may return.
+    selections: dict[str, SelectionPlan] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.nodes: list[FieldNode] = [details.node for details in self.details]
+        self.name: str = self.nodes[0].name.value
+        self.return_type: GraphQLOutputType = self.definition.type
+        inner = get_nullable_type(self.return_type)
+        # A scalar or enum field's coercion, for the common case of its completion.
+        self.coerce: Callable[[Any], Any] | None = (
+            inner.coerce_output_value if is_leaf_type(inner) else None
+        )
+
+
+@dataclass(frozen=True)
+class How:
+    """How a field gets its value for one object."""
+
+    kind: Kind
+    attribute: str = ""
+    batch: Many | None = None
+    call: Callable[[Any, Info[Any, Any]], Any] | None = None
+    strawberry_field: StrawberryField | None = None
+    # The field's gate (``@requires``): the compiled path decides it per object.
+    gate: Gate | None = None
+
+
+@dataclass(eq=False)
+class SelectionPlan:
+    type: GraphQLObjectType
+    fields: list[FieldPlan]
+
+
+_TYPENAME = How(Kind.TYPENAME)
+_GENERIC = How(Kind.RESOLVER)
+
+
+def how(definition: GraphQLField) -> How:
+    """How the field is resolved: the cheapest way that is exactly what strawberry does."""
+    strawberry_field: StrawberryField | None = definition.extensions.get(_STRAWBERRY_FIELD)
+    if strawberry_field is None or definition.args:
+        return _GENERIC
+    gates = [extension for extension in strawberry_field.extensions if isinstance(extension, Gate)]
+    if len(gates) != len(strawberry_field.extensions):
+        return _GENERIC  # another extension (relay's node…): strawberry runs it
+    gate = gates[0] if gates else None
+    resolver = strawberry_field.base_resolver
+    if resolver is None:
+        return How(Kind.ATTRIBUTE, attribute=strawberry_field.python_name, gate=gate)
+    many = batch_of(resolver.wrapped_func) if callable(resolver.wrapped_func) else None
+    if many is not None:
+        return How(Kind.BATCH, batch=many, gate=gate)
+    return How(Kind.CALL, call=direct_call(resolver), strawberry_field=strawberry_field, gate=gate)
+
+
+def direct_call(resolver: StrawberryResolver[Any]) -> Callable[[Any, Info[Any, Any]], Any]:
+    """The resolver called with the object and the info it asks for, as strawberry calls it
+    (``schema_converter.get_arguments``), without converting arguments it does not have."""
+    function = resolver  # calls its function as strawberry's get_result does
+    by_self = resolver.self_parameter is not None
+    sources = [
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    ]
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def call(source: Any, info: Info[Any, Any]) -> Any:
+        kwargs = dict.fromkeys(sources, source)
+        if info_name is not None:
+            kwargs[info_name] = info
+        return function(source, **kwargs) if by_self else function(**kwargs)
+
+    return call
+
+
+class Planner:
+    """Builds the plan of one operation for the values of its directives' variables."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDetails],
+        variable_values: VariableValues,
+        operation: OperationDefinitionNode,
+        hide_suggestions: bool,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variable_values = variable_values
+        self.operation = operation
+        self.hide_suggestions = hide_suggestions
+
+    def root(self, root_type: GraphQLObjectType, grouped: GroupedFieldSet) -> SelectionPlan:
+        if self.operation.operation is not OperationType.QUERY:
+            raise Unplanned(f"a {self.operation.operation.value}")
+        for details in grouped.values():
+            name = details[0].node.name.value
+            if name in _NOT_PLANNED:
+                raise Unplanned(f"the root field {name}")
+        return self._selection(root_type, grouped)
+
+    def _selection(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> SelectionPlan:
+        fields = []
+        for key, details in grouped.items():
+            if any(detail.fragment_variable_values is not None for detail in details):
+                raise Unplanned("fragment arguments")
+            name = details[0].node.name.value
+            if name == "__typename":
+                definition = self.schema.get_field(object_type, name)
+                assert definition is not None
+                fields.append(FieldPlan(key, object_type, definition, details, _TYPENAME))
+                continue
+            definition = object_type.fields.get(name)
+            if definition is None:
+                # Validation lets no unknown field through; graphql-core would skip it.
+                continue
+            if definition.subscribe is not None:
+                raise Unplanned(f"the subscription field {name}")
+            planned = FieldPlan(key, object_type, definition, details, how(definition))
+            named = get_named_type(definition.type)
+            if is_abstract_type(named):
+                possible = self.schema.get_possible_types(named)
+            elif is_object_type(named):
+                possible = [named]
+            else:
+                possible = []
+            for object_type_there in possible:
+                sub = collect_subfields(
+                    self.schema,
+                    self.fragments,
+                    self.variable_values,
+                    self.operation,
+                    object_type_there,
+                    details,
+                    self.hide_suggestions,
+                )
+                planned.selections[object_type_there.name] = self._selection(
+                    object_type_there, sub.grouped_field_set
+                )
+            fields.append(planned)
+        return SelectionPlan(object_type, fields)
+
+
+class _DirectiveVariables(Visitor):
+    """The variables that ``@skip`` and ``@include`` read: they decide the plan's shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
+        if node.name.value in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    self.names.add(argument.value.name.value)
+
+
+def directive_variables(document: DocumentNode) -> frozenset[str]:
+    visitor = _DirectiveVariables()
+    visit(document, visitor)
+    return frozenset(visitor.names)
+
+
+class Plans:
+    """The plans of the most recent documents, by text, operation and directive values."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._plans: OrderedDict[Hashable, SelectionPlan] = OrderedDict()
+        self._directive_variables: dict[str, frozenset[str]] = {}
+
+    def key(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        coerced: dict[str, Any],
+    ) -> Hashable | None:
+        location = operation.loc
+        if location is None:
+            return None
+        text = location.source.body
+        names = self._directive_variables.get(text)
+        if names is None:
+            names = directive_variables(DocumentNode(definitions=(operation, *fragments.values())))
+            if len(self._directive_variables) >= self.maxsize:
+                self._directive_variables.clear()
+            self._directive_variables[text] = names
+        values = tuple(sorted((name, coerced.get(name)) for name in names))
+        name = operation.name.value if operation.name else None
+        return (text, name, location.start, values)
+
+    def get(self, key: Hashable) -> SelectionPlan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: Hashable, plan: SelectionPlan) -> None:
+        self._plans[key] = plan
+        if len(self._plans) > self.maxsize:
+            self._plans.popitem(last=False)

@@ -1,0 +1,502 @@
+"""Runs a plan level by level: each field of a selection for every object of the level at once.
+
+A level is the objects one selection applies to (the 500 sites of a page, then all their
+communes, then all their actions…). For each field of the selection: attributes are read in a
+loop; a batch form is called once with every object; other resolvers are called per object
+with one resolve info shared by the level. The fields' asynchronous work is awaited together,
+then the values are completed (leaves coerced, objects gathered for the next level), and the
+next levels of every field run together, so the request's DataLoaders batch them as they
+batch graphql-core's resolvers. Errors are located and nulls propagate exactly as graphql-core
+does it: to the nearest nullable position, dropping errors below a position already nulled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from inspect import isawaitable
+from typing import TYPE_CHECKING, Any, cast
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    is_leaf_type,
+    located_error,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from strawberry.types import Info
+
+from resolvers.decisions import decide
+from schema.execution.batched import Many
+from schema.execution.plan import FieldPlan, Kind, SelectionPlan
+from schema.gates import Gate
+
+Values = list[Any] | Awaitable[list[Any]]
+
+if TYPE_CHECKING:
+    from graphql.execution import Executor
+
+
+class Position:
+    """Where a value stands in the response: nulling it, or its nearest nullable holder,
+    is how a field error propagates."""
+
+    __slots__ = ("holder", "key", "nullable", "path", "up")
+
+    def __init__(
+        self,
+        holder: dict[str, Any] | list[Any] | None,
+        key: str | int | None,
+        nullable: bool,
+        up: Position | None,
+        path: Path | None,
+    ) -> None:
+        self.holder = holder
+        self.key = key
+        self.nullable = nullable
+        self.up = up
+        self.path = path
+
+
+class Slot:
+    """An object to complete: its source, its (growing) result, and where that stands."""
+
+    __slots__ = ("position", "result", "source")
+
+    def __init__(self, source: Any, result: dict[str, Any], position: Position) -> None:
+        self.source = source
+        self.result = result
+        self.position = position
+
+
+_Pending = list[tuple[SelectionPlan, list[Slot]]]
+
+
+class Run:
+    """One execution of a plan for one request."""
+
+    def __init__(self, executor: Executor[Any]) -> None:
+        self.executor = executor
+        self.context = executor.context_value
+        self.data: dict[str, Any] | None = {}
+        self._infos: dict[int, GraphQLResolveInfo] = {}
+        # The positions an error nulled (their objects are out of the response).
+        self._nulled: set[int] = set()
+        resolver = executor.middleware_manager
+        self._wrap: Callable[[Any], Any] | None = (
+            resolver.get_field_resolver if resolver is not None else None
+        )
+
+    async def execute(self, plan: SelectionPlan, root_value: Any) -> dict[str, Any] | None:
+        assert self.data is not None
+        root = Position(None, None, True, None, None)
+        await self._level(plan, [Slot(root_value, self.data, root)])
+        return self.data
+
+    async def _level(self, plan: SelectionPlan, slots: list[Slot]) -> None:
+        if self.data is None:
+            return
+        if self._nulled:
+            # What an error took out of the response is not resolved further (nor audited),
+            # as graphql-core stops resolving below a field whose error nulls its parent.
+            slots = [slot for slot in slots if self._attached(slot.position)]
+            if not slots:
+                return
+        for slot in slots:
+            result = slot.result
+            for field in plan.fields:
+                result[field.key] = None
+        waiting: list[Awaitable[list[Any]]] = []
+        fields: list[FieldPlan] = []
+        computed: list[tuple[FieldPlan, list[Any]]] = []
+        for field in plan.fields:
+            values = self._values(field, slots)
+            if isinstance(values, list):
+                computed.append((field, values))
+            else:
+                fields.append(field)
+                waiting.append(values)
+        if waiting:
+            computed += zip(fields, await asyncio.gather(*waiting), strict=True)
+        # Complete in the selection's order, whatever order the values came in.
+        order = {id(field): index for index, field in enumerate(plan.fields)}
+        computed.sort(key=lambda pair: order[id(pair[0])])
+        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]] = {}
+        for field, values in computed:
+            if field.coerce is not None:
+                self._complete_leaves(field, slots, values, pending)
+                continue
+            for slot, value in zip(slots, values, strict=True):
+                self._complete_field(field, slot, value, pending)
+        if pending:
+            await asyncio.gather(*(self._level(sub, more) for sub, more in pending.values()))
+
+    # -- values ---------------------------------------------------------------------------
+
+    def _values(self, field: FieldPlan, slots: list[Slot]) -> Values:
+        """The field's value (or the exception it raised) for each slot."""
+        how = field.how
+        if how.kind is Kind.TYPENAME:
+            return [field.parent.name] * len(slots)
+        if how.kind is Kind.RESOLVER:
+            return self._resolved(field, slots)
+        if how.gate is None:
+            return self._computed(field, slots)
+        return self._gated(field, slots, how.gate)
+
+    def _computed(self, field: FieldPlan, slots: list[Slot]) -> Values:
+        how = field.how
+        if how.kind is Kind.ATTRIBUTE:
+            name = how.attribute
+            try:
+                return [getattr(slot.source, name) for slot in slots]
+            except Exception:
+                return [_attribute(slot.source, name) for slot in slots]
+        if how.kind is Kind.BATCH:
+            assert how.batch is not None
+            return self._batch(how.batch, slots) if slots else []
+        assert how.call is not None
+        call = how.call
+        if not slots:
+            return []
+        info = self.strawberry_info(field, slots[0])
+        values: list[Any] = []
+        awaiting: list[int] = []
+        is_awaitable = self.executor.is_awaitable
+        for slot in slots:
+            try:
+                value = call(slot.source, info)
+            except Exception as error:
+                value = error
+            if is_awaitable(value):
+                awaiting.append(len(values))
+            values.append(value)
+        return _settled(values, awaiting) if awaiting else values
+
+    def _gated(self, field: FieldPlan, slots: list[Slot], gate: Gate) -> Values:
+        """As ``schema.gates.Gate`` does per object: the decision, then the value and the
+        audit where it holds, the fallback or FORBIDDEN where it does not."""
+        loaders = self.context.loaders
+        verdicts: list[Any] = []
+        asynchronous = False
+        for slot in slots:
+            verdict: Any
+            try:
+                verdict = decide(gate.capability, slot.source, loaders)
+            except Exception as error:
+                verdict = error
+            asynchronous = asynchronous or isawaitable(verdict)
+            verdicts.append(verdict)
+        if asynchronous:
+            return self._gated_later(field, slots, gate, verdicts)
+        return self._decided(field, slots, gate, verdicts)
+
+    async def _gated_later(
+        self, field: FieldPlan, slots: list[Slot], gate: Gate, verdicts: list[Any]
+    ) -> list[Any]:
+        awaiting = [index for index, verdict in enumerate(verdicts) if isawaitable(verdict)]
+        verdicts = await _settled(verdicts, awaiting)
+        values = self._decided(field, slots, gate, verdicts)
+        return values if isinstance(values, list) else await values
+
+    def _decided(
+        self, field: FieldPlan, slots: list[Slot], gate: Gate, verdicts: list[Any]
+    ) -> Values:
+        if not slots:
+            return []
+        info = self.strawberry_info(field, slots[0])
+        values: list[Any] = [None] * len(slots)
+        allowed: list[int] = []
+        for index, (slot, verdict) in enumerate(zip(slots, verdicts, strict=True)):
+            if isinstance(verdict, Exception):
+                values[index] = verdict
+            elif verdict:
+                gate.audit(slot.source, info)
+                allowed.append(index)
+            else:
+                try:
+                    values[index] = gate.denied(slot.source, info)
+                except Exception as error:
+                    values[index] = error
+        computed = self._computed(field, [slots[index] for index in allowed])
+        if isinstance(computed, list):
+            return _merged(values, allowed, computed, self.executor.is_awaitable)
+
+        async def merge(computed: Awaitable[list[Any]]) -> list[Any]:
+            merged = _merged(values, allowed, await computed, self.executor.is_awaitable)
+            return merged if isinstance(merged, list) else await merged
+
+        return merge(computed)
+
+    async def _batch(self, many: Many, slots: list[Slot]) -> list[Any]:
+        try:
+            values = list(await many([slot.source for slot in slots], self.context))
+        except Exception as error:
+            return [error] * len(slots)
+        return values
+
+    def _resolved(self, field: FieldPlan, slots: list[Slot]) -> list[Any] | Awaitable[list[Any]]:
+        executor = self.executor
+        definition = field.definition
+        info = self.info(field, slots[0])
+        try:
+            node = field.details[0].node
+            args = (
+                get_argument_values(
+                    definition, node, executor.variable_values, None, executor.hide_suggestions
+                )
+                if definition.args or node.arguments
+                else {}
+            )
+        except Exception as error:
+            return [error] * len(slots)
+        resolve = definition.resolve or executor.field_resolver
+        if self._wrap is not None:
+            resolve = self._wrap(resolve)
+        values: list[Any] = []
+        awaiting: list[int] = []
+        is_awaitable = executor.is_awaitable
+        for slot in slots:
+            try:
+                value = resolve(slot.source, info, **args)
+            except Exception as error:
+                value = error
+            if is_awaitable(value):
+                awaiting.append(len(values))
+            values.append(value)
+        if not awaiting:
+            return values
+        return _settled(values, awaiting)
+
+    def info(self, field: FieldPlan, slot: Slot) -> GraphQLResolveInfo:
+        """One resolve info for the field on every object of the level: resolvers read the
+        context, the selection and the variables from it, which are the same for all."""
+        path = Path(_path(slot.position), field.key, field.parent.name)
+        return self.executor.build_resolve_info(field.definition, field.nodes, field.parent, path)
+
+    def strawberry_info(self, field: FieldPlan, slot: Slot) -> Info[Any, Any]:
+        return Info(_raw_info=self.info(field, slot), _field=field.how.strawberry_field)  # type: ignore[arg-type]
+
+    # -- completion -----------------------------------------------------------------------
+
+    def _complete_leaves(
+        self,
+        field: FieldPlan,
+        slots: list[Slot],
+        values: list[Any],
+        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+    ) -> None:
+        """The common case of a scalar or enum field: each value coerced; nulls, errors and
+        values that do not coerce take the general way."""
+        coerce = field.coerce
+        assert coerce is not None
+        key = field.key
+        for slot, value in zip(slots, values, strict=True):
+            coerced = None
+            if value is not None and value is not Undefined and not isinstance(value, Exception):
+                try:
+                    coerced = coerce(value)
+                except Exception:
+                    coerced = None
+            if coerced is None or coerced is Undefined:
+                self._complete_field(field, slot, value, pending)
+            else:
+                slot.result[key] = coerced
+
+    def _complete_field(
+        self,
+        field: FieldPlan,
+        slot: Slot,
+        value: Any,
+        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+    ) -> None:
+        return_type = field.return_type
+        result = slot.result
+        if isinstance(value, Exception):
+            nullable = not isinstance(return_type, GraphQLNonNull)
+            self._fail(value, field, result, field.key, slot.position, nullable)
+            return
+        self._complete(field, return_type, value, result, field.key, slot.position, pending)
+
+    def _complete(
+        self,
+        field: FieldPlan,
+        return_type: GraphQLOutputType,
+        value: Any,
+        holder: dict[str, Any] | list[Any],
+        key: str | int,
+        up: Position,
+        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+    ) -> None:
+        nullable = True
+        if isinstance(return_type, GraphQLNonNull):
+            nullable = False
+            return_type = return_type.of_type
+            if value is None or value is Undefined:
+                message = (
+                    f"Cannot return null for non-nullable field {field.parent.name}.{field.name}."
+                )
+                self._fail(TypeError(message), field, holder, key, up, False)
+                return
+        if value is None or value is Undefined:
+            holder[key] = None  # type: ignore[index]
+            return
+        if is_leaf_type(return_type):
+            try:
+                coerced = return_type.coerce_output_value(value)
+                if coerced is Undefined or coerced is None:
+                    raise TypeError(
+                        f"Expected `{inspect(return_type)}.coerce_output_value("
+                        f"{inspect(value)})` to return non-nullable value, returned:"
+                        f" {inspect(coerced)}"
+                    )
+            except Exception as error:
+                self._fail(error, field, holder, key, up, nullable)
+                return
+            holder[key] = coerced  # type: ignore[index]
+            return
+        here = Position(holder, key, nullable, up, None)
+        if isinstance(return_type, GraphQLList):
+            if not is_iterable(value):
+                message = (
+                    "Expected Iterable, but did not find one for field"
+                    f" '{field.parent.name}.{field.name}'."
+                )
+                self._fail(GraphQLError(message), field, holder, key, up, nullable)
+                return
+            items: list[Any] = []
+            holder[key] = items  # type: ignore[index]
+            item_type = return_type.of_type
+            for index, item in enumerate(value):
+                items.append(None)
+                self._complete(field, item_type, item, items, index, here, pending)
+            return
+        try:
+            object_type = self._object_type(field, return_type, value)
+        except Exception as error:
+            self._fail(error, field, holder, key, up, nullable)
+            return
+        result: dict[str, Any] = {}
+        holder[key] = result  # type: ignore[index]
+        plan = field.selections[object_type.name]
+        group = pending.get((id(field), object_type.name))
+        if group is None:
+            group = pending[(id(field), object_type.name)] = (plan, [])
+        group[1].append(Slot(value, result, here))
+
+    def _object_type(
+        self, field: FieldPlan, return_type: GraphQLOutputType, value: Any
+    ) -> GraphQLObjectType:
+        """The object type of a value, checked as graphql-core checks it."""
+        executor = self.executor
+        if not isinstance(return_type, GraphQLObjectType):
+            abstract = cast("GraphQLAbstractType", return_type)
+            info = self._field_info(field)
+            resolve_type = abstract.resolve_type or executor.type_resolver
+            name = resolve_type(value, info, abstract)
+            if executor.is_awaitable(name):
+                raise TypeError(f"{abstract} resolved its type asynchronously.")
+            return executor.ensure_valid_runtime_type(
+                name,
+                abstract,
+                field.details,
+                info,
+                value,
+            )
+        if return_type.is_type_of is not None:
+            info = self._field_info(field)
+            if not return_type.is_type_of(value, info):
+                raise GraphQLError(
+                    f"Expected value of type '{return_type.name}' but got: {inspect(value)}.",
+                    field.nodes,
+                )
+        return return_type
+
+    def _field_info(self, field: FieldPlan) -> GraphQLResolveInfo:
+        """A resolve info for the type checks of the field's values (they read no path)."""
+        info = self._infos.get(id(field))
+        if info is None:
+            path = Path(None, field.key, field.parent.name)
+            info = self._infos[id(field)] = self.executor.build_resolve_info(
+                field.definition, field.nodes, field.parent, path
+            )
+        return info
+
+    def _attached(self, position: Position | None) -> bool:
+        while position is not None:
+            if id(position) in self._nulled:
+                return False
+            position = position.up
+        return True
+
+    def _fail(
+        self,
+        raw: Exception,
+        field: FieldPlan,
+        holder: dict[str, Any] | list[Any],
+        key: str | int,
+        up: Position,
+        nullable: bool,
+    ) -> None:
+        """Locates the error at ``holder[key]`` and nulls the nearest nullable position."""
+        error = located_error(raw, field.nodes, Path(_path(up), key, None).as_list())
+        errors = self.executor.collected_errors
+        if nullable:
+            holder[key] = None  # type: ignore[index]
+            errors.add(error, Path(_path(up), key, None))
+            return
+        position: Position | None = up
+        while position is not None and not position.nullable:
+            position = position.up
+        if position is None or position.holder is None:
+            errors.add(error, None)
+            self.data = None
+            return
+        position.holder[position.key] = None  # type: ignore[index]
+        self._nulled.add(id(position))
+        errors.add(error, _path(position))
+
+
+def _path(position: Position) -> Path | None:
+    """The response path of a position (None for the response itself), built on demand."""
+    if position.holder is None:
+        return None
+    if position.path is None:
+        assert position.up is not None and position.key is not None
+        position.path = Path(_path(position.up), position.key, None)
+    return position.path
+
+
+def _attribute(source: Any, name: str) -> Any:
+    try:
+        return getattr(source, name)
+    except Exception as error:
+        return error
+
+
+def _merged(
+    values: list[Any],
+    allowed: list[int],
+    computed: list[Any],
+    is_awaitable: Callable[[Any], bool],
+) -> Values:
+    """The allowed objects' values put among the others'; fallbacks may be awaitable."""
+    for index, value in zip(allowed, computed, strict=True):
+        values[index] = value
+    awaiting = [index for index, value in enumerate(values) if is_awaitable(value)]
+    return _settled(values, awaiting) if awaiting else values
+
+
+async def _settled(values: list[Any], awaiting: list[int]) -> list[Any]:
+    done = await asyncio.gather(*(values[index] for index in awaiting), return_exceptions=True)
+    for index, value in zip(awaiting, done, strict=True):
+        if isinstance(value, BaseException) and not isinstance(value, Exception):
+            raise value
+        values[index] = value
+    return values

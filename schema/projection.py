@@ -1,0 +1,99 @@
+"""Which columns of a row a selection reads, so that lists fetch only those.
+
+A site row has more than a hundred columns; a map or a list reads a handful. Each field of a
+type viewing a row says what it reads: a plain attribute reads its own column; a resolver
+declares its columns with ``reads`` (a field built by ``loaded`` reads its key). A selection
+holding a field that says nothing reads the whole row, so a field added without a
+declaration costs speed, never correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.types import Info
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from tortoise.models import Model
+
+FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
+
+# The attribute on a resolver that lists the columns it reads.
+READS = "__hub_reads__"
+
+
+def reads(*columns: str) -> Callable[[FunctionT], FunctionT]:
+    """Declares the columns of the row a resolver (and what it builds) reads."""
+
+    def declare(function: FunctionT) -> FunctionT:
+        setattr(function, READS, columns)
+        return function
+
+    return declare
+
+
+def _field_reads(field: Any, model: type[Model]) -> Sequence[str] | None:
+    resolver = field.base_resolver
+    if resolver is None:
+        name = field.python_name
+        return (name,) if name in model._meta.fields_map else None
+    declared: Sequence[str] | None = getattr(resolver.wrapped_func, READS, None)
+    return declared
+
+
+class Projection:
+    """The columns a selection of one type reads from its model's rows."""
+
+    def __init__(self, type_name: str, model: type[Model], always: Iterable[str]) -> None:
+        self.type_name = type_name
+        self.model = model
+        self.always = tuple(always)
+        self._by_field: dict[str, Sequence[str] | None] | None = None
+
+    def columns(self, info: Info[Any, Any], *paths: Sequence[str]) -> list[str] | None:
+        """The columns read by the selections found at ``paths`` below the field being
+        resolved (e.g. ``("nodes",)`` and ``("edges", "node")`` of a connection); None: all
+        of them."""
+        by_field = self._fields(info)
+        wanted = dict.fromkeys(self.always)
+        for path in paths:
+            for selected in _at(info.selected_fields, path):
+                if selected.name == "__typename":
+                    continue
+                found = by_field.get(selected.name)
+                if found is None:
+                    return None
+                wanted.update(dict.fromkeys(found))
+        return list(wanted)
+
+    def _fields(self, info: Info[Any, Any]) -> dict[str, Sequence[str] | None]:
+        if self._by_field is None:
+            definition = info.schema.get_type_by_name(self.type_name)
+            assert isinstance(definition, StrawberryObjectDefinition)
+            name_of = info.schema.config.name_converter.get_graphql_name
+            self._by_field = {
+                name_of(field): _field_reads(field, self.model) for field in definition.fields
+            }
+        return self._by_field
+
+
+def _at(selections: Iterable[Any], path: Sequence[str]) -> list[SelectedField]:
+    """The fields selected at ``path`` below the fields of ``selections`` (fragments
+    flattened)."""
+    fields = _flat(child for field in _flat(selections) for child in field.selections)
+    for name in path:
+        fields = _flat(
+            child for field in fields if field.name == name for child in field.selections
+        )
+    return fields
+
+
+def _flat(selections: Iterable[Any]) -> list[SelectedField]:
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append(selection)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            found += _flat(selection.selections)
+    return found
