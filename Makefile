@@ -6,8 +6,9 @@ DEMO_DB ?= sqlite://var/demo.sqlite3
 
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 FEDERATION_TOOLING := tests/federation/node_modules/.package-lock.json
+PEER_POSTGRAPHILE := bench/peer/node/node_modules/.package-lock.json
 
-.PHONY: install demo token hub test test-sqlite test-postgres lint format schema bench fuzz load clean
+.PHONY: install demo token hub test test-sqlite test-postgres lint format schema bench bench-peer fuzz load clean
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,15 @@ schema: install
 bench: install
 	$(BIN)/python -m bench
 
+# PostGraphile v4, the peer `make bench-peer` measures the hub against (npm, locked).
+$(PEER_POSTGRAPHILE): bench/peer/node/package.json bench/peer/node/package-lock.json
+	npm ci --prefix bench/peer/node --no-audit --no-fund --loglevel=error
+
+## The hub against PostGraphile v4 and a hand-written floor on the same tables (not part of the
+## suite; about 7 minutes): BENCH_SECONDS (10) per pass, BENCH_ROUNDS (2); see --help.
+bench-peer: install $(PEER_POSTGRAPHILE)
+	$(BIN)/python -m bench.peer
+
 ## Fuzz longer than the suite (random queries, FUZZ_EXAMPLES per caller) on both databases.
 FUZZ_EXAMPLES ?= 2000
 fuzz: install
@@ -90,4 +100,5 @@ load: $(BIN)/locust
 	$(BIN)/python -m tests.load.run
 
 clean:
-	rm -rf var .pytest_cache tests/oidc/node_modules tests/federation/node_modules
+	rm -rf var .pytest_cache tests/oidc/node_modules tests/federation/node_modules \
+		bench/peer/node/node_modules
