@@ -147,13 +147,21 @@ class _RolledBackTransaction(TransactionContextPooled):
             await super().__aexit__(exc_type, exc_val, exc_tb)
 
 
+async def _nothing_to_reset(_: asyncpg.Connection) -> None:
+    """What asyncpg runs when a connection returns to the pool, after rolling back an open
+    transaction. By default it also sends ``RESET ALL``, ``CLOSE ALL``, ``UNLISTEN *`` and
+    unlocks advisory locks: one more round trip for each of a request's statements, for
+    session state the hub never changes (its settings are the connection's start-up ones)."""
+
+
 class BoundedPostgresClient(AsyncpgDBClient):
     def __init__(self, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.acquire_timeout = acquire_timeout
 
     async def create_pool(self, **kwargs: Any) -> Any:
-        return _BoundedAcquire(await super().create_pool(**kwargs), self.acquire_timeout)
+        pool = await super().create_pool(reset=_nothing_to_reset, **kwargs)
+        return _BoundedAcquire(pool, self.acquire_timeout)
 
     def _in_transaction(self) -> TransactionContext:
         return _RolledBackTransaction(TransactionWrapper(self), self._pool_init_lock)

@@ -23,6 +23,7 @@ from hub.errors import Forbidden
 from hub.models import Action, Site, User
 from permissions.capabilities import Capability
 from permissions.territories import Place, action_place, site_place
+from resolvers.audit.entries import ResponsePath
 from resolvers.audit.reads import AUDITED_READS
 from resolvers.decisions import Verdict, decide, decided
 
@@ -114,16 +115,20 @@ class Gate(FieldExtension):
         result = next_(source, info, **kwargs) if verdict else self.denied(source, info)
         return await result if isawaitable(result) else result
 
-    def audit(self, source: Any, info: Info[Any, Any]) -> None:
-        """Records a read of an audited capability's field (``resolvers.audit.reads``)."""
+    def audit(self, source: Any, info: Info[Any, Any], at: ResponsePath | None = None) -> None:
+        """Records a read of an audited capability's field (``resolvers.audit.reads``) on
+        ``source``, which stands at ``at`` in the response (by default, the info's)."""
         if self.capability not in AUDITED_READS:
             return
+        if at is None:
+            at = tuple(info.path.as_list()[:-1])
+        reads = info.context.reads
         if isinstance(source, Site):
-            info.context.reads.record(self.capability, "site", source.id, site_place(source))
+            reads.record(self.capability, "site", source.id, site_place(source), at)
         elif isinstance(source, Action):
-            info.context.reads.record(self.capability, "action", source.id, action_place(source))
+            reads.record(self.capability, "action", source.id, action_place(source), at)
         elif isinstance(source, User) and source.id != info.context.principal.user_id:
-            info.context.reads.record(self.capability, "user", source.id, Place())
+            reads.record(self.capability, "user", source.id, Place(), at)
 
     def denied(self, source: Any, info: Info[Any, Any]) -> Any:
         """The fallback's value for a caller without the capability, else FORBIDDEN."""

@@ -12,6 +12,7 @@ from hub.models.organizations import (
     UserIdentity,
 )
 from hub.models.permissions import PermissionOverride
+from hub.models.rows import build_rows_quickly
 from hub.models.sites import (
     ParcelOwner,
     Site,
@@ -45,3 +46,11 @@ __all__ = [
     "User",
     "UserIdentity",
 ]
+
+for _model in (
+    Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment, Commune,
+    Departement, Epci, HistoryEntry, InterventionArea, Organization, ParcelOwner,
+    PartnerApplication, PermissionOverride, Region, Site, SiteActor, SiteClosingSolution,
+    SiteResorptionPhase, User, UserIdentity,
+):  # fmt: skip
+    build_rows_quickly(_model)

@@ -46,18 +46,43 @@ def audit_fields(
     }
 
 
+# Where a read object stands in a GraphQL response: its path (keys and list indexes).
+ResponsePath = tuple[str | int, ...]
+
+
 @dataclass
 class AuditBatch:
     kind: AuditKind
     _ids: defaultdict[tuple[str, str, Place], set[int]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    # Reads of objects of a GraphQL response, kept only if the object is in it (``sent``).
+    _answered: list[tuple[ResponsePath, str, str, int, Place]] = field(default_factory=list)
 
-    def record(self, operation: str, subject_type: str, key: int, place: Place) -> None:
+    def record(
+        self,
+        operation: str,
+        subject_type: str,
+        key: int,
+        place: Place,
+        at: ResponsePath | None = None,
+    ) -> None:
+        """Notes one object; ``at``: where it stands in a GraphQL response."""
+        if at is not None:
+            self._answered.append((at, operation, subject_type, key, place))
+            return
         # One entry per département: finer places would split a list into many entries.
         where = Place(place.region, place.departement)
         # str(): a Capability (a StrEnum) is stored as its plain value.
         self._ids[(str(operation), subject_type, where)].add(key)
+
+    def sent(self, data: object) -> None:
+        """Keeps the reads of the objects that ``data`` (the response) holds: an object that
+        a field error took out of the response was not read by the caller."""
+        for at, operation, subject_type, key, place in self._answered:
+            if _holds(data, at):
+                self.record(operation, subject_type, key, place)
+        self._answered = []
 
     async def write(self, principal: Principal, empty: tuple[str, str] | None = None) -> None:
         """Writes the recorded objects' entries and forgets them. With nothing recorded,
@@ -80,3 +105,14 @@ class AuditBatch:
             ]
         )
         self._ids.clear()
+
+
+def _holds(data: object, at: ResponsePath) -> bool:
+    for key in at:
+        if isinstance(key, int):
+            if not isinstance(data, list) or key >= len(data):
+                return False
+        elif not isinstance(data, dict):
+            return False
+        data = data[key]  # type: ignore[index]
+    return isinstance(data, dict)

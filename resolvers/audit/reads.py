@@ -31,5 +31,7 @@ class AuditReads(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield
-        context = self.execution_context.context
+        execution = self.execution_context
+        context = execution.context
+        context.reads.sent(execution.result.data if execution.result is not None else None)
         await context.reads.write(context.principal)

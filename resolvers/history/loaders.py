@@ -11,6 +11,7 @@ from hub.models import HistoryEntry
 from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import end_of, rows_read_at
 from resolvers.pagination import ChildConnection, ChildList, by_key_loader, child_connection
 
@@ -19,7 +20,7 @@ _NEWEST_FIRST = ("-changed_at", "-id")
 
 def history_entry_by_id(_: Principal) -> BatchLoad[int, HistoryEntry | None]:
     async def fetch(ids: list[int]) -> list[HistoryEntry]:
-        return await HistoryEntry.filter(id__in=ids)
+        return await rows_by_keys(HistoryEntry.all(), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

@@ -15,6 +15,7 @@ from permissions.principal import Principal
 from permissions.rows import NOTHING, comments_q, targeted_comments_q
 from permissions.territories import Place
 from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import end_of, rows_read_at
 from resolvers.pagination import (
     ChildConnection,
@@ -29,7 +30,7 @@ _NEWEST_FIRST = ("-created_at", "-id")
 
 def comment_by_id(principal: Principal) -> BatchLoad[int, Comment | None]:
     async def fetch(ids: list[int]) -> list[Comment]:
-        return await Comment.filter(comments_q(principal), id__in=ids)
+        return await rows_by_keys(Comment.filter(comments_q(principal)), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

@@ -10,47 +10,48 @@ from permissions.principal import Principal
 from permissions.rows import actions_q, directory_q, site_actors_q
 from resolvers.actions.loaders import action_by_id
 from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
 def organization_by_id(principal: Principal) -> BatchLoad[int, Organization | None]:
     async def fetch(ids: list[int]) -> list[Organization]:
-        return await Organization.filter(directory_q(principal), id__in=ids)
+        return await rows_by_keys(Organization.filter(directory_q(principal)), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
 def user_by_id(principal: Principal) -> BatchLoad[int, User | None]:
     async def fetch(ids: list[int]) -> list[User]:
-        return await User.filter(directory_q(principal), id__in=ids)
+        return await rows_by_keys(User.filter(directory_q(principal)), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
 def application_by_id(_: Principal) -> BatchLoad[int, PartnerApplication | None]:
     async def fetch(ids: list[int]) -> list[PartnerApplication]:
-        return await PartnerApplication.filter(id__in=ids)
+        return await rows_by_keys(PartnerApplication.all(), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
 def areas_by_organization(_: Principal) -> BatchLoad[int, list[InterventionArea]]:
     async def fetch(ids: list[int]) -> list[InterventionArea]:
-        return await InterventionArea.filter(organization_id__in=ids).order_by("id")
+        return await rows_by_keys(InterventionArea.all().order_by("id"), "organization_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.organization_id)
 
 
 def areas_by_user(_: Principal) -> BatchLoad[int, list[InterventionArea]]:
     async def fetch(ids: list[int]) -> list[InterventionArea]:
-        return await InterventionArea.filter(user_id__in=ids).order_by("id")
+        return await rows_by_keys(InterventionArea.all().order_by("id"), "user_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.user_id)
 
 
 def actor_by_id(principal: Principal) -> BatchLoad[int, SiteActor | None]:
     async def fetch(ids: list[int]) -> list[SiteActor]:
-        return await SiteActor.filter(site_actors_q(principal), id__in=ids)
+        return await rows_by_keys(SiteActor.filter(site_actors_q(principal)), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

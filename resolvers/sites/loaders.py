@@ -16,13 +16,14 @@ from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.actions.lists import SITES
 from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import AsOfKey, end_of
 from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
 
 
 def site_by_id(principal: Principal) -> BatchLoad[int, Site | None]:
     async def fetch(ids: list[int]) -> list[Site]:
-        return await Site.filter(sites_q(principal), id__in=ids)
+        return await rows_by_keys(Site.filter(sites_q(principal)), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 
@@ -71,7 +72,7 @@ def action_ids_linked_since(_: Principal) -> BatchLoad[AsOfKey, list[int]]:
 
 def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:
     async def fetch(ids: list[int]) -> list[SiteActor]:
-        return await SiteActor.filter(site_id__in=ids).order_by("created_at", "id")
+        return await rows_by_keys(SiteActor.all().order_by("created_at", "id"), "site_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
@@ -82,21 +83,21 @@ def action_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
 
 def parcel_owners_by_site(_: Principal) -> BatchLoad[int, list[ParcelOwner]]:
     async def fetch(ids: list[int]) -> list[ParcelOwner]:
-        return await ParcelOwner.filter(site_id__in=ids).order_by("id")
+        return await rows_by_keys(ParcelOwner.all().order_by("id"), "site_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
 def closing_solutions_by_site(_: Principal) -> BatchLoad[int, list[SiteClosingSolution]]:
     async def fetch(ids: list[int]) -> list[SiteClosingSolution]:
-        return await SiteClosingSolution.filter(site_id__in=ids).order_by("id")
+        return await rows_by_keys(SiteClosingSolution.all().order_by("id"), "site_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
 def resorption_phases_by_site(_: Principal) -> BatchLoad[int, list[SiteResorptionPhase]]:
     async def fetch(ids: list[int]) -> list[SiteResorptionPhase]:
-        return await SiteResorptionPhase.filter(site_id__in=ids).order_by("id")
+        return await rows_by_keys(SiteResorptionPhase.all().order_by("id"), "site_id", ids)
 
     return grouped_loader(fetch, key=lambda row: row.site_id)
 

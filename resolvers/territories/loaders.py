@@ -8,12 +8,13 @@ from typing import Any
 from hub.models import Commune, Departement, Epci, Region
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
 def _by_code(model: Any) -> BatchLoad[str, Any]:
     async def fetch(codes: list[str]) -> list[Any]:
-        return await model.filter(code__in=codes)
+        return await rows_by_keys(model.all(), "code", codes)
 
     return by_key_loader(fetch, key=lambda row: row.code)
 
@@ -56,7 +57,7 @@ COMMUNES_OF_EPCI = child_connection(
 
 def arrondissements_of_commune(_: Principal) -> BatchLoad[str, list[Commune]]:
     async def fetch(codes: list[str]) -> list[Commune]:
-        return await Commune.filter(main_commune_id__in=codes).order_by("code")
+        return await rows_by_keys(Commune.all().order_by("code"), "main_commune_id", codes)
 
     return grouped_loader(fetch, key=lambda row: row.main_commune_id)
 

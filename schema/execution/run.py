@@ -217,7 +217,7 @@ class Run:
             if isinstance(verdict, Exception):
                 values[index] = verdict
             elif verdict:
-                gate.audit(slot.source, info)
+                gate.audit(slot.source, info, _response_path(slot.position))
                 allowed.append(index)
             else:
                 try:
@@ -471,6 +471,11 @@ def _path(position: Position) -> Path | None:
         assert position.up is not None and position.key is not None
         position.path = Path(_path(position.up), position.key, None)
     return position.path
+
+
+def _response_path(position: Position) -> tuple[str | int, ...]:
+    path = _path(position)
+    return tuple(path.as_list()) if path is not None else ()
 
 
 def _attribute(source: Any, name: str) -> Any:
