@@ -499,6 +499,24 @@ _NULL_AUDITED_ROOT = """
 }
 """
 
+# The error comes from a level below the object it nulls (a site, through its non-null
+# commune), at the depth where the gated reads of its actions and actors are under way; one
+# site only: with several, which one's error graphql-core keeps depends on timing.
+_NULL_FROM_BELOW = """
+{
+  sites(first: 1, filter: {statuses: [OPEN]}) { nodes { name legalProcedures { bailiff }
+    actions { finances { year } } actors { user { email } }
+    commune { sites(first: 1, after: "bad") { totalCount } } } }
+}
+"""
+_NULL_SITE_FROM_BELOW = """
+query NullSite($site: ID!) {
+  site(id: $site) { name legalProcedures { bailiff } actions { finances { year } }
+    actors { user { email } } commune { sites(first: 1, after: "bad") { totalCount } } }
+  again: site(id: $site) { name }
+}
+"""
+
 # Variables inside input objects and lists, a default value, and an operation chosen by name.
 _VARIABLES = """
 query Other { me { role } }
@@ -612,6 +630,8 @@ _CASES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
     ("null me", _NULL_ME, {}),
     ("null audited", _NULL_AUDITED, _SITE_VARIABLES),
     ("null audited root", _NULL_AUDITED_ROOT, {}),
+    ("null from below", _NULL_FROM_BELOW, {}),
+    ("null site from below", _NULL_SITE_FROM_BELOW, _SITE_VARIABLES),
     ("variables", _VARIABLES, {"code": "31", "statuses": ["OPEN", "CLOSED_OTHER"],
                                "desc": "DESC"}),
     ("as of", _AS_OF, {"site": Sample.SITE, "action": Sample.ACTION}),

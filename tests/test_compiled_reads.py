@@ -41,30 +41,12 @@ CORPUS: Corpus = build(build_schema()._schema, GENERATED)
 _ERROR_ID = re.compile(r"quote \S+ to")
 
 
-# Differences this test found that the compiled path still has, by case and persona: strict,
-# so that a fix shows as a failure until its entry here is removed.
-_BELOW_A_NULL = (
-    "the compiled path runs the sub-selections of an object that a non-null field's error "
-    "has nulled (graphql-core cancels them), so it audits gated reads the response never holds"
-)
-KNOWN_DIFFERENCES = {
-    ("null audited", "national_admin"): _BELOW_A_NULL,
-    ("null audited", "local_admin"): _BELOW_A_NULL,
-    ("null audited", "correspondent"): _BELOW_A_NULL,
-    ("null audited", "operator"): _BELOW_A_NULL,
-    ("null audited root", "national_admin"): _BELOW_A_NULL,
-}
-
-
 def cases() -> list[Any]:
-    found = []
-    for operation in CORPUS.operations:
-        for persona in operation.personas:
-            known = KNOWN_DIFFERENCES.get((operation.where, persona))
-            marks = [pytest.mark.xfail(reason=known, strict=True)] if known else []
-            label = f"{operation.source}:{operation.where}:{persona}"
-            found.append(pytest.param(operation, persona, id=label, marks=marks))
-    return found
+    return [
+        pytest.param(operation, persona, id=f"{operation.source}:{operation.where}:{persona}")
+        for operation in CORPUS.operations
+        for persona in operation.personas
+    ]
 
 
 @dataclass
