@@ -20,6 +20,8 @@ from typing import Any
 from graphql import (
     DocumentNode,
     GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
@@ -41,6 +43,7 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues
 from graphql.language import DirectiveNode, FieldNode, FragmentDefinitionNode, VariableNode
+from strawberry import relay
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
@@ -62,6 +65,7 @@ class Kind(enum.Enum):
     TYPENAME = "typename"
     ATTRIBUTE = "attribute"  # strawberry's default resolver: the object's attribute
     CALL = "call"  # the field's own function, called directly (no arguments)
+    GLOBAL_ID = "global_id"  # relay's id of a type keeping relay's way: its type and key
     BATCH = "batch"  # the field's batch form, called once per level
     RESOLVER = "resolver"  # strawberry's resolver, per object, as graphql-core calls it
 
@@ -85,6 +89,20 @@ class FieldPlan:
         self.coerce: Callable[[Any], Any] | None = (
             inner.coerce_output_value if is_leaf_type(inner) else None
         )
+        # Set by the planner for the common case of one object type or a list of them.
+        self.objects: Objects | None = None
+
+
+@dataclass(frozen=True)
+class Objects:
+    """A field of one object type (``in_list``: a list of them, not nested)."""
+
+    plan: SelectionPlan
+    in_list: bool
+    nullable: bool
+    nullable_items: bool
+    item_type: GraphQLOutputType
+    is_type_of: Callable[[Any, Any], Any] | None
 
 
 @dataclass(frozen=True)
@@ -110,11 +128,14 @@ _TYPENAME = How(Kind.TYPENAME)
 _GENERIC = How(Kind.RESOLVER)
 
 
-def how(definition: GraphQLField) -> How:
+def how(parent: GraphQLObjectType, definition: GraphQLField) -> How:
     """How the field is resolved: the cheapest way that is exactly what strawberry does."""
     strawberry_field: StrawberryField | None = definition.extensions.get(_STRAWBERRY_FIELD)
     if strawberry_field is None or definition.args:
         return _GENERIC
+    global_id = _global_id(parent, strawberry_field)
+    if global_id is not None:
+        return global_id
     gates = [extension for extension in strawberry_field.extensions if isinstance(extension, Gate)]
     if len(gates) != len(strawberry_field.extensions):
         return _GENERIC  # another extension (relay's node…): strawberry runs it
@@ -126,6 +147,25 @@ def how(definition: GraphQLField) -> How:
     if many is not None:
         return How(Kind.BATCH, batch=many, gate=gate)
     return How(Kind.CALL, call=direct_call(resolver), strawberry_field=strawberry_field, gate=gate)
+
+
+def _global_id(parent: GraphQLObjectType, field: StrawberryField) -> How | None:
+    """relay's ``id`` on a type that resolves ids and type names as relay does: the
+    global ID of the type's name and the key attribute (``relay.Node._id``)."""
+    resolver = field.base_resolver
+    if resolver is None or resolver.name != "_id" or field.extensions:
+        return None
+    definition = parent.extensions.get(_STRAWBERRY_FIELD)
+    origin = getattr(definition, "origin", None)
+    if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+        return None
+    node = relay.Node
+    if (
+        origin.resolve_id.__func__ is not node.resolve_id.__func__  # type: ignore[attr-defined]
+        or origin.resolve_typename.__func__ is not node.resolve_typename.__func__  # type: ignore[attr-defined]
+    ):
+        return None
+    return How(Kind.GLOBAL_ID, attribute=origin.resolve_id_attr())
 
 
 def direct_call(resolver: StrawberryResolver[Any]) -> Callable[[Any, Info[Any, Any]], Any]:
@@ -192,7 +232,7 @@ class Planner:
                 continue
             if definition.subscribe is not None:
                 raise Unplanned(f"the subscription field {name}")
-            planned = FieldPlan(key, object_type, definition, details, how(definition))
+            planned = FieldPlan(key, object_type, definition, details, how(object_type, definition))
             named = get_named_type(definition.type)
             if is_abstract_type(named):
                 possible = self.schema.get_possible_types(named)
@@ -213,8 +253,30 @@ class Planner:
                 planned.selections[object_type_there.name] = self._selection(
                     object_type_there, sub.grouped_field_set
                 )
+            planned.objects = _objects(planned)
             fields.append(planned)
         return SelectionPlan(object_type, fields)
+
+
+def _objects(field: FieldPlan) -> Objects | None:
+    """The shape of a field of one object type or a flat list of them, if it is one."""
+    nullable = not isinstance(field.return_type, GraphQLNonNull)
+    inner = get_nullable_type(field.return_type)
+    in_list = isinstance(inner, GraphQLList)
+    item_type: GraphQLOutputType = (
+        inner.of_type if isinstance(inner, GraphQLList) else field.return_type
+    )
+    item = get_nullable_type(item_type)
+    if not isinstance(item, GraphQLObjectType):
+        return None
+    return Objects(
+        plan=field.selections[item.name],
+        in_list=in_list,
+        nullable=nullable,
+        nullable_items=not isinstance(item_type, GraphQLNonNull),
+        item_type=item_type,
+        is_type_of=item.is_type_of,
+    )
 
 
 class _DirectiveVariables(Visitor):

@@ -30,6 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from strawberry.relay import to_base64
 from strawberry.types import Info
 
 from resolvers.decisions import decide
@@ -64,18 +65,30 @@ class Position:
         self.path = path
 
 
-class Slot:
-    """An object to complete: its source, its (growing) result, and where that stands."""
+class Slot(Position):
+    """An object to complete: its source and its (growing) result, where it stands."""
 
-    __slots__ = ("position", "result", "source")
+    __slots__ = ("result", "source")
 
-    def __init__(self, source: Any, result: dict[str, Any], position: Position) -> None:
+    def __init__(
+        self,
+        source: Any,
+        result: dict[str, Any],
+        holder: dict[str, Any] | list[Any] | None,
+        key: str | int | None,
+        nullable: bool,
+        up: Position | None,
+    ) -> None:
+        super().__init__(holder, key, nullable, up, None)
         self.source = source
         self.result = result
-        self.position = position
+
+    @property
+    def position(self) -> Position:
+        return self
 
 
-_Pending = list[tuple[SelectionPlan, list[Slot]]]
+Pending = dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]]
 
 
 class Run:
@@ -95,8 +108,7 @@ class Run:
 
     async def execute(self, plan: SelectionPlan, root_value: Any) -> dict[str, Any] | None:
         assert self.data is not None
-        root = Position(None, None, True, None, None)
-        await self._level(plan, [Slot(root_value, self.data, root)])
+        await self._level(plan, [Slot(root_value, self.data, None, None, True, None)])
         return self.data
 
     async def _level(self, plan: SelectionPlan, slots: list[Slot]) -> None:
@@ -106,8 +118,8 @@ class Run:
             # What an error took out of the response is not resolved further (nor audited),
             # as graphql-core stops resolving below a field whose error nulls its parent.
             slots = [slot for slot in slots if self._attached(slot.position)]
-            if not slots:
-                return
+        if not slots:
+            return
         for slot in slots:
             result = slot.result
             for field in plan.fields:
@@ -127,10 +139,13 @@ class Run:
         # Complete in the selection's order, whatever order the values came in.
         order = {id(field): index for index, field in enumerate(plan.fields)}
         computed.sort(key=lambda pair: order[id(pair[0])])
-        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]] = {}
+        pending: Pending = {}
         for field, values in computed:
             if field.coerce is not None:
                 self._complete_leaves(field, slots, values, pending)
+                continue
+            if field.objects is not None:
+                self._complete_objects(field, slots, values, pending)
                 continue
             for slot, value in zip(slots, values, strict=True):
                 self._complete_field(field, slot, value, pending)
@@ -158,6 +173,12 @@ class Run:
                 return [getattr(slot.source, name) for slot in slots]
             except Exception:
                 return [_attribute(slot.source, name) for slot in slots]
+        if how.kind is Kind.GLOBAL_ID:
+            type_name, name = field.parent.name, how.attribute
+            try:
+                return [to_base64(type_name, str(getattr(slot.source, name))) for slot in slots]
+            except Exception:  # each object gets its own error below
+                return [_global_id(type_name, slot.source, name) for slot in slots]
         if how.kind is Kind.BATCH:
             assert how.batch is not None
             return self._batch(how.batch, slots) if slots else []
@@ -290,7 +311,7 @@ class Run:
         field: FieldPlan,
         slots: list[Slot],
         values: list[Any],
-        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+        pending: Pending,
     ) -> None:
         """The common case of a scalar or enum field: each value coerced; nulls, errors and
         values that do not coerce take the general way."""
@@ -309,12 +330,58 @@ class Run:
             else:
                 slot.result[key] = coerced
 
+    def _complete_objects(
+        self, field: FieldPlan, slots: list[Slot], values: list[Any], pending: Pending
+    ) -> None:
+        """The common case of a field of one object type, or a list of them: objects that
+        are what the type says are gathered for the next level; anything else (null,
+        error, another type) takes the general way."""
+        shape = field.objects
+        assert shape is not None
+        is_type_of = shape.is_type_of
+        info = self._field_info(field) if is_type_of is not None else None
+        group = pending.get((id(field), shape.plan.type.name))
+        if group is None:
+            group = pending[(id(field), shape.plan.type.name)] = (shape.plan, [])
+        gathered = group[1]
+        key = field.key
+        for slot, value in zip(slots, values, strict=True):
+            if value is None or isinstance(value, Exception):
+                self._complete_field(field, slot, value, pending)
+                continue
+            if not shape.in_list:
+                if is_type_of is not None and not is_type_of(value, info):
+                    self._complete_field(field, slot, value, pending)
+                    continue
+                result: dict[str, Any] = {}
+                slot.result[key] = result
+                gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
+                continue
+            if not isinstance(value, list) or (
+                is_type_of is not None and not all(is_type_of(item, info) for item in value)
+            ):
+                self._complete_field(field, slot, value, pending)
+                continue
+            items: list[Any] = []
+            slot.result[key] = items
+            here = Position(slot.result, key, shape.nullable, slot, None)
+            nullable_items = shape.nullable_items
+            for index, item in enumerate(value):
+                if item is None:
+                    items.append(None)
+                    if not nullable_items:
+                        self._complete(field, shape.item_type, item, items, index, here, pending)
+                    continue
+                result = {}
+                items.append(result)
+                gathered.append(Slot(item, result, items, index, nullable_items, here))
+
     def _complete_field(
         self,
         field: FieldPlan,
         slot: Slot,
         value: Any,
-        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+        pending: Pending,
     ) -> None:
         return_type = field.return_type
         result = slot.result
@@ -332,7 +399,7 @@ class Run:
         holder: dict[str, Any] | list[Any],
         key: str | int,
         up: Position,
-        pending: dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]],
+        pending: Pending,
     ) -> None:
         nullable = True
         if isinstance(return_type, GraphQLNonNull):
@@ -361,8 +428,8 @@ class Run:
                 return
             holder[key] = coerced  # type: ignore[index]
             return
-        here = Position(holder, key, nullable, up, None)
         if isinstance(return_type, GraphQLList):
+            here = Position(holder, key, nullable, up, None)
             if not is_iterable(value):
                 message = (
                     "Expected Iterable, but did not find one for field"
@@ -388,7 +455,7 @@ class Run:
         group = pending.get((id(field), object_type.name))
         if group is None:
             group = pending[(id(field), object_type.name)] = (plan, [])
-        group[1].append(Slot(value, result, here))
+        group[1].append(Slot(value, result, holder, key, nullable, up))
 
     def _object_type(
         self, field: FieldPlan, return_type: GraphQLOutputType, value: Any
@@ -476,6 +543,13 @@ def _path(position: Position) -> Path | None:
 def _response_path(position: Position) -> tuple[str | int, ...]:
     path = _path(position)
     return tuple(path.as_list()) if path is not None else ()
+
+
+def _global_id(type_name: str, source: Any, name: str) -> Any:
+    try:
+        return to_base64(type_name, str(getattr(source, name)))
+    except Exception as error:
+        return error
 
 
 def _attribute(source: Any, name: str) -> Any:
