@@ -21,6 +21,16 @@ from tortoise.queryset import QuerySet
 ModelT = TypeVar("ModelT", bound=Model)
 
 
+def _one_of(dialect: str, column: str, parameter: str) -> str:
+    if dialect == "postgres":
+        return f"{column}=ANY({parameter})"
+    return f"{column} IN (SELECT value FROM json_each({parameter}))"
+
+
+def _keys_parameter(dialect: str, keys: Sequence[Any]) -> Any:
+    return list(keys) if dialect == "postgres" else json.dumps(list(keys))
+
+
 class _OneOf(Criterion):
     """``column`` is one of ``keys``, the keys being a single parameter."""
 
@@ -28,13 +38,10 @@ class _OneOf(Criterion):
         super().__init__()
         self.column = column
         self.dialect = dialect
-        self.keys = ValueWrapper(list(keys) if dialect == "postgres" else json.dumps(list(keys)))
+        self.keys = ValueWrapper(_keys_parameter(dialect, keys))
 
     def get_sql(self, ctx: SqlContext) -> str:
-        column, keys = self.column.get_sql(ctx), self.keys.get_sql(ctx)
-        if self.dialect == "postgres":
-            return f"{column}=ANY({keys})"
-        return f"{column} IN (SELECT value FROM json_each({keys}))"
+        return _one_of(self.dialect, self.column.get_sql(ctx), self.keys.get_sql(ctx))
 
 
 async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[Any]) -> list[ModelT]:
@@ -50,3 +57,32 @@ async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[An
     sql, params = query.get_parameterized_sql()
     _, rows = await db.execute_query(sql, list(params))
     return [model._init_from_db(**row) for row in rows]
+
+
+async def linked_by_keys(
+    model: type[Model], relation: str, keys: Sequence[Any], order: Sequence[str]
+) -> list[tuple[Any, Any]]:
+    """(id, key) of the ``model`` rows linked to each of ``keys`` through the many-to-many
+    ``relation``, in ``order`` (column names, ``-`` for descending): the link table alone
+    is joined, not the table on the keys' side."""
+    if not keys:
+        return []
+    field: Any = model._meta.fields_map[relation]
+    db = model._meta.db
+    dialect = db.capabilities.dialect
+    table, through = model._meta.db_table, field.through
+    terms = ", ".join(
+        f'"{table}"."{term.lstrip("-")}" {"DESC" if term.startswith("-") else "ASC"}'
+        for term in order
+    )
+    parameter = "$1" if dialect == "postgres" else "?"
+    linked = f'"{through}"."{field.forward_key}"'
+    sql = (
+        f'SELECT "{table}"."id" AS id, "{through}"."{field.forward_key}" AS hub_key'
+        f' FROM "{table}" JOIN "{through}"'
+        f' ON "{table}"."id" = "{through}"."{field.backward_key}"'
+        f" WHERE {_one_of(dialect, linked, parameter)}"
+        f" ORDER BY {terms}"
+    )
+    _, rows = await db.execute_query(sql, [_keys_parameter(dialect, keys)])
+    return [(row["id"], row["hub_key"]) for row in rows]

@@ -25,6 +25,7 @@ from hub.errors import BadUserInput
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
+from resolvers.fetching import linked_by_keys
 
 RowT = TypeVar("RowT")
 _CURSOR_PREFIX = "offset:"
@@ -213,13 +214,11 @@ def linked_ids_loader(
     model: Any, relation: str, order: Sequence[str] = ("id",)
 ) -> BatchLoad[Any, list[Any]]:
     """Ids of ``model`` rows linked to each key through a many-to-many ``relation``."""
-    key = f"{relation}__id"
 
     async def load(keys: list[Any]) -> list[list[Any]]:
-        rows = await model.filter(**{f"{key}__in": keys}).order_by(*order).values("id", key)
         found: dict[Any, list[Any]] = defaultdict(list)
-        for row in rows:
-            found[row[key]].append(row["id"])
+        for row_id, key in await linked_by_keys(model, relation, keys, order):
+            found[key].append(row_id)
         return [found.get(k, []) for k in keys]
 
     return load

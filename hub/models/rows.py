@@ -35,44 +35,38 @@ def build_rows_quickly(model: type[Model]) -> None:
 
 def _builder(model: type[Model]) -> Build:
     meta = model._meta
-    native = [(key, attr) for key, attr, _ in meta.db_native_fields]
-    plain = [(key, attr, field.field_type) for key, attr, field in meta.db_default_fields]
-    converted = [(key, attr, field.to_python_value) for key, attr, field in meta.db_complex_fields]
-    conversions: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
-        key: (attr, None) for key, attr in native
-    }
-    conversions |= {key: (attr, _or_none(kind)) for key, attr, kind in plain}
-    conversions |= {key: (attr, convert) for key, attr, convert in converted}
+    fields = [*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields]
+    columns = frozenset(key for key, _, _ in fields)
+    if any(key != attr for key, attr, _ in fields):
+        return _by_field(model)
+    # Columns whose value tortoise converts: the others are taken as the driver gives them.
+    converted = [(key, _or_none(field.field_type)) for key, _, field in meta.db_default_fields]
+    converted += [(key, field.to_python_value) for key, _, field in meta.db_complex_fields]
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
     new = object.__new__
 
     def build(row: dict[str, Any]) -> Model:
         instance = new(model)
         values = instance.__dict__
+        # Columns are named as the attributes: one update sets them all (and what the
+        # statement added, as tortoise then does itself).
+        values.update(row)
+        for key, convert in converted:
+            if key in row:
+                values[key] = convert(row[key])
+        values["_partial"] = not columns <= row.keys()
         values["_saved_in_db"] = True
         values["_custom_generated_pk"] = custom_pk
         values["_await_when_save"] = {}
-        try:
-            for key, attr in native:
-                values[attr] = row[key]
-            for key, attr, kind in plain:
-                value = row[key]
-                values[attr] = kind(value) if value is not None else None
-            for key, attr, convert in converted:
-                values[attr] = convert(row[key])
-            values["_partial"] = False
-        except KeyError:
-            # A row of some columns only (``.only()``): the others stay unset, as tortoise
-            # leaves them.
-            values["_partial"] = True
-            for key, value in row.items():
-                conversion = conversions.get(key)
-                if conversion is not None:
-                    attr, how = conversion
-                    values[attr] = how(value) if how is not None else value
         return instance
 
     return build
+
+
+def _by_field(model: type[Model]) -> Build:
+    """For a model whose columns and attributes differ in name: tortoise's own way."""
+    init_from_db = Model._init_from_db.__func__  # type: ignore[attr-defined]
+    return lambda row: init_from_db(model, **row)
 
 
 def _or_none(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
