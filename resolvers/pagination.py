@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet, ValuesQuery
@@ -26,6 +25,7 @@ from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
 from resolvers.fetching import linked_by_keys
+from resolvers.selection import names_below
 
 RowT = TypeVar("RowT")
 _CURSOR_PREFIX = "offset:"
@@ -260,18 +260,7 @@ def child_connection(
 
 def selects_total_count(info: Info[Any, Any]) -> bool:
     """Whether the connection being resolved asks for ``totalCount`` (fragments included)."""
-
-    def walk(selections: Sequence[Any]) -> bool:
-        for selection in selections:
-            if isinstance(selection, SelectedField) and selection.name == "totalCount":
-                return True
-            if isinstance(selection, (FragmentSpread, InlineFragment)) and walk(
-                selection.selections
-            ):
-                return True
-        return False
-
-    return any(walk(field.selections) for field in info.selected_fields)
+    return "totalCount" in names_below(info)
 
 
 async def child_page(

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from tortoise.models import Model
+
+from resolvers.selection import names_below
 
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
@@ -58,10 +59,10 @@ class Projection:
         by_field = self._fields(info)
         wanted = dict.fromkeys(self.always)
         for path in paths:
-            for selected in _at(info.selected_fields, path):
-                if selected.name == "__typename":
+            for name in names_below(info, *path):
+                if name == "__typename":
                     continue
-                found = by_field.get(selected.name)
+                found = by_field.get(name)
                 if found is None:
                     return None
                 wanted.update(dict.fromkeys(found))
@@ -76,24 +77,3 @@ class Projection:
                 name_of(field): _field_reads(field, self.model) for field in definition.fields
             }
         return self._by_field
-
-
-def _at(selections: Iterable[Any], path: Sequence[str]) -> list[SelectedField]:
-    """The fields selected at ``path`` below the fields of ``selections`` (fragments
-    flattened)."""
-    fields = _flat(child for field in _flat(selections) for child in field.selections)
-    for name in path:
-        fields = _flat(
-            child for field in fields if field.name == name for child in field.selections
-        )
-    return fields
-
-
-def _flat(selections: Iterable[Any]) -> list[SelectedField]:
-    found: list[SelectedField] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            found.append(selection)
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            found += _flat(selection.selections)
-    return found
