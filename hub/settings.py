@@ -178,6 +178,22 @@ def _int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> 
     return value
 
 
+def _gc_threshold(raw: str | None, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    if not raw:
+        return default
+    parts = raw.split(",")
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        raise SettingsError(
+            f"HUB_GC_THRESHOLD must be three whole numbers of at least 1, such as "
+            f"{','.join(map(str, default))}; got {raw!r}"
+        )
+    return values[0], values[1], values[2]
+
+
 class LogFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
@@ -261,6 +277,9 @@ class Settings:
     federation_secret: str | None = None
     # Whether `_entities` and `_service` answer at all (HUB_FEDERATION).
     federation: bool = True
+    # Whether queries run through their compiled plan (schema.execution); off: graphql-core
+    # runs every operation (HUB_COMPILED_READS).
+    compiled_reads: bool = True
     # Browser origins allowed to call the hub (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
     # Query limits and cost budgets (schema.limits, schema.cost).
@@ -277,9 +296,6 @@ class Settings:
     max_header_bytes: int = 16_384
     # On SIGTERM, in-flight requests get this many seconds to finish before they are cut.
     shutdown_grace_seconds: int = 20
-    # Whether queries run through their compiled plan (schema.execution); off: graphql-core
-    # runs every operation (HUB_COMPILED_READS).
-    compiled_reads: bool = True
     # Requests per minute (0: unlimited) per signed-in person, per partner application (all
     # its tokens together) and per anonymous address (hub.server.ratelimit).
     rate_limit: int = 600
@@ -300,6 +316,9 @@ class Settings:
     metrics_token: str | None = None
     # Traces through OpenTelemetry, when its packages are installed (the `otel` extra).
     otel: bool = False
+    # The garbage collector's thresholds in serving processes: Python's own, measured best
+    # once start-up's objects are frozen (hub.server.gc_tuning).
+    gc_threshold: tuple[int, int, int] = (700, 10, 10)
 
     @property
     def graphiql(self) -> bool:
@@ -369,6 +388,8 @@ class Settings:
             dev_issuer_key=Path(env.get("HUB_DEV_ISSUER_KEY") or cls.dev_issuer_key),
             federation_secret=federation_secret,
             federation=_federation(env, environment, federation_secret),
+            compiled_reads=(_choice(env, "HUB_COMPILED_READS", ("on", "off")) or "on").lower()
+            == "on",
             cors_origins=_origins(env.get("HUB_CORS_ORIGINS", "")),
             limits=_limits(env),
             max_body_bytes=_int(env, "HUB_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
@@ -387,8 +408,6 @@ class Settings:
             rate_limit=_int(env, "HUB_RATE_LIMIT", cls.rate_limit, minimum=0),
             rate_limit_apps=_int(env, "HUB_RATE_LIMIT_APPS", cls.rate_limit_apps, minimum=0),
             rate_limit_anonymous=_int(
-            compiled_reads=(_choice(env, "HUB_COMPILED_READS", ("on", "off")) or "on").lower()
-            == "on",
                 env, "HUB_RATE_LIMIT_ANONYMOUS", cls.rate_limit_anonymous, minimum=0
             ),
             rate_limit_address=_int(
@@ -400,4 +419,5 @@ class Settings:
             log_level=(_choice(env, "HUB_LOG_LEVEL", LOG_LEVELS) or cls.log_level).upper(),
             metrics_token=_metrics_token(env.get("HUB_METRICS_TOKEN")),
             otel=_choice(env, "HUB_OTEL", ("0", "1")) == "1",
+            gc_threshold=_gc_threshold(env.get("HUB_GC_THRESHOLD"), cls.gc_threshold),
         )

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 SCHEMA_PATH = Path("schema.graphql")
+# What `hub serve` runs: a factory, so that each worker process builds its own app.
+SERVED_APP = "hub.server.cli:served_app"
 
 
 class DatabaseUse(Enum):
@@ -129,13 +131,15 @@ def _write_or_check(path: Path, text: str, command: str, check: bool) -> int:
 
 def served_app() -> Starlette:
     """The app ``hub serve`` runs, built in each worker process (they share no state): the
-    workers' logging is set up there, as the parent's set-up does not reach them."""
+    workers' logging is set up there, as the parent's set-up does not reach them, and their
+    garbage collector is tuned once the app is ready."""
+    from hub.server import gc_tuning
     from hub.server.app import create_app
     from hub.server.observability.logs import configure_logging
 
     settings = Settings.from_environ(environ_with_file())
     configure_logging(settings)
-    return create_app(settings)
+    return create_app(settings, when_ready=lambda: gc_tuning.tune(settings.gc_threshold))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -143,6 +147,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from hub.server.observability.logs import configure_logging
     from hub.server.serving import uvicorn_options
+    from hub.server.workers import REUSE_PORT, run_workers
 
     configure_logging(settings)
     logging.getLogger(__name__).info(_database_in_use(settings, environ_with_file()))
@@ -157,17 +162,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             'send it in GraphiQL\'s headers as {"Authorization": "Bearer <token>"}.'
         )
     # uvicorn's loggers go through ours (log_config=None); the access log is hub.access's.
-    uvicorn.run(
-        "hub.server.cli:served_app",
-        factory=True,
-        workers=args.workers,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-        access_log=False,
+    options = {
+        "factory": True,
+        "workers": args.workers,
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "log_config": None,
+        "access_log": False,
         **uvicorn_options(settings),
-    )
+    }
+    if args.workers > 1 and REUSE_PORT:
+        run_workers(uvicorn.Config(SERVED_APP, **options))
+    else:
+        uvicorn.run(SERVED_APP, **options)
     return 0
 
 

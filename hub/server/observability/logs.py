@@ -40,6 +40,8 @@ class RequestRecord:
     operation_name: str | None = None
     operation_type: str | None = None
     error_codes: list[str] = field(default_factory=list)
+    # Which executor ran it: "compiled", or "graphql-core: <why not the compiled one>".
+    execution: str | None = None
 
 
 current_request: ContextVar[RequestRecord | None] = ContextVar("hub_request", default=None)

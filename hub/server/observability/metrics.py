@@ -3,6 +3,9 @@
 - ``hub_requests_total{route,method,status}``: requests answered; ``route`` is the route's
   template (``/graphql``, ``/exports/sites.csv``…) or ``unmatched``, never the raw path.
 - ``hub_graphql_errors_total{code}``: errors answered, by ``extensions.code``.
+- ``hub_graphql_executions_total{executor,reason}``: operations run, by the executor that ran
+  them (``compiled`` or ``graphql-core``) and why graphql-core did (``EXECUTION_REASONS``;
+  empty for the compiled executor).
 - ``hub_request_duration_seconds{route,operation}``: latency; ``operation`` is the GraphQL
   operation's name (``anonymous`` without one, ``other`` past the bounds below), empty for
   other routes.
@@ -48,6 +51,17 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 # Exports may take tens of seconds; GraphQL reads should take milliseconds.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _DATABASE = "default"
+# The executors, as schema.execution.executor names them.
+COMPILED, GRAPHQL_CORE = "compiled", "graphql-core"
+# Why graphql-core ran an operation, from the executor's words (schema.execution.plan) to a
+# label among a fixed few; what none of them matches is "other".
+EXECUTION_REASONS = (
+    (re.compile(r"a mutation"), "mutation"),
+    (re.compile(r"the root field __(schema|type)"), "introspection"),
+    (re.compile(r"the root field _(service|entities)"), "federation"),
+    (re.compile(r"a subscription|the subscription field "), "subscription"),
+    (re.compile(r"fragment arguments"), "fragment arguments"),
+)
 
 
 class Metrics:
@@ -64,6 +78,12 @@ class Metrics:
         )
         self.errors = Counter(
             "hub_graphql_errors", "Errors answered, by extensions.code.", ["code"], registry=own
+        )
+        self.executions = Counter(
+            "hub_graphql_executions",
+            "GraphQL operations run, by executor and why graphql-core ran them.",
+            ["executor", "reason"],
+            registry=own,
         )
         self.duration = Histogram(
             "hub_request_duration_seconds",
@@ -94,12 +114,21 @@ class Metrics:
         operation: str,
         seconds: float,
         error_codes: Iterable[str],
+        execution: str | None = None,
     ) -> None:
+        """``execution`` as the executor left it: ``compiled``, ``graphql-core: <why>``, or
+        None when no GraphQL operation ran."""
         method = method if method in _METHODS else "OTHER"
         self.requests.labels(route, method, str(status)).inc()
         self.duration.labels(route, self._operation(operation)).observe(seconds)
         for code in error_codes:
             self.errors.labels(code if _CODE.fullmatch(code) else OTHER).inc()
+        if execution is not None:
+            executor, _, why = execution.partition(": ")
+            if executor == COMPILED:
+                self.executions.labels(COMPILED, "").inc()
+            else:
+                self.executions.labels(GRAPHQL_CORE, execution_reason(why)).inc()
         self.observe_pool()
 
     def _operation(self, name: str) -> str:
@@ -128,6 +157,13 @@ class Metrics:
         if callable(size) and callable(idle):
             self.pool_connections.labels(_DATABASE).set(size())
             self.pool_idle.labels(_DATABASE).set(idle())
+
+
+def execution_reason(why: str) -> str:
+    for pattern, reason in EXECUTION_REASONS:
+        if pattern.match(why):
+            return reason
+    return OTHER
 
 
 def metrics_routes(settings: Settings, metrics: Metrics) -> list[Route]:

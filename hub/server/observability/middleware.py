@@ -34,12 +34,17 @@ errors_log = logging.getLogger("hub.errors")
 _REFUSAL_BYTES = 8 * 1024
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 _MAX_PATH = 256
+WORKER_HEADER = b"x-hub-worker"
 
 
 class Observe:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    """``worker``, when given, is sent in the ``X-Hub-Worker`` header of every answer (the id
+    of the process that made it, for checking how connections spread across workers)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, worker: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.worker = None if worker is None else (WORKER_HEADER, worker.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,6 +66,8 @@ class Observe:
                 ).startswith("application/json")
                 raw = [(k, v) for k, v in message["headers"] if k.lower() != b"x-request-id"]
                 raw.append((b"x-request-id", record.request_id.encode()))
+                if self.worker is not None:
+                    raw.append(self.worker)
                 message = {**message, "headers": raw}
             elif message["type"] == "http.response.body" and response["refusal"]:
                 response["refusal"] = False
@@ -95,10 +102,13 @@ class Observe:
             "operation": record.operation_name,
             "operation_type": record.operation_type,
             "error_codes": record.error_codes,
+            "execution": record.execution,
         }
         access_log.info("%s %s %s", method, path, status, extra={FIELDS: fields})
         operation = record.operation_name or ""
-        self.metrics.observe(route, method, status, operation, seconds, record.error_codes)
+        self.metrics.observe(
+            route, method, status, operation, seconds, record.error_codes, record.execution
+        )
 
 
 def _path(scope: Scope) -> str:

@@ -31,7 +31,7 @@ def error_code(error: GraphQLError) -> str:
 
 
 class RecordOperation(SchemaExtension):
-    """Puts the operation's name, type and error codes in the request's record.
+    """Puts the operation's name, type, error codes and executor in the request's record.
 
     Listed first among the schema's extensions: its ``on_operation`` is left last, so it sees
     the errors as the client gets them (after masking).
@@ -49,6 +49,9 @@ class RecordOperation(SchemaExtension):
                     record.operation_type = execution.operation_type.value
                 except RuntimeError:  # not parsed, or several operations and none chosen
                     record.operation_type = None
+                # Left on the context by the executor (schema.execution); None when the
+                # operation did not run (a document refused before execution).
+                record.execution = execution.context.execution
                 result = execution.result
                 errors = (result.errors if result is not None else None) or []
                 record.error_codes += [error_code(error) for error in errors]

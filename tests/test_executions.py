@@ -1,0 +1,100 @@
+"""Which executor ran each operation, through the real app: in the access line (``execution``)
+and counted in ``hub_graphql_executions_total`` with a bounded reason; and the answers'
+JSON, encoded by orjson, with the same content as json's."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.server.app import HubGraphQL
+from hub.server.observability.logs import FIELDS
+from hub.settings import Settings
+from tests.support import error_codes, graphql
+
+QUERY = "query Nation { territory(level: NATION) { name } }"
+MUTATION = 'mutation Delete { deleteComment(id: "Q29tbWVudDow") { deletedId errors { code } } }'
+INTROSPECTION = "query Types { __schema { queryType { name } } }"
+EXECUTIONS = "hub_graphql_executions_total"
+
+
+class AccessLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.fields.append(getattr(record, FIELDS))
+
+
+@pytest.fixture
+def access() -> Iterator[AccessLines]:
+    handler = AccessLines()
+    logger = logging.getLogger("hub.access")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def executions(metrics: str) -> dict[tuple[str, str], float]:
+    return {
+        (sample.labels["executor"], sample.labels["reason"]): sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == EXECUTIONS
+    }
+
+
+async def test_each_operation_says_which_executor_ran_it(
+    client: httpx.AsyncClient, access: AccessLines
+) -> None:
+    assert (await graphql(client, QUERY))["data"] == {"territory": {"name": "France"}}
+    deleted = await graphql(client, MUTATION)
+    assert deleted["data"]["deleteComment"]["deletedId"] is None
+    await graphql(client, INTROSPECTION)
+    refused = await graphql(client, "query Broken { noSuchField }")
+    assert error_codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
+    metrics = (await client.get("/metrics")).text
+    assert [(line["operation"], line["execution"]) for line in access.fields] == [
+        ("Nation", "compiled"),
+        ("Delete", "graphql-core: a mutation"),
+        ("Types", "graphql-core: the root field __schema"),
+        ("Broken", None),  # refused before it ran
+        (None, None),  # /metrics
+    ]
+    assert executions(metrics) == {
+        ("compiled", ""): 1,
+        ("graphql-core", "mutation"): 1,
+        ("graphql-core", "introspection"): 1,
+    }
+
+
+async def test_answers_are_utf8_json(client: httpx.AsyncClient) -> None:
+    query = 'query Region { territory(level: REGION, code: "11") { name } }'
+    response = await client.post("/graphql", json={"query": query})
+    assert response.headers["content-type"] == "application/json"
+    # orjson writes UTF-8 as is, where json wrote "\u00cele-de-France".
+    assert '{"data":{"territory":{"name":"Île-de-France"}}}'.encode() == response.content
+
+
+def test_answers_are_the_json_that_json_would_write(settings: Settings) -> None:
+    view = HubGraphQL(settings)
+    answer = {
+        "data": {"territory": {"name": "Île-de-France", "population": 12_300_000, "share": 0.1}},
+        "errors": [{"message": "«Non»", "path": ["sites", 0, "name"], "extensions": {}}],
+    }
+    assert json.loads(view.encode_json(answer)) == answer
+    # What orjson refuses, json encodes, as before.
+    for unusual in ({"data": {"big": 2**70}}, {"data": {1: "a key that is not a string"}}):
+        assert view.encode_json(unusual) == json.dumps(unusual, separators=(",", ":"))
