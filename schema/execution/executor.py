@@ -100,12 +100,16 @@ class HubExecutor(StrawberryGraphQLCoreExecutionContext):
         serially: bool,
         new_defer_usages: Sequence[DeferUsage],
     ) -> AwaitableOrValue[dict[str, Any]]:
-        plan = self._plan(root_type, grouped_field_set) if self.compiled else None
+        if self.compiled:
+            plan = self._plan(root_type, grouped_field_set)
+        else:
+            plan = None
+            self._note(GRAPHQL_CORE, "off")
         if plan is None:
             return super().execute_collected_root_fields(
                 root_type, root_value, grouped_field_set, serially, new_defer_usages
             )
-        self._note(COMPILED, None)
+        self._note(COMPILED)
         return Run(self).execute(plan, root_value)  # type: ignore[return-value]
 
     def _plan(
@@ -121,19 +125,19 @@ class HubExecutor(StrawberryGraphQLCoreExecutionContext):
         )
         try:
             plan = planner.root(root_type, grouped_field_set)
-        except Unplanned as reason:
-            self._note(GRAPHQL_CORE, str(reason))
+        except Unplanned as unplanned:
+            self._note(GRAPHQL_CORE, unplanned.reason)
+            log.debug("Not planned (%s); graphql-core runs it.", unplanned)
             return None
         if key is not None:
             self.plans.put(key, plan)
         return plan
 
-    def _note(self, executor: str, reason: str | None) -> None:
+    def _note(self, executor: str, reason: str | None = None) -> None:
+        """``compiled``, or ``graphql-core: <reason>`` (``plan.REASONS``) on the context."""
         context = self.context_value
         if hasattr(context, "execution"):
             context.execution = executor if reason is None else f"{executor}: {reason}"
-        if reason is not None:
-            log.debug("Not planned (%s); graphql-core runs it.", reason)
 
     def build_response(self, data: dict[str, Any] | None) -> ExecutionResult:
         response = super().build_response(data)

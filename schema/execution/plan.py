@@ -58,7 +58,16 @@ _NOT_PLANNED = frozenset({"__schema", "__type", "_service", "_entities"})
 
 
 class Unplanned(Exception):
-    """The operation holds something this path does not plan; graphql-core runs it."""
+    """The operation holds something this path does not plan; graphql-core runs it.
+    ``reason`` is one of ``REASONS``; the message says exactly what."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# Why graphql-core runs an operation (the metrics' labels): ``off`` is HUB_COMPILED_READS=off.
+REASONS = ("mutation", "subscription", "introspection", "federation", "fragment arguments", "off")
 
 
 class Kind(enum.Enum):
@@ -208,18 +217,20 @@ class Planner:
 
     def root(self, root_type: GraphQLObjectType, grouped: GroupedFieldSet) -> SelectionPlan:
         if self.operation.operation is not OperationType.QUERY:
-            raise Unplanned(f"a {self.operation.operation.value}")
+            kind = self.operation.operation.value
+            raise Unplanned(kind, f"a {kind}")
         for details in grouped.values():
             name = details[0].node.name.value
             if name in _NOT_PLANNED:
-                raise Unplanned(f"the root field {name}")
+                reason = "introspection" if name.startswith("__") else "federation"
+                raise Unplanned(reason, f"the root field {name}")
         return self._selection(root_type, grouped)
 
     def _selection(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> SelectionPlan:
         fields = []
         for key, details in grouped.items():
             if any(detail.fragment_variable_values is not None for detail in details):
-                raise Unplanned("fragment arguments")
+                raise Unplanned("fragment arguments", "fragment arguments")
             name = details[0].node.name.value
             if name == "__typename":
                 definition = self.schema.get_field(object_type, name)
@@ -231,7 +242,7 @@ class Planner:
                 # Validation lets no unknown field through; graphql-core would skip it.
                 continue
             if definition.subscribe is not None:
-                raise Unplanned(f"the subscription field {name}")
+                raise Unplanned("subscription", f"the subscription field {name}")
             planned = FieldPlan(key, object_type, definition, details, how(object_type, definition))
             named = get_named_type(definition.type)
             if is_abstract_type(named):

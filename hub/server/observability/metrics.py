@@ -43,6 +43,7 @@ from tortoise.exceptions import ConfigurationError
 from hub.server.http_errors import error_response
 from hub.server.observability.operation import OTHER
 from hub.settings import Environment, Settings
+from schema.execution.plan import REASONS
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 MAX_OPERATIONS = 500
@@ -53,15 +54,6 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 _DATABASE = "default"
 # The executors, as schema.execution.executor names them.
 COMPILED, GRAPHQL_CORE = "compiled", "graphql-core"
-# Why graphql-core ran an operation, from the executor's words (schema.execution.plan) to a
-# label among a fixed few; what none of them matches is "other".
-EXECUTION_REASONS = (
-    (re.compile(r"a mutation"), "mutation"),
-    (re.compile(r"the root field __(schema|type)"), "introspection"),
-    (re.compile(r"the root field _(service|entities)"), "federation"),
-    (re.compile(r"a subscription|the subscription field "), "subscription"),
-    (re.compile(r"fragment arguments"), "fragment arguments"),
-)
 
 
 class Metrics:
@@ -128,7 +120,7 @@ class Metrics:
             if executor == COMPILED:
                 self.executions.labels(COMPILED, "").inc()
             else:
-                self.executions.labels(GRAPHQL_CORE, execution_reason(why)).inc()
+                self.executions.labels(GRAPHQL_CORE, why if why in REASONS else OTHER).inc()
         self.observe_pool()
 
     def _operation(self, name: str) -> str:
@@ -157,13 +149,6 @@ class Metrics:
         if callable(size) and callable(idle):
             self.pool_connections.labels(_DATABASE).set(size())
             self.pool_idle.labels(_DATABASE).set(idle())
-
-
-def execution_reason(why: str) -> str:
-    for pattern, reason in EXECUTION_REASONS:
-        if pattern.match(why):
-            return reason
-    return OTHER
 
 
 def metrics_routes(settings: Settings, metrics: Metrics) -> list[Route]:
