@@ -21,31 +21,57 @@ from bench.sql import (
 )
 from hub.settings import Settings
 
+_OPEN_SITES = (
+    "SELECT s.id, s.name, s.latitude, s.longitude, s.population_total, s.updated_at,"
+    " c.code AS commune_code, c.name AS commune_name"
+    " FROM site s JOIN commune c ON c.code = s.commune_id"
+)
+
+
+async def _open_site_count(sql: Sql) -> int:
+    total = await sql.rows(f"SELECT COUNT(*) AS n FROM site WHERE status = {sql.mark()}", ("open",))
+    return int(total[0]["n"])
+
+
+def _map_node(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": global_id("Site", row["id"]),
+        "name": row["name"],
+        "location": {"latitude": row["latitude"], "longitude": row["longitude"]},
+        "population": {"total": row["population_total"]},
+        "commune": {"code": row["commune_code"], "name": row["commune_name"]},
+    }
+
 
 async def floor_map(sql: Sql, first: int) -> dict[str, Any]:
-    open_status = ("open",)
-    total = await sql.rows(
-        f"SELECT COUNT(*) AS n FROM site WHERE status = {sql.mark()}", open_status
-    )
+    total = await _open_site_count(sql)
     rows = await sql.rows(
-        "SELECT s.id, s.name, s.latitude, s.longitude, s.population_total,"
-        " c.code AS commune_code, c.name AS commune_name"
-        " FROM site s JOIN commune c ON c.code = s.commune_id"
-        f" WHERE s.status = {sql.mark()}"
+        f"{_OPEN_SITES} WHERE s.status = {sql.mark()}"
         f" ORDER BY s.updated_at DESC, s.id DESC LIMIT {first:d}",
-        open_status,
+        ("open",),
     )
-    nodes = [
-        {
-            "id": global_id("Site", row["id"]),
-            "name": row["name"],
-            "location": {"latitude": row["latitude"], "longitude": row["longitude"]},
-            "population": {"total": row["population_total"]},
-            "commune": {"code": row["commune_code"], "name": row["commune_name"]},
-        }
-        for row in rows
-    ]
-    return {"data": {"sites": {"totalCount": total[0]["n"], "nodes": nodes}}}
+    return {"data": {"sites": {"totalCount": total, "nodes": [_map_node(r) for r in rows]}}}
+
+
+async def floor_map_pages(sql: Sql, first: int) -> dict[str, Any]:
+    """Every open site, page after page as a client walks them: each page is counted as the
+    MAP query's, and starts after the last row of the one before (keyset); one row more than
+    a page says whether another follows, as ``hasNextPage`` does."""
+    nodes: list[dict[str, Any]] = []
+    after: tuple[Any, int] | None = None
+    while True:
+        total = await _open_site_count(sql)
+        keyset = "" if after is None else f" AND (s.updated_at, s.id) < ({sql.marks(2, 2)})"
+        rows = await sql.rows(
+            f"{_OPEN_SITES} WHERE s.status = {sql.mark()}{keyset}"
+            f" ORDER BY s.updated_at DESC, s.id DESC LIMIT {first + 1:d}",
+            ("open", *(after or ())),
+        )
+        nodes += [_map_node(row) for row in rows[:first]]
+        if len(rows) <= first:
+            return {"data": {"sites": {"totalCount": total, "nodes": nodes}}}
+        last = rows[first - 1]
+        after = (last["updated_at"], last["id"])
 
 
 async def floor_list(sql: Sql, first: int) -> dict[str, Any]:

@@ -3,45 +3,46 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from tortoise import connections
 
+from bench.answers import QueryFailed
 from bench.canonical import Canonical, canonical_queries
 from bench.floor import pick_sheet_site
-from bench.results import QueryResult, time_calls
+from bench.results import QueryResult, Timing, time_calls
 from bench.sql import Sql
 from hub import database
-
-
-async def post_graphql(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> bytes:
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    response.raise_for_status()
-    return response.content
-
-
-class QueryFailed(RuntimeError):
-    """The hub answered a canonical query with errors or without data."""
-
-
-def graphql_body(content: bytes, name: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(content)
-    if body.get("errors"):
-        messages = "; ".join(sorted({str(e.get("message")) for e in body["errors"]}))
-        raise QueryFailed(f"{name} answered {len(body['errors'])} error(s): {messages}")
-    if not body.get("data"):
-        raise QueryFailed(f"{name} answered no data")
-    return body
 
 
 async def count_request_statements(
     http: httpx.AsyncClient, query: Canonical
 ) -> tuple[int, dict[str, Any]]:
-    """Statements of one request, through the in-process app (the counter sees this process)."""
+    """Statements of one call, through the in-process app (the counter sees this process)."""
     with database.count_statements() as counter:
-        content = await post_graphql(http, query.query, query.variables)
-    return counter.count, graphql_body(content, query.name)
+        answers = await query.ask(http)
+    return counter.count, query.body(answers)
+
+
+@dataclass
+class Floor:
+    body: dict[str, Any]
+    statements: int
+    timing: Timing
+
+
+async def measure_floor(query: Canonical, repeat: int, budget_seconds: float) -> Floor:
+    """The floor's answer, its statements, and its timing (serialized, as the hub's is)."""
+    sql = Sql(connections.get("default"))
+    body = await query.floor(sql)
+    statements = sql.statements
+
+    async def floor_call() -> str:
+        return json.dumps(await query.floor(sql))
+
+    return Floor(body, statements, await time_calls(floor_call, repeat, budget_seconds))
 
 
 async def measure_query(
@@ -53,54 +54,46 @@ async def measure_query(
 ) -> QueryResult:
     """Hub over HTTP, hub in-process, and the floor, for one canonical query."""
     statements, body = await count_request_statements(local, query)
-    content = await post_graphql(http, query.query, query.variables)
-    graphql_body(content, query.name)
-    hub = await time_calls(
-        lambda: post_graphql(http, query.query, query.variables), repeat, budget_seconds
-    )
-    in_process = await time_calls(
-        lambda: post_graphql(local, query.query, query.variables), repeat, budget_seconds
-    )
-    sql = Sql(connections.get("default"))
-    floor_body = await query.floor(sql)
-    floor_statements = sql.statements
-
-    async def floor_call() -> str:
-        return json.dumps(await query.floor(sql))
-
-    floor = await time_calls(floor_call, repeat, budget_seconds)
+    answers = await query.ask(http)
+    query.body(answers)
+    hub = await time_calls(lambda: query.ask(http), repeat, budget_seconds)
+    in_process = await time_calls(lambda: query.ask(local), repeat, budget_seconds)
+    floor = await measure_floor(query, repeat, budget_seconds)
     return QueryResult(
         name=query.name,
         hub=hub,
         in_process=in_process,
-        floor=floor,
+        floor=floor.timing,
         statements=statements,
-        floor_statements=floor_statements,
-        response_bytes=len(content),
-        floor_difference=first_difference(body, floor_body),
+        floor_statements=floor.statements,
+        response_bytes=sum(len(answer.content) for answer in answers),
+        floor_difference=first_difference(body, floor.body),
         note=query.note,
     )
 
 
-def first_difference(hub: Any, floor: Any, path: str = "") -> str | None:
-    """Where the floor's JSON differs from the hub's (None when they are equal)."""
-    if isinstance(hub, dict) and isinstance(floor, dict):
-        for key in sorted(set(hub) | set(floor)):
-            if key not in hub or key not in floor:
+def first_difference(
+    hub: Any, other: Any, path: str = "", sides: tuple[str, str] = ("hub", "floor")
+) -> str | None:
+    """Where the other side's JSON (the floor's, or a baseline's) differs from the hub's (None
+    when they are equal)."""
+    if isinstance(hub, dict) and isinstance(other, dict):
+        for key in sorted(set(hub) | set(other)):
+            if key not in hub or key not in other:
                 return f"{path}.{key}: missing on one side"
-            found = first_difference(hub[key], floor[key], f"{path}.{key}")
+            found = first_difference(hub[key], other[key], f"{path}.{key}", sides)
             if found:
                 return found
         return None
-    if isinstance(hub, list) and isinstance(floor, list):
-        if len(hub) != len(floor):
-            return f"{path}: {len(hub)} items in the hub, {len(floor)} in the floor"
-        for index, (a, b) in enumerate(zip(hub, floor, strict=True)):
-            found = first_difference(a, b, f"{path}[{index}]")
+    if isinstance(hub, list) and isinstance(other, list):
+        if len(hub) != len(other):
+            return f"{path}: {len(hub)} items in the {sides[0]}, {len(other)} in the {sides[1]}"
+        for index, (a, b) in enumerate(zip(hub, other, strict=True)):
+            found = first_difference(a, b, f"{path}[{index}]", sides)
             if found:
                 return found
         return None
-    return None if hub == floor else f"{path}: hub {hub!r}, floor {floor!r}"
+    return None if hub == other else f"{path}: {sides[0]} {hub!r}, {sides[1]} {other!r}"
 
 
 async def measure_all(

@@ -48,6 +48,38 @@ class QueryResult:
 
 
 @dataclass
+class Compared:
+    """One canonical query on a baseline revision's server and on this tree's, interleaved."""
+
+    name: str
+    baseline: Timing
+    current: Timing
+    floor: Timing
+    baseline_statements: int
+    current_statements: int
+    response_bytes: int
+    # Where the baseline's answer differs from this tree's, and the floor's from this tree's;
+    # None when they are equal.
+    baseline_difference: str | None
+    floor_difference: str | None
+    note: str
+    # Set when either server answered errors: the query is then reported, not timed.
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, name: str, note: str, error: str) -> Compared:
+        none = Timing(0.0, 0.0, 0)
+        return cls(name, none, none, none, 0, 0, 0, None, None, note, error)
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster this tree answers than the baseline (median over median)."""
+        if not self.current.median_ms:
+            return math.inf
+        return self.baseline.median_ms / self.current.median_ms
+
+
+@dataclass
 class RunResult:
     backend: str
     sites: int
@@ -56,6 +88,15 @@ class RunResult:
     analyze_seconds: float
     seeded: dict[str, int]
     queries: list[QueryResult] = field(default_factory=list)
+    # With --baseline: the revision compared with, what it is compared with (this tree), and
+    # the comparisons, instead of ``queries``.
+    baseline: str | None = None
+    current: str | None = None
+    compared: list[Compared] = field(default_factory=list)
+    # The machine's load average (1, 5 and 15 minutes) before and after measuring: other
+    # work on the cores moves every figure.
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def timing_of(samples: Sequence[float]) -> Timing:
@@ -84,3 +125,25 @@ async def time_calls(
         if time.perf_counter() > deadline:
             break
     return timing_of(samples)
+
+
+async def time_interleaved(
+    calls: Sequence[Callable[[], Awaitable[object]]], repeat: int, budget_seconds: float
+) -> list[Timing]:
+    """Times the calls in rounds, one of each per round, so that the machine's ups and downs
+    hit them alike; which goes first alternates from round to round. Stops early once the
+    calls together are past the budget."""
+    for _ in range(WARMUP):
+        for call in calls:
+            await call()
+    samples: list[list[float]] = [[] for _ in calls]
+    deadline = time.perf_counter() + budget_seconds
+    for turn in range(repeat):
+        order = range(len(calls)) if turn % 2 == 0 else reversed(range(len(calls)))
+        for index in order:
+            start = time.perf_counter()
+            await calls[index]()
+            samples[index].append(time.perf_counter() - start)
+        if time.perf_counter() > deadline:
+            break
+    return [timing_of(side) for side in samples]

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 import bench
+from bench.baseline import baseline_worktree, compare_one
 from bench.measure import measure_all
 from bench.report import print_table, to_json
 from bench.results import RunResult
-from bench.seeding import seed, throwaway_database
-from bench.server import caller_headers, in_process_client, server_process, wait_until_healthy
+from bench.seeding import seed_announced, throwaway_database
+from bench.server import caller_headers, in_process_client, server_client, server_process
 from hub.throwaway import use_database
 
 DEFAULT_SIZES = (500, 5000, 20000)
@@ -36,26 +35,16 @@ async def run_one(
     async with throwaway_database(backend, sites, postgres_url) as url:
         await use_database(url)
         try:
-            print(f"\n== {backend}, {sites} sites: seeding…", flush=True)
-            run = await seed(sites)
-            run.backend = backend
-            seeded = ", ".join(f"{n} {k}" for k, n in run.seeded.items())
-            print(
-                f"   territories loaded in {run.territories_seconds:.1f} s;"
-                f" demo seeded in {run.seed_seconds:.1f} s ({seeded});"
-                f" ANALYZE {run.analyze_seconds:.1f} s",
-                flush=True,
-            )
+            run = await seed_announced(backend, sites)
             headers = await caller_headers(url)
-            with server_process(url) as (base_url, process):
-                async with (
-                    httpx.AsyncClient(
-                        base_url=base_url, timeout=120, trust_env=False, headers=headers
-                    ) as http,
-                    in_process_client(url, headers) as local,
-                ):
-                    await wait_until_healthy(http, process)
-                    run.queries = await measure_all(http, local, repeat, budget_seconds)
+            async with (
+                server_process(url) as server,
+                server_client(server, headers) as http,
+                in_process_client(url, headers) as local,
+            ):
+                run.load_before = os.getloadavg()
+                run.queries = await measure_all(http, local, repeat, budget_seconds)
+                run.load_after = os.getloadavg()
             print_table(run)
             return run
         finally:
@@ -97,12 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         type=float,
         default=DEFAULT_BUDGET_SECONDS,
-        help="seconds at most per query and side before repeating stops (60)",
+        help="seconds at most per query and side (with --baseline: per query, the two servers"
+        " together) before repeating stops (60)",
     )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("HUB_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help="admin URL; a throwaway database is created and dropped beside it",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve git revision REV (from a temporary worktree) over the same database,"
+        " asked in turn with this tree, and print both and their ratio",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     return parser
@@ -110,9 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def run_all(args: argparse.Namespace) -> list[RunResult]:
     runs: list[RunResult] = []
-    for backend in args.databases:
-        for sites in args.sizes:
-            runs.append(await run_one(backend, sites, args.repeat, args.budget, args.postgres_url))
+    if args.baseline is None:
+        for backend in args.databases:
+            for sites in args.sizes:
+                runs.append(
+                    await run_one(backend, sites, args.repeat, args.budget, args.postgres_url)
+                )
+        return runs
+    with baseline_worktree(args.baseline) as baseline:
+        print(f"Baseline: {baseline.label} (worktree {baseline.tree})", flush=True)
+        for backend in args.databases:
+            for sites in args.sizes:
+                runs.append(
+                    await compare_one(
+                        backend, sites, baseline, args.repeat, args.budget, args.postgres_url
+                    )
+                )
     return runs
 
 

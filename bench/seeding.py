@@ -25,6 +25,21 @@ async def throwaway_database(backend: str, size: int, postgres_url: str) -> Asyn
             await databases.drop_all()
 
 
+async def seed_announced(backend: str, sites: int) -> RunResult:
+    """``seed``, saying what it does and how long it took."""
+    print(f"\n== {backend}, {sites} sites: seeding…", flush=True)
+    run = await seed(sites)
+    run.backend = backend
+    seeded = ", ".join(f"{n} {k}" for k, n in run.seeded.items())
+    print(
+        f"   territories loaded in {run.territories_seconds:.1f} s;"
+        f" demo seeded in {run.seed_seconds:.1f} s ({seeded});"
+        f" ANALYZE {run.analyze_seconds:.1f} s",
+        flush=True,
+    )
+    return run
+
+
 async def seed(sites: int, seed_value: int | None = None) -> RunResult:
     """Territories, demo data (and PostgreSQL statistics) into the connected empty database."""
     from hub.demo import seed_demo
