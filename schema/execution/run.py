@@ -83,10 +83,6 @@ class Slot(Position):
         self.source = source
         self.result = result
 
-    @property
-    def position(self) -> Position:
-        return self
-
 
 Pending = dict[tuple[int, str], tuple[SelectionPlan, list[Slot]]]
 
@@ -117,7 +113,7 @@ class Run:
         if self._nulled:
             # What an error took out of the response is not resolved further (nor audited),
             # as graphql-core stops resolving below a field whose error nulls its parent.
-            slots = [slot for slot in slots if self._attached(slot.position)]
+            slots = [slot for slot in slots if self._attached(slot)]
         if not slots:
             return
         for slot in slots:
@@ -187,12 +183,16 @@ class Run:
         if not slots:
             return []
         info = self.strawberry_info(field, slots[0])
+        return self._each(lambda source: call(source, info), slots)
+
+    def _each(self, resolve: Callable[[Any], Any], slots: list[Slot]) -> Values:
+        """``resolve`` called on each object: its value, or the exception it raised."""
         values: list[Any] = []
         awaiting: list[int] = []
         is_awaitable = self.executor.is_awaitable
         for slot in slots:
             try:
-                value = call(slot.source, info)
+                value = resolve(slot.source)
             except Exception as error:
                 value = error
             if is_awaitable(value):
@@ -238,7 +238,7 @@ class Run:
             if isinstance(verdict, Exception):
                 values[index] = verdict
             elif verdict:
-                gate.audit(slot.source, info, _response_path(slot.position))
+                gate.audit(slot.source, info, _response_path(slot))
                 allowed.append(index)
             else:
                 try:
@@ -262,7 +262,7 @@ class Run:
             return [error] * len(slots)
         return values
 
-    def _resolved(self, field: FieldPlan, slots: list[Slot]) -> list[Any] | Awaitable[list[Any]]:
+    def _resolved(self, field: FieldPlan, slots: list[Slot]) -> Values:
         executor = self.executor
         definition = field.definition
         info = self.info(field, slots[0])
@@ -280,25 +280,12 @@ class Run:
         resolve = definition.resolve or executor.field_resolver
         if self._wrap is not None:
             resolve = self._wrap(resolve)
-        values: list[Any] = []
-        awaiting: list[int] = []
-        is_awaitable = executor.is_awaitable
-        for slot in slots:
-            try:
-                value = resolve(slot.source, info, **args)
-            except Exception as error:
-                value = error
-            if is_awaitable(value):
-                awaiting.append(len(values))
-            values.append(value)
-        if not awaiting:
-            return values
-        return _settled(values, awaiting)
+        return self._each(lambda source: resolve(source, info, **args), slots)
 
     def info(self, field: FieldPlan, slot: Slot) -> GraphQLResolveInfo:
         """One resolve info for the field on every object of the level: resolvers read the
         context, the selection and the variables from it, which are the same for all."""
-        path = Path(_path(slot.position), field.key, field.parent.name)
+        path = Path(_path(slot), field.key, field.parent.name)
         return self.executor.build_resolve_info(field.definition, field.nodes, field.parent, path)
 
     def strawberry_info(self, field: FieldPlan, slot: Slot) -> Info[Any, Any]:
@@ -387,9 +374,9 @@ class Run:
         result = slot.result
         if isinstance(value, Exception):
             nullable = not isinstance(return_type, GraphQLNonNull)
-            self._fail(value, field, result, field.key, slot.position, nullable)
+            self._fail(value, field, result, field.key, slot, nullable)
             return
-        self._complete(field, return_type, value, result, field.key, slot.position, pending)
+        self._complete(field, return_type, value, result, field.key, slot, pending)
 
     def _complete(
         self,
