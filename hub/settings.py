@@ -318,7 +318,7 @@ class Settings:
     otel: bool = False
     # The garbage collector's thresholds in serving processes: Python's own, measured best
     # once start-up's objects are frozen (hub.server.gc_tuning).
-    gc_threshold: tuple[int, int, int] = (700, 10, 10)
+    gc_threshold: tuple[int, int, int] = (10_000, 10, 10)
 
     @property
     def graphiql(self) -> bool:
