@@ -7,8 +7,10 @@ both). Tortoise holds one global connection, so the fixtures switch it explicitl
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -16,9 +18,11 @@ import pytest
 from hub.models import AuditEntry
 from hub.server.app import create_app
 from hub.server.auth.dev_issuer import DevIssuer
-from hub.settings import Settings
+from hub.server.observability.logs import configure_logging
+from hub.settings import LogFormat, Settings
 from tests.support import (
     SESSION_DATABASE,
+    Captured,
     Databases,
     Hub,
     bearer,
@@ -148,3 +152,22 @@ async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield http
+
+
+@pytest.fixture
+def logs(settings: Settings) -> Iterator[Captured]:
+    """The hub's logging set-up at its most verbose (DEBUG), captured."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    quieted = {name: logging.getLogger(name).level for name in ("tortoise", "aiosqlite", "httpx")}
+    configure_logging(replace(settings, log_level="DEBUG", log_format=LogFormat.JSON))
+    # The test's own HTTP client logs the URLs it calls: those lines are not the hub's.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    captured = Captured()
+    root.addHandler(captured)
+    try:
+        yield captured
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+        for name, level in quieted.items():
+            logging.getLogger(name).setLevel(level)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from hub.demo.reference import PERSONA_DOMAIN
 from hub.models import Site
 from hub.models.enums import SiteStatus
 from hub.server.auth.dev_issuer import DevIssuer
+from hub.server.observability.logs import JsonFormatter
 from hub.settings import Environment, Settings
 from hub.throwaway import ThrowawayDatabases, use_database
 
@@ -144,3 +147,21 @@ async def close_stray_sqlite_connections() -> None:
     for candidate in gc.get_objects():
         if isinstance(candidate, aiosqlite.Connection) and candidate._running:
             await candidate.close()
+
+
+class Captured(logging.Handler):
+    """Every log line, formatted as the production hub writes it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def parsed(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines]
+
+    def access(self) -> list[dict[str, Any]]:
+        return [line for line in self.parsed() if line["logger"] == "hub.access"]

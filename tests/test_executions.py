@@ -6,46 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.server.app import HubGraphQL, create_app
-from hub.server.observability.logs import FIELDS
 from hub.settings import Settings
-from tests.support import error_codes, graphql
+from tests.support import Captured, error_codes, graphql
 
 QUERY = "query Nation { territory(level: NATION) { name } }"
 MUTATION = 'mutation Delete { deleteComment(id: "Q29tbWVudDow") { deletedId errors { code } } }'
 INTROSPECTION = "query Types { __schema { queryType { name } } }"
 EXECUTIONS = "hub_graphql_executions_total"
-
-
-class AccessLines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.fields.append(getattr(record, FIELDS))
-
-
-@pytest.fixture
-def access() -> Iterator[AccessLines]:
-    handler = AccessLines()
-    logger = logging.getLogger("hub.access")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def executions(metrics: str) -> dict[tuple[str, str], float]:
@@ -58,7 +30,7 @@ def executions(metrics: str) -> dict[tuple[str, str], float]:
 
 
 async def test_each_operation_says_which_executor_ran_it(
-    client: httpx.AsyncClient, access: AccessLines
+    client: httpx.AsyncClient, logs: Captured
 ) -> None:
     assert (await graphql(client, QUERY))["data"] == {"territory": {"name": "France"}}
     deleted = await graphql(client, MUTATION)
@@ -67,7 +39,7 @@ async def test_each_operation_says_which_executor_ran_it(
     refused = await graphql(client, "query Broken { noSuchField }")
     assert error_codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
     metrics = (await client.get("/metrics")).text
-    assert [(line["operation"], line["execution"]) for line in access.fields] == [
+    assert [(line["operation"], line["execution"]) for line in logs.access()] == [
         ("Nation", "compiled"),
         ("Delete", "graphql-core: mutation"),
         ("Types", "graphql-core: introspection"),

@@ -6,13 +6,11 @@ with bounded labels, protected in production; a real `hub serve` logging JSON.""
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,53 +21,15 @@ import schema.query
 from hub.models import User
 from hub.server.app import create_app
 from hub.server.observability import metrics as metrics_module
-from hub.server.observability.logs import JsonFormatter, configure_logging
-from hub.settings import Environment, LogFormat, Settings
+from hub.settings import Environment, Settings
 from tests.processes import start_hub
-from tests.support import bearer, graphql
+from tests.support import Captured, bearer, graphql
 
 ADMIN = "national_admin@demo.bidonvilles.example"
 COUNT = "query SiteCount { sites { totalCount } }"
 TOO_LARGE = "query TooLarge { sites(first: 501) { totalCount } }"
 BROKEN = 'query Broken { site(id: "U2l0ZTox", asOf: "2024-01-01") { id } }'
 METRICS_TOKEN = "metrics-token-0123456789"
-
-
-class Captured(logging.Handler):
-    """Every log line, formatted as the production hub writes it."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    def parsed(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def access(self) -> list[dict[str, Any]]:
-        return [line for line in self.parsed() if line["logger"] == "hub.access"]
-
-
-@pytest.fixture
-def logs(settings: Settings) -> Iterator[Captured]:
-    """The hub's logging set-up at its most verbose (DEBUG), captured."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    quieted = {name: logging.getLogger(name).level for name in ("tortoise", "aiosqlite", "httpx")}
-    configure_logging(replace(settings, log_level="DEBUG", log_format=LogFormat.JSON))
-    # The test's own HTTP client logs the URLs it calls: those lines are not the hub's.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    captured = Captured()
-    root.addHandler(captured)
-    try:
-        yield captured
-    finally:
-        root.handlers, root.level = saved[0], saved[1]
-        for name, level in quieted.items():
-            logging.getLogger(name).setLevel(level)
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -229,6 +229,25 @@ async def read_at(
     return (await read_groups_at(context, today, then, [ids], [day]))[0]
 
 
+async def loaded_by_day(
+    context: Context, today: LoaderFactory, then: LoaderFactory, roots: Sequence[Any]
+) -> list[tuple[Any, datetime.date | None]]:
+    """For each object: what ``today`` loads for its id, or for an object read at a past date,
+    what ``then`` loads for (its id, that day); with that day (None: today)."""
+    days = [day_of(root) for root in roots]
+    current = iter(
+        await context.loaders[today].load_many(
+            [root.id for root, day in zip(roots, days, strict=True) if day is None]
+        )
+    )
+    past = iter(
+        await context.loaders[then].load_many(
+            [(root.id, day) for root, day in zip(roots, days, strict=True) if day is not None]
+        )
+    )
+    return [(next(current) if day is None else next(past), day) for day in days]
+
+
 async def read_groups_at(
     context: Context,
     today: LoaderFactory,

@@ -42,7 +42,7 @@ from resolvers import enums as _registered_enums  # noqa: F401  (registers the G
 from resolvers.actions.lists import SITES
 from resolvers.actions.queries import action_groups_read_at
 from resolvers.context import Context
-from resolvers.history.as_of import day_of, end_of, mark, rebuilt_list
+from resolvers.history.as_of import day_of, end_of, loaded_by_day, mark, rebuilt_list
 from resolvers.history.loaders import SITE_HISTORY, history_as_of
 from resolvers.journal.loaders import journal_read_at
 from resolvers.nodes import resolve_entity
@@ -396,44 +396,25 @@ class SiteActor:
 
 async def _actors_of(roots: Sequence[SiteRow], context: Context) -> list[list[SiteActorRow]]:
     """Each site's actors; a site read at a past date gets them as they were then."""
-    days = [day_of(root) for root in roots]
-    loaded = context.loaders
-    current = iter(
-        await loaded[loaders.actors_by_site].load_many(
-            [root.id for root, day in zip(roots, days, strict=True) if day is None]
-        )
+    loaded = await loaded_by_day(
+        context, loaders.actors_by_site, loaders.actors_declared_before, roots
     )
-    past = iter(
-        await loaded[loaders.actors_declared_before].load_many(
-            [(root.id, day) for root, day in zip(roots, days, strict=True) if day is not None]
-        )
-    )
-    found: list[list[SiteActorRow]] = []
-    for root, day in zip(roots, days, strict=True):
-        if day is None:
-            found.append(next(current))
-            continue
-        entries = rebuilt_list(root, ACTORS) or []
-        found.append(mark(past_actors(root.id, entries, next(past), end_of(day)), day))
-    return found
+    return [
+        rows
+        if day is None
+        else mark(past_actors(root.id, rebuilt_list(root, ACTORS) or [], rows, end_of(day)), day)
+        for root, (rows, day) in zip(roots, loaded, strict=True)
+    ]
 
 
 async def _actions_of(roots: Sequence[SiteRow], context: Context) -> list[list[ActionRow]]:
     """Each site's actions, most recent first. For a site read at a past date, the links are
     those kept in the actions' history: each candidate is read at that day to tell."""
-    days = [day_of(root) for root in roots]
-    loaded = context.loaders
-    current = iter(
-        await loaded[loaders.action_ids_by_site].load_many(
-            [root.id for root, day in zip(roots, days, strict=True) if day is None]
-        )
+    loaded = await loaded_by_day(
+        context, loaders.action_ids_by_site, loaders.action_ids_linked_since, roots
     )
-    past = iter(
-        await loaded[loaders.action_ids_linked_since].load_many(
-            [(root.id, day) for root, day in zip(roots, days, strict=True) if day is not None]
-        )
-    )
-    groups = [next(current) if day is None else next(past) for day in days]
+    groups = [ids for ids, _ in loaded]
+    days = [day for _, day in loaded]
     found = await action_groups_read_at(context, groups, days)
     for index, (root, day) in enumerate(zip(roots, days, strict=True)):
         if day is not None:
