@@ -8,10 +8,11 @@ import dataclasses
 import json
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.server.app import HubGraphQL, create_app
-from hub.settings import Settings
+from hub.settings import Settings, SettingsError
 from tests.support import Captured, error_codes, graphql
 
 QUERY = "query Nation { territory(level: NATION) { name } }"
@@ -84,3 +85,11 @@ def test_answers_are_the_json_that_json_would_write(settings: Settings) -> None:
     # What orjson refuses, json encodes, as before.
     for unusual in ({"data": {"big": 2**70}}, {"data": {1: "a key that is not a string"}}):
         assert view.encode_json(unusual) == json.dumps(unusual, separators=(",", ":"))
+
+
+def test_hub_compiled_reads_is_on_or_off() -> None:
+    assert Settings.from_environ({}).compiled_reads
+    assert not Settings.from_environ({"HUB_COMPILED_READS": "off"}).compiled_reads
+    assert Settings.from_environ({"HUB_COMPILED_READS": "ON"}).compiled_reads
+    with pytest.raises(SettingsError, match="HUB_COMPILED_READS"):
+        Settings.from_environ({"HUB_COMPILED_READS": "fast"})
