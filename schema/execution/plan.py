@@ -2,11 +2,13 @@
 
 A plan is built once per document (and per value of the variables its ``@skip``/``@include``
 read), from the fields graphql-core itself collects, so fragments, aliases and directives mean
-exactly what they mean to graphql-core. Each field gets one of four ways to its values:
-``__typename``; a plain attribute of the object (strawberry's default resolver); a batch form
-(``schema.execution.batched``); or the field's own strawberry resolver, called per object as
-graphql-core would call it. Fields returning objects hold the plan of their sub-selection for
-every object type they can return.
+exactly what they mean to graphql-core. Each field gets its way to its values (``Kind``):
+``__typename``; a plain attribute of the object (strawberry's default resolver); relay's global
+ID; a batch form (``schema.execution.batched``); the resolver's function called directly; or,
+for a field with arguments or another extension, strawberry's resolver called per object as
+graphql-core would call it. A gated field (``@requires``) keeps its gate, decided per object.
+Fields returning objects hold the plan of their sub-selection for every object type they can
+return.
 """
 
 from __future__ import annotations
@@ -151,10 +153,11 @@ def how(parent: GraphQLObjectType, definition: GraphQLField) -> How:
     gate = gates[0] if gates else None
     resolver = strawberry_field.base_resolver
     if resolver is None:
-        return How(Kind.ATTRIBUTE, attribute=strawberry_field.python_name, gate=gate)
+        name = strawberry_field.python_name
+        return How(Kind.ATTRIBUTE, attribute=name, strawberry_field=strawberry_field, gate=gate)
     many = batch_of(resolver.wrapped_func) if callable(resolver.wrapped_func) else None
     if many is not None:
-        return How(Kind.BATCH, batch=many, gate=gate)
+        return How(Kind.BATCH, batch=many, strawberry_field=strawberry_field, gate=gate)
     return How(Kind.CALL, call=direct_call(resolver), strawberry_field=strawberry_field, gate=gate)
 
 
