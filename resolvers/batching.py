@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
-from aiodataloader import DataLoader, Loader, dispatch_queue_batch, failed_dispatch
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
@@ -69,33 +69,26 @@ class Waves:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, loader: WaveLoader[Any, Any], queue: Sequence[Loader | Bulk]) -> None:
+    async def _run(self, loader: WaveLoader[Any, Any], queue: list[Loader]) -> None:
         try:
-            await loader.dispatch(queue)
+            await dispatch_queue_batch(loader, queue)
         finally:
             self._running -= 1
             if not self._running and (self._waiting or self._cached):
                 self._arm()
 
 
-async def _values_of(
-    keys: list[KeyT], loaded: dict[KeyT, asyncio.Future[ValueT]], bulk: Bulk | None
-) -> list[ValueT]:
+async def _values_of(keys: list[KeyT], futures: dict[KeyT, asyncio.Future[ValueT]]) -> list[ValueT]:
     try:
-        found: dict[Any, Any] = await bulk.future if bulk is not None else {}
-        for future in loaded.values():
+        for future in futures.values():
             await future
     except BaseException:
-        for future in loaded.values():
+        for future in futures.values():
             # Retrieved, so that asyncio does not report the other failures as forgotten.
             if future.done() and not future.cancelled():
                 future.exception()
         raise
-    values = [found[key] if key in found else loaded[key].result() for key in keys]
-    for value in values:
-        if isinstance(value, Exception):
-            raise value
-    return values
+    return [futures[key].result() for key in keys]
 
 
 def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
@@ -107,13 +100,6 @@ def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
         target.set_exception(error)
     else:
         target.set_result(source.result())
-
-
-class Bulk(NamedTuple):
-    """Keys loaded together (``load_many``): one future for all of them."""
-
-    keys: list[Any]
-    future: asyncio.Future[dict[Any, Any]]
 
 
 class WaveLoader(DataLoader[KeyT, ValueT]):
@@ -128,64 +114,12 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
             self._waves.enqueue(self)
 
     def load_many(self, keys: Iterable[KeyT]) -> Awaitable[list[ValueT]]:  # type: ignore[override]
-        """The values of ``keys``. The keys not loaded yet go to the next wave together,
-        with one future for all of them (aiodataloader's gathers a future per key); those
-        loaded already are answered with the same wave, as ``load`` answers them."""
+        """The values of ``keys``: one future per distinct key, awaited in turn. They all
+        settle with the same wave, so this costs one wake-up, where aiodataloader's gather
+        costs a callback per key."""
         wanted = list(keys)
-        loaded: dict[KeyT, asyncio.Future[ValueT]] = {}
-        missing: list[KeyT] = []
-        for key in dict.fromkeys(wanted):
-            if self._cache.get(self.get_cache_key(key)) is None:
-                missing.append(key)
-            else:
-                loaded[key] = self.load(key)
-        bulk = None
-        if missing:
-            bulk = Bulk(missing, self.loop.create_future())
-            self._queue.append(bulk)  # type: ignore[arg-type]
-            if len(self._queue) == 1:
-                self._waves.enqueue(self)
-        return _values_of(wanted, loaded, bulk)
-
-    async def dispatch(self, queue: Sequence[Loader | Bulk]) -> None:
-        """One call of the batch function for the keys of the wave, single and bulk."""
-        bulks = [item for item in queue if isinstance(item, Bulk)]
-        singles = [item for item in queue if not isinstance(item, Bulk)]
-        if not bulks:
-            await dispatch_queue_batch(self, singles)
-            return
-        keys = list(
-            dict.fromkeys(
-                [*(item.key for item in singles), *(key for bulk in bulks for key in bulk.keys)]
-            )
-        )
-        try:
-            values = list(await self.batch_load_fn(keys))
-            if len(values) != len(keys):
-                raise TypeError(
-                    f"The batch function gave {len(values)} values for {len(keys)} keys."
-                )
-        except Exception as error:
-            failed_dispatch(self, singles, error)
-            for bulk in bulks:
-                if not bulk.future.done():
-                    bulk.future.set_exception(error)
-            return
-        found = dict(zip(keys, values, strict=True))
-        for item in singles:
-            if not item.future.done():
-                value = found[item.key]
-                if isinstance(value, Exception):
-                    item.future.set_exception(value)
-                else:
-                    item.future.set_result(value)
-        for key, value in found.items():
-            # Later loads of these keys find them, as after aiodataloader's own dispatch.
-            if not isinstance(value, Exception):
-                self.prime(key, value)
-        for bulk in bulks:
-            if not bulk.future.done():
-                bulk.future.set_result(found)
+        futures = {key: self.load(key) for key in dict.fromkeys(wanted)}
+        return _values_of(wanted, futures)
 
     def load(self, key: KeyT) -> asyncio.Future[ValueT]:
         cached = self._cache.get(self.get_cache_key(key)) if key is not None else None
