@@ -19,17 +19,18 @@ def names_below(info: Info[Any, Any], *path: str) -> set[str]:
     """The names of the fields selected at ``path`` below the field being resolved."""
     raw = info._raw_info
     fragments = raw.fragments
-    level = _fields((node.selection_set for node in raw.field_nodes), fragments)
+    level = fields_in((node.selection_set for node in raw.field_nodes), fragments)
     for name in path:
-        level = _fields(
+        level = fields_in(
             (field.selection_set for field in level if field.name.value == name), fragments
         )
     return {field.name.value for field in level}
 
 
-def _fields(
+def fields_in(
     selection_sets: Iterable[SelectionSetNode | None], fragments: dict[str, Any]
 ) -> list[FieldNode]:
+    """The fields of ``selection_sets``, through their fragments (each read once)."""
     found: list[FieldNode] = []
     seen: set[str] = set()
     pending = [selection_set for selection_set in selection_sets if selection_set is not None]

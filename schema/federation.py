@@ -24,13 +24,9 @@ from functools import cached_property
 import strawberry
 from graphql import (
     ExecutionResult,
-    FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLUnionType,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
@@ -39,6 +35,7 @@ from strawberry.types import Info
 from hub.errors import BadUserInput, Forbidden
 from hub.settings import Environment
 from resolvers.context import Context
+from resolvers.selection import fields_in
 
 ROUTER_HEADER = "x-hub-router-secret"
 FEDERATION_FIELDS = frozenset({"_entities", "_service"})
@@ -115,16 +112,6 @@ def _root_fields(execution: object) -> Iterator[str]:
         if isinstance(definition, OperationDefinitionNode) and (
             name is None or (definition.name and definition.name.value == name)
         ):
-            yield from _fields(definition.selection_set, fragments)
-
-
-def _fields(
-    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
-) -> Iterator[str]:
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            yield selection.name.value
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
-            yield from _fields(fragments[selection.name.value].selection_set, fragments)
+            yield from (
+                field.name.value for field in fields_in([definition.selection_set], fragments)
+            )
