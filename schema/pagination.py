@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -28,31 +27,37 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="A page of a list; `totalCount` counts the whole list.")
 class Connection(Generic[NodeT]):
-    page_info: PageInfo
-    edges: list[Edge[NodeT]]
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+    # The page itself: edges, cursors and page info are built only if the query asks for them
+    # (a map reads ``nodes`` of 500 sites, and 500 cursors would be encoded for nothing).
+    _page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        page = self._page
+        last = page.offset + len(page.rows) - 1
+        return PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.offset > 0,
+            start_cursor=encode_cursor(page.offset) if page.rows else None,
+            end_cursor=encode_cursor(last) if page.rows else None,
+        )
+
+    @strawberry.field
+    def edges(self) -> list[Edge[NodeT]]:
+        offset = self._page.offset
+        return [
+            Edge(cursor=encode_cursor(offset + index), node=row)
+            for index, row in enumerate(self._page.rows)
+        ]
 
     @strawberry.field
     def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+        return list(self._page.rows)
 
     @strawberry.field(description="Size of the whole list, all pages together.")
     async def total_count(self) -> int:
-        return await self._count()
+        return await self._page.count()
 
     @classmethod
     def of(cls, page: Page[Any]) -> Connection[Any]:
-        edges = [
-            Edge(cursor=encode_cursor(page.offset + index), node=row)
-            for index, row in enumerate(page.rows)
-        ]
-        return cls(
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            edges=edges,
-            _count=page.count,
-        )
+        return cls(_page=page)
