@@ -46,6 +46,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.language import DirectiveNode, FieldNode, FragmentDefinitionNode, VariableNode
 from strawberry import relay
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
@@ -98,10 +99,38 @@ class FieldPlan:
         inner = get_nullable_type(self.return_type)
         # A scalar or enum field's coercion, for the common case of its completion.
         self.coerce: Callable[[Any], Any] | None = (
-            inner.coerce_output_value if is_leaf_type(inner) else None
+            leaf_coercion(inner) if is_leaf_type(inner) else None
         )
+        # The Python type whose values a leaf field returns unchanged (str for a String…).
+        self.plain: type | None = _PLAIN.get(inner.name) if is_leaf_type(inner) else None
         # Set by the planner for the common case of one object type or a list of them.
         self.objects: Objects | None = None
+
+
+# Scalars whose coercion returns a value of this exact type as it is (an Int only within
+# 32 bits, which the executor checks).
+_PLAIN: dict[str, type] = {"String": str, "ID": str, "Boolean": bool, "Int": int}
+
+
+def leaf_coercion(leaf: GraphQLOutputType) -> Callable[[Any], Any]:
+    """The leaf type's output coercion; for strawberry's enums, a look-up of the member's
+    name (strawberry searches the values in turn), the same answer."""
+    general: Callable[[Any], Any] = leaf.coerce_output_value  # type: ignore[union-attr]
+    if not isinstance(leaf, CustomGraphQLEnumType):
+        return general
+    members = leaf.wrapped_cls
+    names: dict[Any, str] = {}
+    for name, value in leaf.values.items():
+        names.setdefault(value.value, name)  # the first name of a value, as strawberry says
+
+    def coerce(value: Any) -> Any:
+        if type(value) is members:
+            name = names.get(value.value)
+            if name is not None:
+                return name
+        return general(value)
+
+    return coerce
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,9 @@ class Objects:
     nullable_items: bool
     item_type: GraphQLOutputType
     is_type_of: Callable[[Any, Any], Any] | None
+    # The classes ``is_type_of`` accepted, when its answer depends on the class alone
+    # (``by_class``, as ``schema.rows.rows_of`` says of its own): asked once per class.
+    accepted: set[type] | None
 
 
 @dataclass(frozen=True)
@@ -290,7 +322,13 @@ def _objects(field: FieldPlan) -> Objects | None:
         nullable_items=not isinstance(item_type, GraphQLNonNull),
         item_type=item_type,
         is_type_of=item.is_type_of,
+        accepted=set() if _by_class(item.is_type_of) else None,
     )
+
+
+def _by_class(is_type_of: Callable[[Any, Any], Any] | None) -> bool:
+    function = getattr(is_type_of, "__func__", is_type_of)
+    return bool(getattr(function, "by_class", False))
 
 
 class _DirectiveVariables(Visitor):

@@ -39,6 +39,8 @@ from schema.execution.plan import FieldPlan, Kind, SelectionPlan
 from schema.gates import Gate
 
 Values = list[Any] | Awaitable[list[Any]]
+# GraphQL's Int: 32 bits.
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
 
 if TYPE_CHECKING:
     from graphql.execution import Executor
@@ -79,7 +81,12 @@ class Slot(Position):
         nullable: bool,
         up: Position | None,
     ) -> None:
-        super().__init__(holder, key, nullable, up, None)
+        # Position's fields set here, not through its __init__: thousands are made a request.
+        self.holder = holder
+        self.key = key
+        self.nullable = nullable
+        self.up = up
+        self.path = None
         self.source = source
         self.result = result
 
@@ -305,7 +312,11 @@ class Run:
         coerce = field.coerce
         assert coerce is not None
         key = field.key
+        plain = field.plain
         for slot, value in zip(slots, values, strict=True):
+            if type(value) is plain and (plain is not int or _MIN_INT <= value <= _MAX_INT):
+                slot.result[key] = value
+                continue
             coerced = None
             if value is not None and value is not Undefined and not isinstance(value, Exception):
                 try:
@@ -326,26 +337,38 @@ class Run:
         shape = field.objects
         assert shape is not None
         is_type_of = shape.is_type_of
+        accepted = shape.accepted
         info = self._field_info(field) if is_type_of is not None else None
         group = pending.get((id(field), shape.plan.type.name))
         if group is None:
             group = pending[(id(field), shape.plan.type.name)] = (shape.plan, [])
         gathered = group[1]
         key = field.key
+
+        def checked(value: Any) -> bool:
+            """Whether ``value`` is of the field's object type (``is_type_of``)."""
+            if is_type_of is None or (accepted is not None and type(value) in accepted):
+                return True
+            if not is_type_of(value, info):
+                return False
+            if accepted is not None:
+                accepted.add(type(value))
+            return True
+
         for slot, value in zip(slots, values, strict=True):
             if value is None or isinstance(value, Exception):
                 self._complete_field(field, slot, value, pending)
                 continue
             if not shape.in_list:
-                if is_type_of is not None and not is_type_of(value, info):
+                if not checked(value):
                     self._complete_field(field, slot, value, pending)
                     continue
                 result: dict[str, Any] = {}
                 slot.result[key] = result
                 gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
                 continue
-            if not isinstance(value, list) or (
-                is_type_of is not None and not all(is_type_of(item, info) for item in value)
+            if not isinstance(value, list) or not all(
+                checked(item) for item in value if item is not None
             ):
                 self._complete_field(field, slot, value, pending)
                 continue
