@@ -17,7 +17,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from aiodataloader import DataLoader, Loader, dispatch_queue_batch
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch, failed_dispatch
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
@@ -31,7 +31,8 @@ SETTLE_TICKS = 8
 class Waves:
     def __init__(self) -> None:
         self._waiting: list[WaveLoader[Any, Any]] = []
-        self._cached: list[tuple[asyncio.Future[Any], asyncio.Future[Any]]] = []
+        # Answers of keys loaded already: (the future holding them, what to do once it holds).
+        self._cached: list[tuple[asyncio.Future[Any], Callable[[asyncio.Future[Any]], None]]] = []
         self._running = 0
         self._armed = False
         # Strong references: the event loop keeps only weak ones to running tasks.
@@ -42,9 +43,9 @@ class Waves:
         self._arm()
 
     def answer_with_next_wave(
-        self, cached: asyncio.Future[Any], reply: asyncio.Future[Any]
+        self, cached: asyncio.Future[Any], answer: Callable[[asyncio.Future[Any]], None]
     ) -> None:
-        self._cached.append((cached, reply))
+        self._cached.append((cached, answer))
         self._arm()
 
     def _arm(self) -> None:
@@ -58,8 +59,8 @@ class Waves:
             asyncio.get_running_loop().call_soon(self._settle, ticks - 1)
             return
         self._armed = False
-        for cached, reply in self._cached:
-            cached.add_done_callback(functools.partial(_copy, target=reply))
+        for cached, answer in self._cached:
+            cached.add_done_callback(answer)
         self._cached = []
         loaders, self._waiting = self._waiting, []
         for loader in loaders:
@@ -69,26 +70,25 @@ class Waves:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, loader: WaveLoader[Any, Any], queue: list[Loader]) -> None:
+    async def _run(self, loader: WaveLoader[Any, Any], queue: list[Any]) -> None:
         try:
-            await dispatch_queue_batch(loader, queue)
+            await loader.dispatch(queue)
         finally:
             self._running -= 1
             if not self._running and (self._waiting or self._cached):
                 self._arm()
 
 
-async def _values_of(keys: list[KeyT], futures: dict[KeyT, asyncio.Future[ValueT]]) -> list[ValueT]:
-    try:
-        for future in futures.values():
-            await future
-    except BaseException:
-        for future in futures.values():
-            # Retrieved, so that asyncio does not report the other failures as forgotten.
-            if future.done() and not future.cancelled():
-                future.exception()
-        raise
-    return [futures[key].result() for key in keys]
+class Bulk:
+    """Keys ``load_many`` asked for that no load had asked for before: one future for all
+    of them, holding the wave's values by key (an exception for a key that failed)."""
+
+    __slots__ = ("dispatched", "future", "keys")
+
+    def __init__(self, keys: list[Any], future: asyncio.Future[dict[Any, Any]]) -> None:
+        self.keys = keys
+        self.future = future
+        self.dispatched = False
 
 
 def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
@@ -102,32 +102,159 @@ def _copy(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
         target.set_result(source.result())
 
 
+def _pick(source: asyncio.Future[dict[Any, Any]], target: asyncio.Future[Any], key: Any) -> None:
+    """``target`` settled with ``key``'s value in a bulk's values."""
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (error := source.exception()) is not None:
+        target.set_exception(error)
+    elif isinstance(value := source.result()[key], Exception):
+        target.set_exception(value)
+    else:
+        target.set_result(value)
+
+
+async def _values_of(
+    keys: list[Any],
+    singles: dict[Any, asyncio.Future[Any]],
+    bulks: dict[Any, asyncio.Future[dict[Any, Any]]],
+    bulk_of: dict[Any, Bulk],
+) -> list[Any]:
+    waited = [*singles.values(), *bulks.values()]
+    try:
+        for future in waited:
+            await future
+    except BaseException:
+        for future in waited:
+            # Retrieved, so that asyncio does not report the other failures as forgotten.
+            if future.done() and not future.cancelled():
+                future.exception()
+        raise
+    values = [
+        singles[key].result() if key in singles else bulks[id(bulk_of[key])].result()[key]
+        for key in keys
+    ]
+    for value in values:
+        if isinstance(value, Exception):
+            raise value
+    return values
+
+
 class WaveLoader(DataLoader[KeyT, ValueT]):
     def __init__(self, batch_load: BatchLoad[KeyT, ValueT], waves: Waves) -> None:
         # aiodataloader types batch_load_fn as returning a coroutine; it only awaits the result.
         super().__init__(batch_load)  # type: ignore[arg-type]
         self._waves = waves
+        # Every key a bulk asked for, in flight or loaded: later loads find them there.
+        self._bulk_of: dict[Any, Bulk] = {}
 
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ValueT]) -> None:
         self._queue.append(Loader(key=key, future=future))
         if len(self._queue) == 1:
             self._waves.enqueue(self)
 
-    def load_many(self, keys: Iterable[KeyT]) -> Awaitable[list[ValueT]]:  # type: ignore[override]
-        """The values of ``keys``: one future per distinct key, awaited in turn. They all
-        settle with the same wave, so this costs one wake-up, where aiodataloader's gather
-        costs a callback per key."""
-        wanted = list(keys)
-        futures = {key: self.load(key) for key in dict.fromkeys(wanted)}
-        return _values_of(wanted, futures)
-
     def load(self, key: KeyT) -> asyncio.Future[ValueT]:
-        cached = self._cache.get(self.get_cache_key(key)) if key is not None else None
-        if cached is None:
-            return super().load(key)
-        reply: asyncio.Future[ValueT] = self.loop.create_future()
-        self._waves.answer_with_next_wave(cached, reply)
+        if key is None:
+            return super().load(key)  # aiodataloader's error
+        reply: asyncio.Future[ValueT]
+        cached = self._cache.get(self.get_cache_key(key))
+        if cached is not None:
+            reply = self.loop.create_future()
+            self._waves.answer_with_next_wave(cached, functools.partial(_copy, target=reply))
+            return reply
+        bulk = self._bulk_of.get(key)
+        if bulk is not None:
+            reply = self.loop.create_future()
+            answer = functools.partial(_pick, target=reply, key=key)
+            self._waves.answer_with_next_wave(bulk.future, answer)
+            return reply
+        return super().load(key)
+
+    def load_many(self, keys: Iterable[KeyT]) -> Awaitable[list[ValueT]]:  # type: ignore[override]
+        """The values of ``keys``. Keys no load asked for before go to the next wave
+        together, with one future for all of them (aiodataloader's costs a future, a queue
+        entry and a callback per key); keys asked for before are answered with the next
+        wave, as ``load`` answers them."""
+        wanted = list(keys)
+        singles: dict[Any, asyncio.Future[Any]] = {}
+        bulks: dict[Any, asyncio.Future[dict[Any, Any]]] = {}
+        missing: list[Any] = []
+        bulk_of = self._bulk_of
+        for key in dict.fromkeys(wanted):
+            bulk = bulk_of.get(key)
+            if bulk is None:
+                if key is None or self._cache.get(self.get_cache_key(key)) is not None:
+                    singles[key] = self.load(key)
+                else:
+                    missing.append(key)
+            elif id(bulk) not in bulks:
+                bulks[id(bulk)] = self._bulk_values(bulk)
+        if missing:
+            bulk = Bulk(missing, self.loop.create_future())
+            for key in missing:
+                bulk_of[key] = bulk
+            self._queue.append(bulk)  # type: ignore[arg-type]
+            if len(self._queue) == 1:
+                self._waves.enqueue(self)
+            bulks[id(bulk)] = bulk.future
+        return _values_of(wanted, singles, bulks, bulk_of)
+
+    def _bulk_values(self, bulk: Bulk) -> asyncio.Future[dict[Any, Any]]:
+        """A bulk's values: with this wave if it has not left yet, else with the next."""
+        if not bulk.dispatched:
+            return bulk.future
+        reply: asyncio.Future[dict[Any, Any]] = self.loop.create_future()
+        self._waves.answer_with_next_wave(bulk.future, functools.partial(_copy, target=reply))
         return reply
+
+    def clear(self, key: KeyT) -> WaveLoader[KeyT, ValueT]:
+        self._bulk_of.pop(key, None)
+        super().clear(key)
+        return self
+
+    async def dispatch(self, queue: list[Any]) -> None:
+        """One call of the batch function for the keys of the wave, single and bulk."""
+        bulks = [item for item in queue if isinstance(item, Bulk)]
+        if not bulks:
+            await dispatch_queue_batch(self, queue)
+            return
+        singles = [item for item in queue if not isinstance(item, Bulk)]
+        for bulk in bulks:
+            bulk.dispatched = True
+        keys = list(
+            dict.fromkeys(
+                key
+                for item in queue
+                for key in (item.keys if isinstance(item, Bulk) else (item.key,))
+            )
+        )
+        try:
+            values = list(await self.batch_load_fn(keys))
+            if len(values) != len(keys):
+                raise TypeError(
+                    f"The batch function gave {len(values)} values for {len(keys)} keys."
+                )
+        except Exception as error:
+            failed_dispatch(self, singles, error)
+            for bulk in bulks:
+                for key in bulk.keys:
+                    self._bulk_of.pop(key, None)
+                if not bulk.future.done():
+                    bulk.future.set_exception(error)
+            return
+        found = dict(zip(keys, values, strict=True))
+        for item in singles:
+            if not item.future.done():
+                value = found[item.key]
+                if isinstance(value, Exception):
+                    item.future.set_exception(value)
+                else:
+                    item.future.set_result(value)
+        for bulk in bulks:
+            if not bulk.future.done():
+                bulk.future.set_result(found)
 
 
 def regrouped(groups: Sequence[Sequence[Any]], values: Sequence[ValueT]) -> list[list[ValueT]]:
