@@ -72,6 +72,8 @@ class Gate(FieldExtension):
     def __init__(self, capability: Capability, fallback: Fallback | None = None) -> None:
         self.capability = capability
         self.fallback = fallback
+        # Whether its reads are audited: others need no path to record.
+        self.audited = capability in AUDITED_READS
 
     def resolve(
         self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
@@ -118,7 +120,7 @@ class Gate(FieldExtension):
     def audit(self, source: Any, info: Info[Any, Any], at: ResponsePath | None = None) -> None:
         """Records a read of an audited capability's field (``resolvers.audit.reads``) on
         ``source``, which stands at ``at`` in the response (by default, the info's)."""
-        if self.capability not in AUDITED_READS:
+        if not self.audited:
             return
         if at is None:
             at = tuple(info.path.as_list()[:-1])

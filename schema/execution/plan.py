@@ -14,6 +14,7 @@ return.
 from __future__ import annotations
 
 import enum
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -215,22 +216,52 @@ def _global_id(parent: GraphQLObjectType, field: StrawberryField) -> How | None:
 def direct_call(resolver: StrawberryResolver[Any]) -> Callable[[Any, Info[Any, Any]], Any]:
     """The resolver called with the object and the info it asks for, as strawberry calls it
     (``schema_converter.get_arguments``), without converting arguments it does not have."""
-    function = resolver  # calls its function as strawberry's get_result does
     by_self = resolver.self_parameter is not None
-    sources = [
+    sources = {
         parameter.name
         for parameter in (resolver.parent_parameter, resolver.root_parameter)
         if parameter is not None
-    ]
+    }
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    function: Any = resolver.wrapped_func
+    positional = _positional(function, by_self, sources, info_name)
+    if positional == ("source",):
+        return lambda source, info: function(source)
+    if positional == ("source", "info"):
+        return lambda source, info: function(source, info)
 
     def call(source: Any, info: Info[Any, Any]) -> Any:
         kwargs = dict.fromkeys(sources, source)
         if info_name is not None:
             kwargs[info_name] = info
-        return function(source, **kwargs) if by_self else function(**kwargs)
+        # Through the resolver, which says so when its function is not callable.
+        return resolver(source, **kwargs) if by_self else resolver(**kwargs)
 
     return call
+
+
+def _positional(
+    function: Any, by_self: bool, sources: set[str], info_name: str | None
+) -> tuple[str, ...] | None:
+    """What the function's parameters take, in order (``source`` or ``info``), when it may
+    be called with them positionally: a call without a dict of keywords."""
+    if not callable(function):
+        return None
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    taken: list[str] = []
+    for index, parameter in enumerate(parameters):
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            return None
+        if (index == 0 and by_self) or parameter.name in sources:
+            taken.append("source")
+        elif parameter.name == info_name:
+            taken.append("info")
+        else:
+            return None
+    return tuple(taken)
 
 
 class Planner:

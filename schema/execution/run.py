@@ -245,7 +245,8 @@ class Run:
             if isinstance(verdict, Exception):
                 values[index] = verdict
             elif verdict:
-                gate.audit(slot.source, info, _response_path(slot))
+                if gate.audited:
+                    gate.audit(slot.source, info, _response_path(slot))
                 allowed.append(index)
             else:
                 try:
@@ -312,7 +313,7 @@ class Run:
         coerce = field.coerce
         assert coerce is not None
         key = field.key
-        plain = field.plain
+        plain: Any = field.plain  # (Any: mypy would narrow the values to object)
         for slot, value in zip(slots, values, strict=True):
             if type(value) is plain and (plain is not int or _MIN_INT <= value <= _MAX_INT):
                 slot.result[key] = value
