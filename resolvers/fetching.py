@@ -5,6 +5,10 @@ build, and PostgreSQL a statement of a different text for every batch size. Here
 queryset's statement gets one more condition, ``column = ANY($n)`` on PostgreSQL (an array)
 or ``column IN (SELECT value FROM json_each(?))`` on SQLite (a JSON list), so its cost and
 text do not depend on the number of keys. Rows come back as the ORM's models.
+
+``selected_rows`` runs a queryset the same way when it needs nothing of tortoise's own select
+(related rows, prefetching, annotations): the statement as tortoise writes it, the rows built
+by ``hub.models.rows.from_records``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pypika_tortoise.context import SqlContext
 from pypika_tortoise.terms import Criterion, Field, ValueWrapper
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from hub.models.rows import from_records
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -56,7 +62,7 @@ async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[An
     query = queryset.query.where(_OneOf(column, keys, db.capabilities.dialect))
     sql, params = query.get_parameterized_sql()
     _, rows = await db.execute_query(sql, list(params))
-    return [model._init_from_db(**row) for row in rows]
+    return from_records(model, rows)
 
 
 async def linked_by_keys(
@@ -86,3 +92,20 @@ async def linked_by_keys(
     )
     _, rows = await db.execute_query(sql, [_keys_parameter(dialect, keys)])
     return [(row["id"], row["hub_key"]) for row in rows]
+
+
+async def selected_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
+    """The rows of ``queryset``, as ``await queryset`` gives them."""
+    if (
+        queryset._prefetch_map
+        or queryset._prefetch_queries
+        or queryset._select_related
+        or queryset._annotations
+        or queryset._single
+    ):
+        return await queryset
+    queryset._choose_db_if_not_chosen()
+    queryset._make_query()
+    sql, params = queryset.query.get_parameterized_sql()
+    _, rows = await queryset._db.execute_query(sql, list(params))
+    return from_records(queryset.model, rows)

@@ -24,7 +24,7 @@ from hub.errors import BadUserInput
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
-from resolvers.fetching import linked_by_keys
+from resolvers.fetching import linked_by_keys, selected_rows
 from resolvers.selection import names_below
 
 RowT = TypeVar("RowT")
@@ -87,7 +87,7 @@ async def page_of(
     counted only if the client asks for it."""
     rows_of = queryset.only(*columns) if columns else queryset
     rows = (
-        await rows_of.order_by(*order).offset(page.offset).limit(page.first + 1)
+        await selected_rows(rows_of.order_by(*order).offset(page.offset).limit(page.first + 1))
         if page.first
         else []
     )

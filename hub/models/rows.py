@@ -4,33 +4,48 @@ tortoise builds each instance field by field through ``setattr`` and, for a row 
 some columns (``.only()``), through a slower path that rebuilds sets of names for every row.
 A list of 500 sites and the actions, users and communes around it is over 1,400 rows a
 request, so the hub's models get ``_init_from_db`` (tortoise's hook for exactly this) built
-once per model: the same attributes with the same conversions, written straight into the
-instance's ``__dict__``.
+once per model: the same attributes with the same conversions, the row's own dict becoming
+the instance's ``__dict__``. ``from_records`` builds them from the driver's rows, without
+tortoise's detour through keyword arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from tortoise.models import Model
 
 Build = Callable[[dict[str, Any]], Model]
+ModelT = TypeVar("ModelT", bound=Model)
+
+# Each model's builder, per database dialect: tortoise fills a model's lists of fields when
+# it starts, for the dialect it connects to.
+_BUILT: dict[tuple[type[Model], int], Build] = {}
 
 
 def build_rows_quickly(model: type[Model]) -> None:
     """Gives ``model`` the quicker ``_init_from_db``."""
-    built: dict[int, Build] = {}
 
     def init_from_db(cls: type[Model], **row: Any) -> Model:
-        # tortoise fills these lists when it starts (per database dialect): build then.
-        key = id(cls._meta.db_native_fields)
-        build = built.get(key)
-        if build is None:
-            build = built[key] = _builder(cls)
-        return build(row)
+        return _build_of(cls)(row)
 
     model._init_from_db = classmethod(init_from_db)  # type: ignore[assignment,method-assign]
+
+
+def from_records(model: type[ModelT], records: Iterable[Mapping[str, Any]]) -> list[ModelT]:
+    """Instances of ``model`` from rows as the driver gives them (asyncpg's records,
+    sqlite3's rows), as tortoise's own select builds them."""
+    build = _build_of(model)
+    return [build(dict(record)) for record in records]  # type: ignore[misc]
+
+
+def _build_of(model: type[Model]) -> Build:
+    key = (model, id(model._meta.db_native_fields))
+    build = _BUILT.get(key)
+    if build is None:
+        build = _BUILT[key] = _builder(model)
+    return build
 
 
 def _builder(model: type[Model]) -> Build:
@@ -45,19 +60,18 @@ def _builder(model: type[Model]) -> Build:
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
     new = object.__new__
 
-    def build(row: dict[str, Any]) -> Model:
+    def build(values: dict[str, Any]) -> Model:
+        # ``values`` is a dict of the builder's own (the row's columns, named as the
+        # attributes, and what the statement added): it becomes the instance's.
         instance = new(model)
-        values = instance.__dict__
-        # Columns are named as the attributes: one update sets them all (and what the
-        # statement added, as tortoise then does itself).
-        values.update(row)
         for key, convert in converted:
-            if key in row:
-                values[key] = convert(row[key])
-        values["_partial"] = not columns <= row.keys()
+            if key in values:
+                values[key] = convert(values[key])
+        values["_partial"] = not columns <= values.keys()
         values["_saved_in_db"] = True
         values["_custom_generated_pk"] = custom_pk
         values["_await_when_save"] = {}
+        instance.__dict__ = values
         return instance
 
     return build
