@@ -59,6 +59,7 @@ def _builder(model: type[Model]) -> Build:
     converted += [(key, field.to_python_value) for key, _, field in meta.db_complex_fields]
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
     new = object.__new__
+    set_attribute = object.__setattr__
 
     def build(values: dict[str, Any]) -> Model:
         # ``values`` is a dict of the builder's own (the row's columns, named as the
@@ -71,7 +72,7 @@ def _builder(model: type[Model]) -> Build:
         values["_saved_in_db"] = True
         values["_custom_generated_pk"] = custom_pk
         values["_await_when_save"] = {}
-        instance.__dict__ = values
+        set_attribute(instance, "__dict__", values)  # not through tortoise's __setattr__
         return instance
 
     return build

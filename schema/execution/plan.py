@@ -104,6 +104,14 @@ class FieldPlan:
         )
         # The Python type whose values a leaf field returns unchanged (str for a String…).
         self.plain: type | None = _PLAIN.get(inner.name) if is_leaf_type(inner) else None
+        # The same for the items of a flat list of scalars or enums.
+        self.item_coerce: Callable[[Any], Any] | None = None
+        self.item_plain: type | None = None
+        if isinstance(inner, GraphQLList):
+            item = get_nullable_type(inner.of_type)
+            if is_leaf_type(item):
+                self.item_coerce = leaf_coercion(item)
+                self.item_plain = _PLAIN.get(item.name)
         # Set by the planner for the common case of one object type or a list of them.
         self.objects: Objects | None = None
 
@@ -120,13 +128,18 @@ def leaf_coercion(leaf: GraphQLOutputType) -> Callable[[Any], Any]:
     if not isinstance(leaf, CustomGraphQLEnumType):
         return general
     members = leaf.wrapped_cls
-    names: dict[Any, str] = {}
+    # By the member's identity (members are singletons): no hashing through Python code.
+    names: dict[int, str] = {}
     for name, value in leaf.values.items():
-        names.setdefault(value.value, name)  # the first name of a value, as strawberry says
+        try:
+            member: Any = members(value.value)
+        except (ValueError, TypeError):
+            return general
+        names.setdefault(id(member), name)  # the first name of a value, as strawberry says
 
     def coerce(value: Any) -> Any:
         if type(value) is members:
-            name = names.get(value.value)
+            name = names.get(id(value))
             if name is not None:
                 return name
         return general(value)

@@ -150,6 +150,9 @@ class Run:
             if field.objects is not None:
                 self._complete_objects(field, slots, values, pending)
                 continue
+            if field.item_coerce is not None:
+                self._complete_leaf_lists(field, slots, values, pending)
+                continue
             for slot, value in zip(slots, values, strict=True):
                 self._complete_field(field, slot, value, pending)
         if pending:
@@ -329,6 +332,42 @@ class Run:
             else:
                 slot.result[key] = coerced
 
+    def _complete_leaf_lists(
+        self,
+        field: FieldPlan,
+        slots: list[Slot],
+        values: list[Any],
+        pending: Pending,
+    ) -> None:
+        """The common case of a list of scalars or enums: a list whose items all coerce;
+        anything else (null, error, a null item, another iterable) takes the general way."""
+        coerce = field.item_coerce
+        assert coerce is not None
+        plain: Any = field.item_plain
+        key = field.key
+        for slot, value in zip(slots, values, strict=True):
+            if type(value) is not list:
+                self._complete_field(field, slot, value, pending)
+                continue
+            items: list[Any] = []
+            for item in value:
+                if type(item) is plain and (plain is not int or _MIN_INT <= item <= _MAX_INT):
+                    items.append(item)
+                    continue
+                if item is None or item is Undefined:
+                    break
+                try:
+                    coerced = coerce(item)
+                except Exception:
+                    break
+                if coerced is None or coerced is Undefined:
+                    break
+                items.append(coerced)
+            if len(items) == len(value):
+                slot.result[key] = items
+            else:
+                self._complete_field(field, slot, value, pending)
+
     def _complete_objects(
         self, field: FieldPlan, slots: list[Slot], values: list[Any], pending: Pending
     ) -> None:
@@ -356,6 +395,14 @@ class Run:
                 accepted.add(type(value))
             return True
 
+        def all_checked(items: list[Any]) -> bool:
+            for item in items:
+                if item is None or (accepted is not None and type(item) in accepted):
+                    continue
+                if not checked(item):
+                    return False
+            return True
+
         for slot, value in zip(slots, values, strict=True):
             if value is None or isinstance(value, Exception):
                 self._complete_field(field, slot, value, pending)
@@ -368,9 +415,7 @@ class Run:
                 slot.result[key] = result
                 gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
                 continue
-            if not isinstance(value, list) or not all(
-                checked(item) for item in value if item is not None
-            ):
+            if not isinstance(value, list) or (is_type_of is not None and not all_checked(value)):
                 self._complete_field(field, slot, value, pending)
                 continue
             items: list[Any] = []
