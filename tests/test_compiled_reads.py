@@ -24,7 +24,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from hub.demo.reference import PERSONA_DOMAIN
-from hub.models import Action, AuditEntry, Comment, Organization, User
+from hub.models import Action, AuditEntry, Comment, Organization, Site, User
 from hub.server.app import HubGraphQL, create_app
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
@@ -246,3 +246,38 @@ def test_the_corpus_covers_every_source() -> None:
     print(summary)
     assert documents["docs"] >= 5 and documents["suite"] >= 50, summary
     assert documents["fuzz"] >= GENERATED * 0.9 and documents["cases"] >= 20, summary
+
+
+async def test_a_value_its_type_cannot_hold_in_an_object_read_inline(
+    apps: tuple[Endpoint, Endpoint],
+) -> None:
+    """A site's population is read inline, with the site (its fields are plain attributes):
+    a figure beyond GraphQL's 32-bit Int there gives the object a level of its own, with
+    graphql-core's error, path and null, in a single object and in a list."""
+    site = await open_site("31")
+    kept = site.population_total
+    await Site.filter(id=site.id).update(population_total=2**31)
+    query = """query Beyond($site: ID!) {
+      site(id: $site) { name population { total minors } commune { name } }
+      sites(first: 2, filter: {statuses: [OPEN], locations: [{level: DEPARTEMENT, code: "31"}]},
+            orderBy: {field: POPULATION, direction: DESC}) { nodes { population { total } } }
+    }"""
+    variables = {"site": to_base64("Site", site.id)}
+    compiled, reference = apps
+    try:
+        ran = await compiled.ask("national_admin", query, variables, None)
+        expected = await reference.ask("national_admin", query, variables, None)
+    finally:
+        await Site.filter(id=site.id).update(population_total=kept)
+    assert ran.body == expected.body, _diff(ran.body, expected.body)
+    assert ran.execution == COMPILED
+    paths = [error["path"] for error in ran.body["errors"]]
+    assert paths == [
+        ["site", "population", "total"],
+        ["sites", "nodes", 0, "population", "total"],
+    ], ran.body["errors"]
+    assert all("32-bit" in error["message"] for error in ran.body["errors"])
+    data = ran.body["data"]
+    assert data["site"]["population"] == {"total": None, "minors": site.population_minors}
+    assert data["sites"]["nodes"][0]["population"] == {"total": None}
+    assert data["sites"]["nodes"][1]["population"]["total"] is not None

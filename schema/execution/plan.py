@@ -18,7 +18,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -179,6 +179,43 @@ class How:
 class SelectionPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan]
+
+    def __post_init__(self) -> None:
+        self.inline: tuple[Inline, ...] | None = _inline(self)
+
+
+class Inline(NamedTuple):
+    """A field read straight off the object while its parent level is completed: its
+    ``__typename`` (``constant``), an ungated attribute holding a scalar or enum, or relay's
+    global ID of an attribute (``type_name``)."""
+
+    key: str
+    constant: str | None
+    attribute: str
+    type_name: str | None
+    plain: Any  # a type or None (Any: mypy would narrow what it is compared with to object)
+    coerce: Callable[[Any], Any] | None
+    nullable: bool
+
+
+def _inline(plan: SelectionPlan) -> tuple[Inline, ...] | None:
+    """The selection as inline reads, if every field of it is one: such objects (a commune's
+    name, a site's population figures) need no level of their own."""
+    inline = []
+    for planned in plan.fields:
+        how = planned.how
+        nullable = not isinstance(planned.return_type, GraphQLNonNull)
+        if how.kind is Kind.TYPENAME:
+            inline.append(Inline(planned.key, plan.type.name, "", None, None, None, False))
+        elif how.kind is Kind.GLOBAL_ID:
+            name = plan.type.name
+            inline.append(Inline(planned.key, None, how.attribute, name, str, None, False))
+        elif how.kind is Kind.ATTRIBUTE and how.gate is None and planned.coerce is not None:
+            plain, coerce = planned.plain, planned.coerce
+            inline.append(Inline(planned.key, None, how.attribute, None, plain, coerce, nullable))
+        else:
+            return None
+    return tuple(inline)
 
 
 _TYPENAME = How(Kind.TYPENAME)

@@ -35,7 +35,7 @@ from strawberry.types import Info
 
 from resolvers.decisions import decide
 from schema.execution.batched import Many
-from schema.execution.plan import FieldPlan, Kind, SelectionPlan
+from schema.execution.plan import FieldPlan, Inline, Kind, SelectionPlan
 from schema.gates import Gate
 
 Values = list[Any] | Awaitable[list[Any]]
@@ -384,6 +384,8 @@ class Run:
             group = pending[(id(field), shape.plan.type.name)] = (shape.plan, [])
         gathered = group[1]
         key = field.key
+        inline = shape.plan.inline
+        result: dict[str, Any] | None
 
         def checked(value: Any) -> bool:
             """Whether ``value`` is of the field's object type (``is_type_of``)."""
@@ -411,9 +413,11 @@ class Run:
                 if not checked(value):
                     self._complete_field(field, slot, value, pending)
                     continue
-                result: dict[str, Any] = {}
+                result = _read_inline(inline, value) if inline is not None else None
+                if result is None:
+                    result = {}
+                    gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
                 slot.result[key] = result
-                gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
                 continue
             if not isinstance(value, list) or (is_type_of is not None and not all_checked(value)):
                 self._complete_field(field, slot, value, pending)
@@ -428,9 +432,11 @@ class Run:
                     if not nullable_items:
                         self._complete(field, shape.item_type, item, items, index, here, pending)
                     continue
-                result = {}
+                result = _read_inline(inline, item) if inline is not None else None
+                if result is None:
+                    result = {}
+                    gathered.append(Slot(item, result, items, index, nullable_items, here))
                 items.append(result)
-                gathered.append(Slot(item, result, items, index, nullable_items, here))
 
     def _complete_field(
         self,
@@ -584,6 +590,36 @@ class Run:
         position.holder[position.key] = None  # type: ignore[index]
         self._nulled.add(id(position))
         errors.add(error, _path(position))
+
+
+def _read_inline(inline: tuple[Inline, ...], source: Any) -> dict[str, Any] | None:
+    """The object's result read inline (``plan.Inline``), or None where a value is not
+    plainly what its type says (null in a non-null field, an error…): the object then gets
+    a level of its own, which completes it, errors included, as any other."""
+    result: dict[str, Any] = {}
+    try:
+        for key, constant, attribute, type_name, plain, coerce, nullable in inline:
+            if constant is not None:
+                result[key] = constant
+                continue
+            value = getattr(source, attribute)
+            if type_name is not None:
+                result[key] = to_base64(type_name, str(value))
+            elif type(value) is plain and (plain is not int or _MIN_INT <= value <= _MAX_INT):
+                result[key] = value
+            elif value is None:
+                if not nullable:
+                    return None
+                result[key] = None
+            else:
+                assert coerce is not None
+                coerced = coerce(value)
+                if coerced is None or coerced is Undefined:
+                    return None
+                result[key] = coerced
+    except Exception:
+        return None
+    return result
 
 
 def _path(position: Position) -> Path | None:
