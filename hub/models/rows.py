@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 
 Build = Callable[[dict[str, Any]], Model]
+Convert = Callable[[Any], Any]
 ModelT = TypeVar("ModelT", bound=Model)
 
 # Each model's builder, per database dialect: tortoise fills a model's lists of fields when
@@ -60,15 +61,27 @@ def _builder(model: type[Model]) -> Build:
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
     new = object.__new__
     set_attribute = object.__setattr__
+    # The conversions and the partiality of each shape of row (its columns, in order): a
+    # model of a hundred columns read through a handful would otherwise try each of its
+    # conversions on every row.
+    shapes: dict[tuple[str, ...], tuple[list[tuple[str, Convert]], bool]] = {}
+
+    def shape(keys: tuple[str, ...]) -> tuple[list[tuple[str, Convert]], bool]:
+        found = shapes.get(keys)
+        if found is None:
+            present = set(keys)
+            conversions = [(key, convert) for key, convert in converted if key in present]
+            found = shapes[keys] = (conversions, not columns <= present)
+        return found
 
     def build(values: dict[str, Any]) -> Model:
         # ``values`` is a dict of the builder's own (the row's columns, named as the
         # attributes, and what the statement added): it becomes the instance's.
         instance = new(model)
-        for key, convert in converted:
-            if key in values:
-                values[key] = convert(values[key])
-        values["_partial"] = not columns <= values.keys()
+        conversions, partial = shape(tuple(values))
+        for key, convert in conversions:
+            values[key] = convert(values[key])
+        values["_partial"] = partial
         values["_saved_in_db"] = True
         values["_custom_generated_pk"] = custom_pk
         values["_await_when_save"] = {}
