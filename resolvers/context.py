@@ -38,6 +38,12 @@ class Loaders:
             self._built[factory] = loader
         return loader
 
+    def release(self) -> None:
+        """Drops the loaders and the rows they hold, once the operation is over: graphql-core's
+        executor keeps itself in a reference cycle, and with it the request's context, so
+        what the context holds would otherwise wait for the garbage collector."""
+        self._built.clear()
+
 
 @dataclass
 class Context:

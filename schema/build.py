@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from hub.limits import Limits
 from resolvers.audit.reads import AuditReads
+from resolvers.context import Context
 from schema.cost import CostBudget
 from schema.execution.executor import executor_class
 from schema.federation import CheckedRepresentations, RouterOnly
@@ -42,6 +43,16 @@ class HubSchema(CheckedRepresentations):
         return
 
 
+class ReleaseLoaders(SchemaExtension):
+    """Releases the request's loaders once its operation has run (``Loaders.release``)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.loaders.release()
+
+
 def build_schema(
     limits: Limits | None = None,
     observers: Sequence[type[SchemaExtension]] = (),
@@ -70,6 +81,7 @@ def build_schema(
             lambda: VariableSizes(limits),
             lambda: CostBudget(limits),
             AuditReads,
+            ReleaseLoaders,
             RouterOnly,
             IntrospectionForAdministrators,
             NoSuggestionsInProduction,
