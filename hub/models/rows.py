@@ -11,9 +11,12 @@ tortoise's detour through keyword arguments.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from tortoise import timezone
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
 Build = Callable[[dict[str, Any]], Model]
@@ -57,7 +60,7 @@ def _builder(model: type[Model]) -> Build:
         return _by_field(model)
     # Columns whose value tortoise converts: the others are taken as the driver gives them.
     converted = [(key, _or_none(field.field_type)) for key, _, field in meta.db_default_fields]
-    converted += [(key, field.to_python_value) for key, _, field in meta.db_complex_fields]
+    converted += [(key, _python_value(field)) for key, _, field in meta.db_complex_fields]
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
     new = object.__new__
     set_attribute = object.__setattr__
@@ -95,6 +98,24 @@ def _by_field(model: type[Model]) -> Build:
     """For a model whose columns and attributes differ in name: tortoise's own way."""
     init_from_db = Model._init_from_db.__func__  # type: ignore[attr-defined]
     return lambda row: init_from_db(model, **row)
+
+
+def _python_value(field: Any) -> Convert:
+    """The field's conversion of a column's value; for a date and time, the driver's UTC
+    value moved to tortoise's time zone at once, as tortoise does it after looking the zone
+    up again for every value."""
+    convert: Convert = field.to_python_value
+    if not isinstance(field, DatetimeField) or not timezone.get_use_tz():
+        return convert
+    zone = timezone.get_default_timezone()
+    utc = datetime.UTC
+
+    def moved(value: Any) -> Any:
+        if type(value) is datetime.datetime and value.tzinfo is utc:
+            return value.astimezone(zone)
+        return convert(value)
+
+    return moved
 
 
 def _or_none(kind: Callable[[Any], Any]) -> Callable[[Any], Any]:
