@@ -50,6 +50,20 @@ def decide(capability: Capability, source: Any, loaders: Loaders) -> Verdict:
     return check(principal, capability, source, loaders)
 
 
+def decide_each(capability: Capability, sources: list[Any], loaders: Loaders) -> list[Any]:
+    """``decide`` for each of ``sources`` (an exception where it raised one): a caller whose
+    grant holds everywhere holds it on all of them, whatever they are."""
+    if loaders.principal.grant(capability).territories.everywhere:
+        return [True] * len(sources)
+    verdicts: list[Any] = []
+    for source in sources:
+        try:
+            verdicts.append(decide(capability, source, loaders))
+        except Exception as error:
+            verdicts.append(error)
+    return verdicts
+
+
 async def decided(capability: Capability, source: Any, loaders: Loaders) -> bool:
     """``decide``, awaited."""
     verdict = decide(capability, source, loaders)

@@ -33,7 +33,7 @@ from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from strawberry.relay import to_base64
 from strawberry.types import Info
 
-from resolvers.decisions import decide
+from resolvers.decisions import decide_each
 from schema.execution.batched import Many
 from schema.execution.plan import FieldPlan, Inline, Kind, SelectionPlan
 from schema.gates import Gate
@@ -213,18 +213,9 @@ class Run:
     def _gated(self, field: FieldPlan, slots: list[Slot], gate: Gate) -> Values:
         """As ``schema.gates.Gate`` does per object: the decision, then the value and the
         audit where it holds, the fallback or FORBIDDEN where it does not."""
-        loaders = self.context.loaders
-        verdicts: list[Any] = []
-        asynchronous = False
-        for slot in slots:
-            verdict: Any
-            try:
-                verdict = decide(gate.capability, slot.source, loaders)
-            except Exception as error:
-                verdict = error
-            asynchronous = asynchronous or isawaitable(verdict)
-            verdicts.append(verdict)
-        if asynchronous:
+        sources = [slot.source for slot in slots]
+        verdicts = decide_each(gate.capability, sources, self.context.loaders)
+        if any(type(verdict) is not bool and isawaitable(verdict) for verdict in verdicts):
             return self._gated_later(field, slots, gate, verdicts)
         return self._decided(field, slots, gate, verdicts)
 
