@@ -24,7 +24,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from hub.demo.reference import PERSONA_DOMAIN
-from hub.models import Action, AuditEntry, Comment, Organization, Site, User
+from hub.models import Action, AuditEntry, Comment, Commune, Organization, User
 from hub.server.app import HubGraphQL, create_app
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
@@ -251,16 +251,19 @@ def test_the_corpus_covers_every_source() -> None:
 async def test_a_value_its_type_cannot_hold_in_an_object_read_inline(
     apps: tuple[Endpoint, Endpoint],
 ) -> None:
-    """A site's population is read inline, with the site (its fields are plain attributes):
-    a figure beyond GraphQL's 32-bit Int there gives the object a level of its own, with
-    graphql-core's error, path and null, in a single object and in a list."""
+    """A commune's code, name and centre are read inline, with the site or the city holding
+    the commune (plain attributes): a centre GraphQL's Float cannot hold (infinite) gives
+    the object a level of its own, with graphql-core's error, path and null, for a single
+    object and for an item of a list."""
     site = await open_site("31")
-    kept = site.population_total
-    await Site.filter(id=site.id).update(population_total=2**31)
+    changed = [site.commune_id, "69381"]  # Lyon's 1st arrondissement, the first of the city's
+    kept = {c.code: c.latitude for c in await Commune.filter(code__in=changed)}
+    await Commune.filter(code__in=changed).update(latitude=float("inf"))
     query = """query Beyond($site: ID!) {
-      site(id: $site) { name population { total minors } commune { name } }
-      sites(first: 2, filter: {statuses: [OPEN], locations: [{level: DEPARTEMENT, code: "31"}]},
-            orderBy: {field: POPULATION, direction: DESC}) { nodes { population { total } } }
+      site(id: $site) { name commune { code name latitude } }
+      territory(level: COMMUNE, code: "69123") {
+        name ... on Commune { arrondissements { code latitude } }
+      }
     }"""
     variables = {"site": to_base64("Site", site.id)}
     compiled, reference = apps
@@ -268,16 +271,19 @@ async def test_a_value_its_type_cannot_hold_in_an_object_read_inline(
         ran = await compiled.ask("national_admin", query, variables, None)
         expected = await reference.ask("national_admin", query, variables, None)
     finally:
-        await Site.filter(id=site.id).update(population_total=kept)
+        for code, latitude in kept.items():
+            await Commune.filter(code=code).update(latitude=latitude)
     assert ran.body == expected.body, _diff(ran.body, expected.body)
     assert ran.execution == COMPILED
     paths = [error["path"] for error in ran.body["errors"]]
     assert paths == [
-        ["site", "population", "total"],
-        ["sites", "nodes", 0, "population", "total"],
+        ["site", "commune", "latitude"],
+        ["territory", "arrondissements", 0, "latitude"],
     ], ran.body["errors"]
-    assert all("32-bit" in error["message"] for error in ran.body["errors"])
+    assert all("Float cannot represent" in error["message"] for error in ran.body["errors"])
     data = ran.body["data"]
-    assert data["site"]["population"] == {"total": None, "minors": site.population_minors}
-    assert data["sites"]["nodes"][0]["population"] == {"total": None}
-    assert data["sites"]["nodes"][1]["population"]["total"] is not None
+    assert data["site"]["commune"]["latitude"] is None
+    assert data["site"]["commune"]["code"] == site.commune_id
+    arrondissements = data["territory"]["arrondissements"]
+    assert arrondissements[0] == {"code": "69381", "latitude": None}
+    assert [a["code"] for a in arrondissements[1:3]] == ["69382", "69383"]
