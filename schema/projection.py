@@ -2,14 +2,16 @@
 
 A site row has more than a hundred columns; a map or a list reads a handful. Each field of a
 type viewing a row says what it reads: a plain attribute reads its own column; a resolver
-declares its columns with ``reads`` (a field built by ``loaded`` reads its key). A selection
-holding a field that says nothing reads the whole row, so a field added without a
-declaration costs speed, never correctness.
+declares its columns with ``reads`` (a field built by ``loaded`` reads its key), or, for a
+field whose object is another view of the same row (a site's population figures), with
+``reads_below`` the columns of each of that object's fields. A selection holding a field that
+says nothing reads the whole row, so a field added without a declaration costs speed, never
+correctness.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from strawberry.types import Info
@@ -20,8 +22,10 @@ from resolvers.selection import names_below
 
 FunctionT = TypeVar("FunctionT", bound=Callable[..., Any])
 
-# The attribute on a resolver that lists the columns it reads.
+# The attribute on a resolver that lists the columns it reads (a sequence), or, for a field
+# viewing the same row, the columns of each field below it (a mapping by GraphQL name).
 READS = "__hub_reads__"
+Reads = Sequence[str] | Mapping[str, Sequence[str]]
 
 
 def reads(*columns: str) -> Callable[[FunctionT], FunctionT]:
@@ -34,12 +38,23 @@ def reads(*columns: str) -> Callable[[FunctionT], FunctionT]:
     return declare
 
 
-def _field_reads(field: Any, model: type[Model]) -> Sequence[str] | None:
+def reads_below(**columns: Sequence[str]) -> Callable[[FunctionT], FunctionT]:
+    """Declares, for a resolver whose object views the same row, the columns each field of
+    that object reads (by GraphQL name): a selection reads those of the fields it asks for."""
+
+    def declare(function: FunctionT) -> FunctionT:
+        setattr(function, READS, dict(columns))
+        return function
+
+    return declare
+
+
+def _field_reads(field: Any, model: type[Model]) -> Reads | None:
     resolver = field.base_resolver
     if resolver is None:
         name = field.python_name
         return (name,) if name in model._meta.fields_map else None
-    declared: Sequence[str] | None = getattr(resolver.wrapped_func, READS, None)
+    declared: Reads | None = getattr(resolver.wrapped_func, READS, None)
     return declared
 
 
@@ -50,7 +65,7 @@ class Projection:
         self.type_name = type_name
         self.model = model
         self.always = tuple(always)
-        self._by_field: dict[str, Sequence[str] | None] | None = None
+        self._by_field: dict[str, Reads | None] | None = None
 
     def columns(self, info: Info[Any, Any], *paths: Sequence[str]) -> list[str] | None:
         """The columns read by the selections found at ``paths`` below the field being
@@ -65,10 +80,17 @@ class Projection:
                 found = by_field.get(name)
                 if found is None:
                     return None
+                if isinstance(found, Mapping):
+                    for below in names_below(info, *path, name):
+                        columns = found.get(below) if below != "__typename" else ()
+                        if columns is None:
+                            return None
+                        wanted.update(dict.fromkeys(columns))
+                    continue
                 wanted.update(dict.fromkeys(found))
         return list(wanted)
 
-    def _fields(self, info: Info[Any, Any]) -> dict[str, Sequence[str] | None]:
+    def _fields(self, info: Info[Any, Any]) -> dict[str, Reads | None]:
         if self._by_field is None:
             definition = info.schema.get_type_by_name(self.type_name)
             assert isinstance(definition, StrawberryObjectDefinition)

@@ -60,7 +60,7 @@ from resolvers.territories.loaders import (
 from schema.execution.batched import batched, loaded
 from schema.gates import gated, holds
 from schema.pagination import Connection
-from schema.projection import Projection, reads
+from schema.projection import Projection, reads, reads_below
 from schema.rows import rows_of
 from schema.types.refs import ActionRef, CommentRef, HistoryEntryRef, OrganizationRef, UserRef
 from schema.types.territories import Commune, Departement, Epci, Region
@@ -74,8 +74,6 @@ def _columns(*prefixes: str) -> tuple[str, ...]:
 
 
 # The columns a group of fields reads (schema.projection).
-_POPULATION = _columns("population_", "minors_", "origin_", "caravans", "huts", "tents", "cars")
-_POPULATION += ("mattresses",)
 _LIVING_CONDITIONS = _columns("water_", "sanitation_", "electricity_", "waste_", "pests")
 _LIVING_CONDITIONS += _columns("fire_prevention_")
 _LEGAL_PROCEDURES = _columns("owner_complaint", "justice_", "police_", "bailiff")
@@ -174,6 +172,40 @@ class SitePopulation:
     @strawberry.field(description="Origin groups recorded on the site.")
     def origins(self) -> list[Origin]:
         return [origin for origin, column in _ORIGIN_FLAGS if getattr(self._site, column)]
+
+
+class PopulationView:
+    """What ``SitePopulation`` reads: the figures, off the site's row when they are asked for
+    (a list of sites fetches only the columns its selection reads: ``reads_below``)."""
+
+    __slots__ = ("_site",)
+
+    def __init__(self, site: SiteRow) -> None:
+        self._site = site
+
+    @property
+    def total(self) -> int | None:
+        return self._site.population_total
+
+    @property
+    def households(self) -> int | None:
+        return self._site.population_households
+
+    @property
+    def women(self) -> int | None:
+        return self._site.population_women
+
+    @property
+    def minors(self) -> int | None:
+        return self._site.population_minors
+
+    @property
+    def minors_in_school(self) -> int | None:
+        return self._site.minors_in_school
+
+    @property
+    def counted_at(self) -> datetime.date | None:
+        return self._site.population_counted_at
 
 
 @strawberry.type
@@ -483,17 +515,20 @@ class Site(relay.Node):
         return await sites_read_at(info.context, ids, day_of(root))  # type: ignore[return-value]
 
     @strawberry.field
-    @reads(*_POPULATION)
+    @reads_below(
+        total=("population_total",),
+        households=("population_households",),
+        women=("population_women",),
+        minors=("population_minors",),
+        minorsInSchool=("minors_in_school",),
+        countedAt=("population_counted_at",),
+        minorsByAge=("minors_0_3", "minors_3_6", "minors_6_12", "minors_12_16", "minors_16_18"),
+        dwellings=("caravans", "huts", "tents", "cars", "mattresses"),
+        origins=tuple(column for _, column in _ORIGIN_FLAGS),
+    )
     def population(root: Row) -> SitePopulation:
-        return SitePopulation(
-            total=root.population_total,
-            households=root.population_households,
-            women=root.population_women,
-            minors=root.population_minors,
-            minors_in_school=root.minors_in_school,
-            counted_at=root.population_counted_at,
-            _site=root,
-        )
+        # strawberry reads the type's fields off the view it is given.
+        return PopulationView(root)  # type: ignore[return-value]
 
     @strawberry.field
     @reads("census_status", "census_date", "census_by")
