@@ -1,13 +1,16 @@
-"""Exports: the site and action lists as CSV or XLSX files, streamed, for the same bearer
-tokens as the graph.
+"""Exports: the site and action lists as CSV or XLSX files, and the sites as a GeoJSON map,
+streamed, for the same bearer tokens as the graph.
 
-``GET /exports/sites.csv`` (``.xlsx``), ``/exports/actions.csv`` (``.xlsx``), with the query
-parameters ``filter`` (the JSON of a ``SiteFilter`` / ``ActionFilter``, as in GraphQL) and
-``asOf`` (``YYYY-MM-DD``: the rows as they were at the end of that day). A caller without
-``export.sites`` / ``export.actions`` anywhere gets 403; bad parameters get 400; both with a
-GraphQL-shaped body; a database fault before the first chunk is sent gets 503 (hub.faults).
+``GET /exports/sites.csv`` (``.xlsx``, ``.geojson``), ``/exports/actions.csv`` (``.xlsx``),
+with the query parameters ``filter`` (the JSON of a ``SiteFilter`` / ``ActionFilter``, as in
+GraphQL) and ``asOf`` (``YYYY-MM-DD``: the rows as they were at the end of that day). A caller
+without ``export.sites`` / ``export.actions`` anywhere gets 403; bad parameters get 400; both
+with a GraphQL-shaped body; a database fault before the first chunk is sent gets 503
+(hub.faults).
 Rows are read and written chunk by chunk (``resolvers/exports``): CSV is streamed as it is
-produced; XLSX is built in a temporary file by openpyxl's write-only mode, then streamed.
+produced; XLSX is built in a temporary file by openpyxl's write-only mode, then streamed;
+GeoJSON (an RFC 7946 FeatureCollection, ``resolvers/exports/features.py``) is streamed as it
+is produced, a valid document whatever the number of features.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import orjson
 from graphql import GraphQLError, Undefined, coerce_input_value, validate_input_value
 from openpyxl import Workbook
 from starlette.requests import Request
@@ -36,17 +40,22 @@ from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from resolvers.context import Context
 from resolvers.exports.columns import Cell
-from resolvers.exports.rows import action_rows, site_rows
+from resolvers.exports.features import Feature
+from resolvers.exports.rows import action_rows, site_features, site_rows
 from resolvers.filters import ActionFilter, SiteFilter
 
-# Rows written to a CSV chunk before it is sent.
+# Rows written to a CSV chunk (features to a GeoJSON chunk) before it is sent.
 CSV_BATCH = 200
+GEOJSON_BATCH = 200
 FILE_CHUNK = 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GEOJSON = "application/geo+json"
 _EXPORTS: dict[str, tuple[Capability, type[Any], Callable[..., AsyncIterator[list[Cell]]]]] = {
     "sites": (Capability.EXPORT_SITES, SiteFilter, site_rows),
     "actions": (Capability.EXPORT_ACTIONS, ActionFilter, action_rows),
 }
+# The exports that are also a map: the same rows, as GeoJSON features.
+_MAPS: dict[str, Callable[..., AsyncIterator[Feature]]] = {"sites": site_features}
 
 
 def _filter(request: Request, filter_type: type[Any], schema: Any) -> Any:
@@ -118,6 +127,30 @@ async def _xlsx(
             yield chunk
 
 
+def _feature(feature: Feature) -> bytes:
+    # orjson, as for the GraphQL answers; json for what it refuses (an integer beyond 64 bits).
+    try:
+        return orjson.dumps(feature)
+    except orjson.JSONEncodeError:
+        return json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def _geojson(first: Feature | None, features: AsyncIterator[Feature]) -> AsyncIterator[bytes]:
+    """A FeatureCollection, whole whatever the number of features (none included)."""
+    buffer = bytearray(b'{"type":"FeatureCollection","features":[')
+    if first is not None:
+        buffer += _feature(first)
+        count = 1
+        async for feature in features:
+            buffer += b"," + _feature(feature)
+            count += 1
+            if count % GEOJSON_BATCH == 0:
+                yield bytes(buffer)
+                buffer.clear()
+    buffer += b"]}\n"
+    yield bytes(buffer)
+
+
 async def _started(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """``body`` with its first chunk (a CSV's first rows, a whole XLSX) already made, so that
     a database fault meanwhile is answered with a 503 (hub.faults), not a broken file."""
@@ -137,6 +170,7 @@ def export_routes(
     async def export(request: Request) -> Response:
         kind, extension = request.url.path.rsplit("/", 1)[1].split(".")
         capability, filter_type, rows_of = _EXPORTS[kind]
+        features_of = _MAPS.get(kind) if extension == "geojson" else None
         principal = principal_of(request.scope)
         if principal.grant(capability).level is Level.NEVER:
             return error_response(
@@ -146,13 +180,17 @@ def export_routes(
         context = Context.build(request, settings, principal)
         try:
             chosen = _filter(request, filter_type, schema)
-            rows = rows_of(context, chosen, _as_of(request, context.today))
+            as_of = _as_of(request, context.today)
+            rows: AsyncIterator[Any] = (features_of or rows_of)(context, chosen, as_of)
             # The filter is checked before the first row: a bad one is a 400, not a broken file.
-            first = await anext(rows)
+            # (A map's first row is its first feature, None when there is none.)
+            first: Any = await anext(rows, None)
         except BadUserInput as error:
             extensions = {k: v for k, v in (error.extensions or {}).items() if k != "code"}
             return error_response(400, "BAD_USER_INPUT", error.message, **extensions)
-        if extension == "csv":
+        if features_of is not None:
+            body, media_type = _geojson(first, rows), GEOJSON
+        elif extension == "csv":
             body, media_type = _csv(first, rows), "text/csv; charset=utf-8"
         else:
             body, media_type = _xlsx(kind, first, rows), XLSX
@@ -167,5 +205,5 @@ def export_routes(
     return [
         Route(f"/exports/{kind}.{extension}", endpoint, methods=["GET"])
         for kind in _EXPORTS
-        for extension in ("csv", "xlsx")
+        for extension in ("csv", "xlsx", *(("geojson",) if kind in _MAPS else ()))
     ]

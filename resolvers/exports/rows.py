@@ -8,7 +8,8 @@ gates would show the same data (``resolvers.decisions.decide``, asked for a whol
 once). With ``as_of``, each chunk is rebuilt at that date as ``asOf`` rebuilds an object
 (lists included), and a row the caller could not read or export where it stood then is left
 out. When the export ends (or the client goes away), it is written to the audit log with
-the ids of the rows sent (an ``AuditBatch``).
+the ids of the rows sent (an ``AuditBatch``). The sites' map (``site_features``) reads the
+same rows, with the same scope, dates and audit, as GeoJSON features (``features``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.models import (
     Action,
@@ -41,6 +42,7 @@ from resolvers.audit.entries import AuditBatch
 from resolvers.context import Context, Loaders
 from resolvers.decisions import decided
 from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
+from resolvers.exports.features import Feature, commune_centres, feature
 from resolvers.filters import ActionFilter, SiteFilter
 from resolvers.history.as_of import rebuilt_list, rewind
 from resolvers.pagination import linked_ids_loader
@@ -63,12 +65,11 @@ def headers(groups: tuple[Group, ...]) -> list[Cell]:
 
 
 async def _readable(
-    principal: Principal, groups: tuple[Group, ...], rows: list[Any]
+    principal: Principal, gated: tuple[Capability, ...], rows: list[Any]
 ) -> list[set[Capability]]:
-    """Per row, the capabilities of the gated groups the caller holds on it. The loaders are
-    the chunk's own: one query per loader for the whole chunk, nothing kept after it."""
+    """Per row, the capabilities of ``gated`` the caller holds on it. The loaders are the
+    chunk's own: one query per loader for the whole chunk, nothing kept after it."""
     loaders = Loaders(principal)
-    gated = [group.capability for group in groups if group.capability is not None]
 
     async def held(row: Any) -> set[Capability]:
         return {capability for capability in gated if await decided(capability, row, loaders)}
@@ -76,18 +77,43 @@ async def _readable(
     return await asyncio.gather(*(held(row) for row in rows))
 
 
+T = TypeVar("T")
+# What a row becomes (a list of cells, a feature), from the row, its chunk's extras and the
+# gated capabilities the caller holds on it.
+Build = Callable[[Any, dict[str, Any], set[Capability]], T]
+
+
+def _cells(groups: tuple[Group, ...]) -> Build[list[Cell]]:
+    """A row's cells; a gated group's are empty where the caller may not read it."""
+
+    def build(row: Any, extras: dict[str, Any], capabilities: set[Capability]) -> list[Cell]:
+        return [
+            cell(column.value(row, extras))
+            if group.capability is None or group.capability in capabilities
+            else None
+            for group in groups
+            for column in group.columns
+        ]
+
+    return build
+
+
+def _gated(groups: tuple[Group, ...]) -> tuple[Capability, ...]:
+    return tuple(group.capability for group in groups if group.capability is not None)
+
+
 async def _stream(
     context: Context,
     queryset: Any,
     rewound: Callable[[list[Any], datetime.date], Awaitable[list[Any]]],
-    groups: tuple[Group, ...],
+    gated: tuple[Capability, ...],
     place: Callable[[Any], Place],
     extras_of: Callable[[list[Any]], Any],
     as_of: datetime.date | None,
     operation: str,
     subject_type: str,
-) -> AsyncIterator[list[Cell]]:
-    yield headers(groups)
+    build: Build[T],
+) -> AsyncIterator[T]:
     sent = AuditBatch(AuditKind.EXPORT)
     last = 0
     try:
@@ -99,26 +125,36 @@ async def _stream(
             if as_of is not None:
                 rows = await rewound(rows, as_of)
             extras = await extras_of(rows)
-            held = await _readable(context.principal, groups, rows)
+            held = await _readable(context.principal, gated, rows)
             for row, capabilities in zip(rows, held, strict=True):
                 sent.record(operation, subject_type, row.id, place(row))
-                yield [
-                    cell(column.value(row, extras))
-                    if group.capability is None or group.capability in capabilities
-                    else None
-                    for group in groups
-                    for column in group.columns
-                ]
+                yield build(row, extras, capabilities)
     finally:
         await sent.write(context.principal, empty=(operation, subject_type))
+
+
+async def _sites(
+    context: Context, site_filter: SiteFilter | None
+) -> tuple[Any, Callable[[list[Any], datetime.date], Awaitable[list[Any]]]]:
+    """The sites an export sends (read where the caller may export them, matching the
+    filter), and how a chunk of them is rebuilt at a past date."""
+    principal = context.principal
+    query = await site_filter_q(site_filter, context.settings, context.today, principal)
+    queryset = Site.filter(sites_q(principal), sites_q(principal, Capability.EXPORT_SITES), query)
+
+    def exportable(site: Site) -> bool:
+        return all(
+            principal.can(capability, site_place(site))
+            for capability in (Capability.SITE_READ, Capability.EXPORT_SITES)
+        )
+
+    return queryset, partial(rewind, Site, HistorySubject.SITE, lists_of_sites, exportable)
 
 
 async def site_rows(
     context: Context, site_filter: SiteFilter | None, as_of: datetime.date | None
 ) -> AsyncIterator[list[Cell]]:
-    principal = context.principal
-    query = await site_filter_q(site_filter, context.settings, context.today, principal)
-    queryset = Site.filter(sites_q(principal), sites_q(principal, Capability.EXPORT_SITES), query)
+    queryset, rewound = await _sites(context, site_filter)
 
     async def extras_of(rows: list[Site]) -> dict[str, Any]:
         codes = {row.commune_id for row in rows}
@@ -131,18 +167,27 @@ async def site_rows(
                 owners[row.id] = then
         return {"communes": names, "owners": owners}
 
-    def exportable(site: Site) -> bool:
-        return all(
-            principal.can(capability, site_place(site))
-            for capability in (Capability.SITE_READ, Capability.EXPORT_SITES)
-        )
-
-    rewound = partial(rewind, Site, HistorySubject.SITE, lists_of_sites, exportable)
-    groups = groups_for(principal, SITE_GROUPS)
+    groups = groups_for(context.principal, SITE_GROUPS)
+    yield headers(groups)
     async for values in _stream(
-        context, queryset, rewound, groups, site_place, extras_of, as_of, "export.sites", "site"
-    ):
+        context, queryset, rewound, _gated(groups), site_place, extras_of, as_of,
+        "export.sites", "site", _cells(groups),
+    ):  # fmt: skip
         yield values
+
+
+async def site_features(
+    context: Context, site_filter: SiteFilter | None, as_of: datetime.date | None
+) -> AsyncIterator[Feature]:
+    """The rows of ``site_rows`` as GeoJSON features (``features``): the same sites, dates and
+    audit; each at its exact place where the caller holds ``site.location.exact`` on it (the
+    decision of the GraphQL field and of the CSV's columns), else at its commune's centre."""
+    queryset, rewound = await _sites(context, site_filter)
+    async for value in _stream(
+        context, queryset, rewound, (Capability.SITE_LOCATION_EXACT,), site_place,
+        commune_centres, as_of, "export.sites", "site", feature,
+    ):  # fmt: skip
+        yield value
 
 
 async def action_rows(
@@ -199,15 +244,9 @@ async def action_rows(
 
     rewound = partial(rewind, Action, HistorySubject.ACTION, lists_of_actions, exportable)
     groups = groups_for(principal, ACTION_GROUPS)
+    yield headers(groups)
     async for values in _stream(
-        context,
-        queryset,
-        rewound,
-        groups,
-        action_place,
-        extras_of,
-        as_of,
-        "export.actions",
-        "action",
-    ):
+        context, queryset, rewound, _gated(groups), action_place, extras_of, as_of,
+        "export.actions", "action", _cells(groups),
+    ):  # fmt: skip
         yield values
