@@ -1,8 +1,9 @@
 """The ASGI application: the GraphQL endpoint (GraphiQL outside production), exports, health
-checks and metrics, behind the middleware that production needs (in ``create_app``, outermost
-first: tracing, access log and metrics, CORS, requests cut by the shutdown, database faults;
-around /graphql and the exports: the address's rate limit, identity, the caller's rate limit;
-then around /graphql only: the body's size and deadline)."""
+checks and metrics (and in demo and development, the reference map page), behind the
+middleware that production needs (in ``create_app``, outermost first: tracing, access log and
+metrics, CORS, requests cut by the shutdown, database faults; around /graphql and the exports:
+the address's rate limit, identity, the caller's rate limit; then around /graphql only: the
+body's size and deadline)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 # GraphiQL's page and the pinned built files it loads from the hub itself (no CDN).
 STATIC = Path(__file__).parent / "static"
 GRAPHIQL_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
+# The reference map page (docs/map.md) and its files, Leaflet's pinned ones among them.
+MAP_PAGE = (STATIC / "map.html").read_text(encoding="utf-8")
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -117,6 +120,11 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)
         return Context.build(request, self.settings, principal_of(request.scope))
+
+
+async def reference_map(_: Request) -> HTMLResponse:
+    """The reference map page: the caller's open sites over the départements' outlines."""
+    return HTMLResponse(MAP_PAGE)
 
 
 async def health(_: Request) -> JSONResponse:
@@ -225,6 +233,9 @@ def create_app(
     routes += export_routes(settings, authenticator, view.schema, rate_limits)
     if settings.graphiql:
         routes.append(Mount("/graphiql", StaticFiles(directory=STATIC / "graphiql")))
+    if settings.environment in (Environment.DEMO, Environment.DEVELOPMENT):
+        routes.append(Route("/map", reference_map, methods=["GET"]))
+        routes.append(Mount("/map", StaticFiles(directory=STATIC / "map")))
     if authenticator.dev_issuer is not None:
         routes += authenticator.dev_issuer.routes()
     metrics = Metrics()
