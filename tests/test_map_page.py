@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from hub.demo.reference import PERSONA_DEPARTEMENT
-from hub.models import Site
+from hub.models import Departement, Site
 from hub.models.enums import SiteStatus
 from hub.server.app import STATIC, create_app
 from hub.server.auth.dev_issuer import DevIssuer
@@ -162,16 +162,17 @@ async def answers(served: Served) -> AsyncIterator[dict[str, list[dict[str, Any]
     yield found
 
 
-def chromium(served: Served, token: str, profile: Path, *what: str) -> str:
+def chromium(served: Served, token: str | None, profile: Path, *what: str) -> str:
     """Headless Chromium on /map with the token in the fragment; every host but the hub's is
     unreachable. Its standard output (the DOM with --dump-dom)."""
+    fragment = "" if token is None else f"#token={token}"
     assert CHROMIUM is not None
     done = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--disable-component-update", "--no-first-run",
          f"--user-data-dir={profile}", "--virtual-time-budget=15000",
          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         *what, f"{served.base}/map#token={token}"],
+         *what, f"{served.base}/map{fragment}"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     return done.stdout
@@ -227,6 +228,11 @@ async def test_the_map_draws_the_sites_the_caller_may_read(
     markers = re.findall(r'<path [^>]*data-site="([^"]+)"', dom)
     assert sorted(markers) == sorted(located)
     assert f"{len(located)} open sites drawn" in text
+    # The départements' outlines, or why there are none (a hub without the `outline` field).
+    if "data-outlines-drawn" in attributes:
+        assert int(attributes["data-outlines-drawn"]) == await Departement.all().count()
+    else:
+        assert "No département outlines" in text
 
     if persona == "operator":
         everyone = answers["national_admin"]
@@ -253,6 +259,10 @@ async def test_the_map_draws_the_sites_the_caller_may_read(
 
 @needs_chromium
 async def test_the_map_says_why_it_shows_nothing(served: Served, tmp_path: Path) -> None:
+    unsigned = await asyncio.to_thread(chromium, served, None, tmp_path / "unsigned", "--dump-dom")
+    attributes, text = status_of(unsigned)
+    assert "Paste a token" in text and "data-error" not in attributes
+    assert '<form id="sign-in">' in unsigned  # shown: no longer hidden
     refused = await asyncio.to_thread(
         chromium, served, "not-a-token", tmp_path / "refused", "--dump-dom"
     )

@@ -7,13 +7,14 @@
   const TOKEN_KEY = "hub.map.token";
   const SITES = "/exports/sites.geojson?filter=" +
     encodeURIComponent(JSON.stringify({ statuses: ["OPEN"] }));
-  // The départements, by région (the nation's children), with their outlines.
+  // The départements, by région (the nation's children), with their outlines. Pages of 20:
+  // 18 régions, 13 départements at most in one, within an anonymous caller's cost budget.
   const OUTLINES = `query DepartementOutlines {
   territory(level: NATION) {
-    children(first: 50) {
+    children(first: 20) {
       nodes {
         ... on Region {
-          children(first: 50) { nodes { code name ... on Departement { outline } } }
+          children(first: 20) { nodes { code name ... on Departement { outline } } }
         }
       }
     }
@@ -70,10 +71,11 @@
     return error;
   }
 
-  async function outlines(bearer) {
+  // Public reference data: asked without the token.
+  async function outlines() {
     const response = await fetch("/graphql", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ query: OUTLINES }),
     });
     if (!response.ok) {
@@ -101,6 +103,22 @@
       }
     }
     return { type: "FeatureCollection", features: features };
+  }
+
+  // Draws the outlines; what the status line should add about them.
+  async function base(map) {
+    try {
+      const shapes = await outlines();
+      L.geoJSON(shapes, {
+        pane: "outlines",
+        interactive: false,
+        style: { color: "#7a7a7a", weight: 1, fillColor: "#fbfaf7", fillOpacity: 1 },
+      }).addTo(map);
+      status.setAttribute("data-outlines-drawn", String(shapes.features.length));
+      return shapes.features.length ? "" : " No département outlines on this hub yet.";
+    } catch (error) {
+      return ` No département outlines (${error.message}).`;
+    }
   }
 
   async function sites(bearer) {
@@ -183,28 +201,12 @@
     return { layer: layer, drawn: drawn };
   }
 
-  async function show(map, bearer) {
+  async function show(map, bearer, drawingBase) {
     say("Loading the sites…");
     signIn.hidden = true;
     signOut.hidden = false;
-    const [shapes, collection] = await Promise.all([
-      outlines(bearer).catch((error) => error),
-      sites(bearer),
-    ]);
-    let outlinesNote = "";
-    if (shapes instanceof Error) {
-      outlinesNote = ` No département outlines (${shapes.message}).`;
-    } else {
-      L.geoJSON(shapes, {
-        pane: "outlines",
-        interactive: false,
-        style: { color: "#7a7a7a", weight: 1, fillColor: "#fbfaf7", fillOpacity: 1 },
-      }).addTo(map);
-      status.setAttribute("data-outlines-drawn", String(shapes.features.length));
-      if (!shapes.features.length) {
-        outlinesNote = " No département outlines on this hub yet.";
-      }
-    }
+    const collection = await sites(bearer);
+    const outlinesNote = await drawingBase;
     const received = collection.features.length;
     const result = draw(map, collection);
     legend(new Set(collection.features.map((feature) => feature.properties.status))).addTo(map);
@@ -234,13 +236,15 @@
       window.location.reload();
     });
 
+    // The outlines are drawn whatever happens to the sites.
+    const drawingBase = base(map);
     const bearer = token();
     if (!bearer) {
       signIn.hidden = false;
       say("Paste a token (make token WHO=…), or open /map#token=<token>.");
       return;
     }
-    show(map, bearer).catch((error) => {
+    show(map, bearer, drawingBase).catch((error) => {
       say(`The sites could not be loaded: ${error.message}`, error.code || "network");
       if (error.code === "401") {
         signIn.hidden = false;
