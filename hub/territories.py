@@ -1,9 +1,11 @@
-"""Loading the official geography (hub/data/territories.json.gz) into the database.
+"""Loading the official geography into the database: the territories
+(hub/data/territories.json.gz), their centres and outlines (hub/data/geography.json.gz).
 
-The data file is produced by ``scripts/convert_territories.py``; hub/data/README.md says where
-it comes from. Loading is an upsert: rows missing from the database are inserted, rows whose
-values changed are updated, nothing is ever deleted, because sites, organizations and scopes
-reference communes and a vanished code must stay resolvable for them.
+The data files are produced by ``scripts/convert_territories.py`` and
+``scripts/convert_geography.py``; hub/data/README.md says where they come from. Loading is an
+upsert: rows missing from the database are inserted, rows whose values changed are updated,
+nothing is ever deleted, because sites, organizations and scopes reference communes and a
+vanished code must stay resolvable for them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from hub.models.territories import Commune, Departement, Epci, Region
+from hub import geography
+from hub.models.territories import Commune, Departement, Epci, Outline, Region
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +48,14 @@ class Level:
     columns: tuple[str, ...]
 
 
-_REGION = Level("region", Region, "regions", ("code", "name", "overseas"))
+_REGION = Level("region", Region, "regions", ("code", "name", "overseas", "latitude", "longitude"))
 _DEPARTEMENT = Level(
-    "departement", Departement, "departements", ("code", "name", "region_id", "overseas")
+    "departement",
+    Departement,
+    "departements",
+    ("code", "name", "region_id", "overseas", "latitude", "longitude"),
 )
-_EPCI = Level("epci", Epci, "epcis", ("code", "name", "kind"))
+_EPCI = Level("epci", Epci, "epcis", ("code", "name", "kind", "latitude", "longitude"))
 _COMMUNE = Level(
     "commune",
     Commune,
@@ -67,24 +73,36 @@ _COMMUNE = Level(
         "scope_code",
     ),
 )
+# The centre comes from the geography file, every other column from the territories file.
 _COORDINATES = ("latitude", "longitude")
 # A commune's scope is its main commune's (an arrondissement counts within its city).
 _SCOPE = "scope_code"
 # Parents first: départements reference régions, communes reference all three.
 LEVELS = (_REGION, _DEPARTEMENT, _EPCI, _COMMUNE)
+_OUTLINE_COLUMNS = ("level", "code", "south", "west", "north", "east", "rings")
 
 Values = tuple[Any, ...]
 
 
-def _read_rows(path: Path | None) -> dict[str, list[Values]]:
+def _read_rows(
+    path: Path | None, places: dict[str, dict[str, geography.Place]]
+) -> dict[str, list[Values]]:
     # Tuples in each level's column order: the loader passes them to executemany as they are.
     with gzip.open(path or DATA_PATH, "rt", encoding="utf-8") as handle:
         document = json.load(handle)
 
     def table(level: Level) -> list[Values]:
         index = {column: i for i, column in enumerate(document[level.table]["columns"])}
-        picks = [index[c.removesuffix("_id")] for c in level.columns if c != _SCOPE]
-        return [tuple(row[i] for i in picks) for row in document[level.table]["rows"]]
+        own = [c for c in level.columns if c not in _COORDINATES and c != _SCOPE]
+        picks = [index[c.removesuffix("_id")] for c in own]
+        centres = places.get(level.key, {})
+        rows = []
+        for row in document[level.table]["rows"]:
+            values = dict(zip(own, (row[i] for i in picks), strict=True))
+            place = centres.get(values["code"])
+            values["latitude"], values["longitude"] = place.centre if place else (None, None)
+            rows.append(tuple(values[c] for c in level.columns if c != _SCOPE))
+        return rows
 
     main = _COMMUNE.columns.index("main_commune_id")
     communes = [(*values, values[main] or values[0]) for values in table(_COMMUNE)]
@@ -102,7 +120,7 @@ def read_territories(path: Path | None = None) -> dict[str, list[dict[str, Any]]
     Keys are the models' field names (``region_id``, ``scope_code``...); main communes come
     before their arrondissements.
     """
-    rows = _read_rows(path)
+    rows = _read_rows(path, {})
     return {
         level.key: [dict(zip(level.columns, values, strict=True)) for values in rows[level.key]]
         for level in LEVELS
@@ -110,9 +128,7 @@ def read_territories(path: Path | None = None) -> dict[str, list[dict[str, Any]]
 
 
 def _merge(level: Level, new: Values, old: Values) -> Values:
-    if level is not _COMMUNE:
-        return new
-    # The data file has no coordinates yet: a null there must not erase ones set otherwise.
+    # A territory the geography file has no centre for keeps the one it has.
     merged = list(new)
     for column in _COORDINATES:
         index = level.columns.index(column)
@@ -147,27 +163,70 @@ async def _upsert(level: Level, rows: Sequence[Values], conn: BaseDBAsyncClient)
 
     if to_insert:
         insert = conn.query_class.into(table).columns(*columns).insert(*parameters)
-        for start in range(0, len(to_insert), BATCH_SIZE):
-            # tortoise types execute_many's rows as lists; the drivers take tuples too.
-            await conn.execute_many(insert.get_sql(), to_insert[start : start + BATCH_SIZE])  # type: ignore[arg-type]
+        await _in_batches(conn, insert.get_sql(), to_insert)
     if to_update:
         update = conn.query_class.update(table)
         for column, parameter in zip(columns[1:], parameters, strict=False):
             update = update.set(column, parameter)
         update = update.where(table[columns[0]] == parameters[-1])
-        for start in range(0, len(to_update), BATCH_SIZE):
-            # tortoise types execute_many's rows as lists; the drivers take tuples too.
-            await conn.execute_many(update.get_sql(), to_update[start : start + BATCH_SIZE])  # type: ignore[arg-type]
+        await _in_batches(conn, update.get_sql(), to_update)
     return len(to_insert), len(to_update)
 
 
-async def load_territories(path: Path | None = None) -> dict[str, int]:
-    """Load régions, départements, EPCIs and communes from the data file, idempotently.
+async def _in_batches(conn: BaseDBAsyncClient, sql: str, rows: Sequence[Values]) -> None:
+    for start in range(0, len(rows), BATCH_SIZE):
+        # tortoise types execute_many's rows as lists; the drivers take tuples too.
+        await conn.execute_many(sql, rows[start : start + BATCH_SIZE])  # type: ignore[arg-type]
+
+
+def _outline_rows(places: dict[str, dict[str, geography.Place]]) -> list[Values]:
+    rows: list[Values] = []
+    for level in LEVELS:
+        for code, place in sorted(places.get(level.key, {}).items()):
+            south, west, north, east = geography.bounds(geography.decode(place.outline))
+            rings = json.dumps(place.outline, separators=(",", ":"))
+            rows.append((level.key, code, south, west, north, east, rings))
+    return rows
+
+
+async def _upsert_outlines(rows: Sequence[Values], conn: BaseDBAsyncClient) -> tuple[int, int]:
+    table = Outline._meta.basetable
+    executor = conn.executor_class(model=Outline, db=conn)
+    parameters = [executor.parameter(i) for i in range(len(_OUTLINE_COLUMNS))]
+    query = conn.query_class.from_(table).select(*_OUTLINE_COLUMNS)
+    _, records = await conn.execute_query(query.get_sql())
+    existing = {(record[0], record[1]): tuple(record) for record in records}
+    to_insert = [values for values in rows if values[:2] not in existing]
+    # UPDATE ... SET the box and rings ... WHERE level and code: the key goes last.
+    to_update = [
+        (*values[2:], *values[:2])
+        for values in rows
+        if values[:2] in existing and existing[values[:2]] != values
+    ]
+    if to_insert:
+        insert = conn.query_class.into(table).columns(*_OUTLINE_COLUMNS).insert(*parameters)
+        await _in_batches(conn, insert.get_sql(), to_insert)
+    if to_update:
+        update = conn.query_class.update(table)
+        for column, parameter in zip(_OUTLINE_COLUMNS[2:], parameters, strict=False):
+            update = update.set(column, parameter)
+        update = update.where((table.level == parameters[-2]) & (table.code == parameters[-1]))
+        await _in_batches(conn, update.get_sql(), to_update)
+    return len(to_insert), len(to_update)
+
+
+async def load_territories(
+    path: Path | None = None, geography_path: Path | None = None
+) -> dict[str, int]:
+    """Load régions, départements, EPCIs and communes, with their centres and outlines, from
+    the data files, idempotently.
 
     Needs an initialised tortoise (hub.database.connect). Returns how many rows of each level
     the file holds, all of which are in the database afterwards.
     """
-    data = _read_rows(path)
+    places = geography.read_geography(geography_path)
+    data = _read_rows(path, places)
+    outlines = _outline_rows(places)
     async with in_transaction() as conn:
         for level in LEVELS:
             inserted, updated = await _upsert(level, data[level.key], conn)
@@ -178,4 +237,11 @@ async def load_territories(path: Path | None = None) -> dict[str, int]:
                 inserted,
                 updated,
             )
+        inserted, updated = await _upsert_outlines(outlines, conn)
+        logger.info(
+            "territory outlines: %d in file, %d inserted, %d updated",
+            len(outlines),
+            inserted,
+            updated,
+        )
     return {key: len(rows) for key, rows in data.items()}

@@ -123,19 +123,20 @@ async def test_reload_updates_and_never_deletes(territory_db: TerritoryDb) -> No
     await Commune.filter(code="31555").update(name="Tolosa", latitude=43.6045, longitude=1.444)
     # A code the file no longer has (a merged commune, say) that sites may still reference.
     await Commune.create(
-        code="31999", name="Ancienne", departement_id="31", region_id="76", scope_code="31999"
-    )
+        code="31999", name="Ancienne", departement_id="31", region_id="76", scope_code="31999",
+        latitude=43.5, longitude=1.3,
+    )  # fmt: skip
     try:
         await load_territories()
         assert (await Region.get(code="76")).name == "Occitanie"
         toulouse = await Commune.get(code="31555")
         assert toulouse.name == "Toulouse"
-        # The file has no coordinates: ones set by another source survive a reload.
-        assert (toulouse.latitude, toulouse.longitude) == (43.6045, 1.444)
-        assert await Commune.filter(code="31999").exists()
+        # The geography file's centre wins; a commune it has no centre for keeps its own.
+        assert (toulouse.latitude, toulouse.longitude) == (43.60405, 1.44305)
+        ancienne = await Commune.get(code="31999")
+        assert (ancienne.latitude, ancienne.longitude) == (43.5, 1.3)
     finally:
         await Commune.filter(code="31999").delete()
-        await Commune.filter(code="31555").update(latitude=None, longitude=None)
 
 
 def test_read_territories_matches_models() -> None:

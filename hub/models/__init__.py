@@ -20,7 +20,7 @@ from hub.models.sites import (
     SiteClosingSolution,
     SiteResorptionPhase,
 )
-from hub.models.territories import Commune, Departement, Epci, Region
+from hub.models.territories import Commune, Departement, Epci, Outline, Region
 
 __all__ = [
     "Action",
@@ -35,6 +35,7 @@ __all__ = [
     "HistoryEntry",
     "InterventionArea",
     "Organization",
+    "Outline",
     "ParcelOwner",
     "PartnerApplication",
     "PermissionOverride",
@@ -49,7 +50,7 @@ __all__ = [
 
 for _model in (
     Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment, Commune,
-    Departement, Epci, HistoryEntry, InterventionArea, Organization, ParcelOwner,
+    Departement, Epci, HistoryEntry, InterventionArea, Organization, Outline, ParcelOwner,
     PartnerApplication, PermissionOverride, Region, Site, SiteActor, SiteClosingSolution,
     SiteResorptionPhase, User, UserIdentity,
 ):  # fmt: skip

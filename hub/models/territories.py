@@ -8,6 +8,10 @@ class Region(Model):
     code = fields.CharField(max_length=3, primary_key=True)
     name = fields.CharField(max_length=100)
     overseas = fields.BooleanField(default=False)
+    # The centre (hub/data/geography.json.gz): a point inside the territory, for labels and
+    # markers; not a centroid, which can fall outside a concave shape.
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
 
     class Meta:
         table = "region"
@@ -20,6 +24,8 @@ class Departement(Model):
         "hub.Region", related_name="departements", on_delete=fields.RESTRICT
     )
     overseas = fields.BooleanField(default=False)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
 
     region_id: str
 
@@ -33,6 +39,8 @@ class Epci(Model):
     code = fields.CharField(max_length=9, primary_key=True)
     name = fields.CharField(max_length=200)
     kind = fields.CharField(max_length=10)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
 
     class Meta:
         table = "epci"
@@ -75,3 +83,23 @@ class Commune(Model):
 
     class Meta:
         table = "commune"
+
+
+class Outline(Model):
+    # A territory's simplified outline, as hub/data/geography.json.gz holds it: encoded
+    # polylines (hub.geography), a few hundred bytes where GeoJSON would take kilobytes. The
+    # bounding box finds the communes that may hold a point without decoding any outline.
+
+    id = fields.IntField(primary_key=True)
+    level = fields.CharField(max_length=12)
+    code = fields.CharField(max_length=9)
+    south = fields.FloatField()
+    west = fields.FloatField()
+    north = fields.FloatField()
+    east = fields.FloatField()
+    rings = fields.TextField()
+
+    class Meta:
+        table = "territory_outline"
+        unique_together = (("level", "code"),)
+        indexes = (("level", "south", "north"),)
