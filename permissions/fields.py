@@ -21,7 +21,8 @@ def _fields(text: str) -> frozenset[str]:
 # Fields anyone reaching the object may read.
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
-        "node me sites site actions action organizations organization territory auditLog "
+        "node me sites site actions action organizations organization territory communeAt "
+        "auditLog "
         # Federation: entities resolve like `node`, within the caller's scope.
         "_entities _service"
     ),
@@ -91,12 +92,21 @@ PUBLIC: dict[str, frozenset[str]] = {
     "Location": _fields("level code"),
     # Reference geography and public statistics: readable by anyone, anonymous included.
     "Nation": _fields("id code name level publicStats sites actions children"),
-    "Region": _fields("id code name level publicStats sites actions children overseas nation"),
-    "Departement": _fields("id code name level publicStats sites actions children overseas region"),
-    "Epci": _fields("id code name level publicStats sites actions children kind departements"),
+    "Region": _fields(
+        "id code name level publicStats sites actions children latitude longitude outline "
+        "overseas nation"
+    ),
+    "Departement": _fields(
+        "id code name level publicStats sites actions children latitude longitude outline "
+        "overseas region"
+    ),
+    "Epci": _fields(
+        "id code name level publicStats sites actions children latitude longitude outline "
+        "kind departements"
+    ),
     "Commune": _fields(
-        "id code name level publicStats sites actions children population latitude "
-        "longitude departement region epci mainCommune arrondissements"
+        "id code name level publicStats sites actions children latitude longitude outline "
+        "population departement region epci mainCommune arrondissements"
     ),
     "TerritoryStats": _fields(
         "openSites people minors minorsInSchool households sitesWithoutIntervention "

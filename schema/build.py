@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hub.limits import Limits
@@ -24,6 +25,7 @@ from schema.safety import (
     MaskUnexpectedErrors,
     NoSuggestionsInProduction,
 )
+from schema.scalars import SCALARS
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
 from schema.types.territories import Commune, Departement, Epci, Nation, Region
@@ -72,6 +74,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         types=_INTERFACE_ONLY_TYPES,
+        config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=executor_class(compiled),
         extensions=[
             *observers,

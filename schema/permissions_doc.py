@@ -99,8 +99,9 @@ _DENIALS = """\
 - **Rows.** An object outside the caller's scope is not there: lists leave it out (and
   `totalCount` does not count it), `node`, `site(id)` and `action(id)` answer null with the
   same `NOT_FOUND` error as for an id that does not exist. Filters on gated data
-  (`hasLegalProcedure`, `boundingBox`, `search` in addresses) only match where the caller may
-  read that data. Comments with targets are visible only to their author, their targets
+  (`hasLegalProcedure`, `search` in addresses) only match where the caller may read that
+  data; `boundingBox` matches each site where the caller sees it: its exact place, or its
+  commune's centre. Comments with targets are visible only to their author, their targets
   (users, or members of target organizations) and holders of `comment.private.read` there.
 - **Fields.** A field marked `@requires(capability: "…")` in `schema.graphql` is nullable.
   When the caller does not hold the capability on that object, it is null and the response

@@ -17,13 +17,14 @@ from resolvers.filters import ActionFilter, AuditFilter, OrganizationFilter, Sit
 from resolvers.nodes import resolve_node
 from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites, site_as_of
+from resolvers.territories.places import BORDER_TOLERANCE_M, commune_at
 from resolvers.territories.queries import territory
 from schema.pagination import Connection
 from schema.types.actions import Action
 from schema.types.audit import AuditEntry
 from schema.types.organizations import Me, Organization
 from schema.types.sites import SITE_COLUMNS, Site
-from schema.types.territories import Territory
+from schema.types.territories import Commune, Territory
 
 Ctx = Info[Context, None]
 
@@ -109,4 +110,14 @@ class Query:
     @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
     async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:
         found: Any = await territory(level, code)
+        return found
+
+    @strawberry.field(
+        description="The commune (or municipal arrondissement) a point lies in, with its EPCI, "
+        "département and région through its fields; null outside France. A point within "
+        f"{BORDER_TOLERANCE_M:g} m of a commune's outline counts as in it (outlines are "
+        "simplified)."
+    )
+    async def commune_at(self, latitude: float, longitude: float) -> Commune | None:
+        found: Any = await commune_at(latitude, longitude)
         return found

@@ -134,7 +134,7 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
      "OUT_OF_RANGE"),
     ({"identity": {"name": "x" * 201}}, "input.identity.name", "TOO_LONG"),
     ({"identity": {"address": "rue\x00"}}, "input.identity.address", "INVALID"),
-    ({"identity": {"latitude": 48.85}}, "input.identity.longitude", "REQUIRED"),
+    ({"identity": {"latitude": 48.85, "longitude": None}}, "input.identity.longitude", "REQUIRED"),
     ({"identity": {"latitude": 40.0, "longitude": -3.7}}, "input.identity.latitude",
      "OUT_OF_RANGE"),
     ({"identity": {"declaredAt": "2999-01-01"}}, "input.identity.declaredAt", "OUT_OF_RANGE"),

@@ -124,10 +124,18 @@ async def site_filter_q(
             | Q(commune__name__icontains=term)
         )
     if f.bounding_box is not None:
+        # Each site where the caller sees it: its exact place, or its commune's centre.
         box = f.bounding_box
-        conditions.append(exact)
-        conditions.append(_range_q("latitude", box.south, box.north, "boundingBox"))
-        conditions.append(_range_q("longitude", box.west, box.east, "boundingBox"))
+        at_exact = _range_q("latitude", box.south, box.north, "boundingBox") & _range_q(
+            "longitude", box.west, box.east, "boundingBox"
+        )
+        at_centre = _range_q("commune__latitude", box.south, box.north, "boundingBox") & _range_q(
+            "commune__longitude", box.west, box.east, "boundingBox"
+        )
+        if principal.reach(Capability.SITE_LOCATION_EXACT).everywhere:
+            conditions.append(at_exact)
+        else:
+            conditions.append((exact & at_exact) | (~exact & at_centre))
     return Q(*conditions) if conditions else Q()
 
 

@@ -23,7 +23,7 @@ from resolvers.context import Context
 from resolvers.inputs.sites import CloseSiteInput, CreateSiteInput, UpdateSiteInput
 from resolvers.sites.groups import GROUPS, collect
 from resolvers.sites.lists import PARCELS, PHASES, SOLUTIONS, replace_site_lists, site_lists
-from resolvers.sites.validation import check_solutions, check_text, validate_site
+from resolvers.sites.validation import check_place, check_solutions, check_text, validate_site
 from resolvers.writes import (
     ErrorCode,
     Lists,
@@ -145,6 +145,7 @@ async def create_site(context: Context, data: CreateSiteInput) -> Site | list[Us
         place_in_commune(site, commune, commune.epci_id, overseas)
         refresh_derived(site)
         _refuse_if(errors + list_errors + validate_site(columns_of(site), w.context.today))
+        _refuse_if(await check_place(columns_of(site), None))
         await site.save()
         await replace_site_lists(site.id, lists)
         after = tracked(columns_of(site)) | lists
@@ -203,6 +204,7 @@ async def update_site(
             setattr(site, column, value)
         refresh_derived(site)
         _refuse_if(errors + list_errors + validate_site(columns_of(site), w.context.today))
+        _refuse_if(await check_place(columns_of(site), before))
         return await _save(w, site, version, before, HistoryOperation.UPDATE, lists)
 
     return await write(context, UPDATE, work)

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.models.enums import CensusStatus, SiteStatus
 from resolvers.sites.groups import COLUMN_PATHS
+from resolvers.territories.places import BORDER_TOLERANCE_M, distance_to_commune
 from resolvers.writes import ErrorCode, UserError
 
 MAX_COUNT = 100_000
@@ -165,6 +166,28 @@ def _coordinates(state: dict[str, Any]) -> list[UserError]:
             )
         ]
     return []
+
+
+async def check_place(state: dict[str, Any], before: dict[str, Any] | None) -> list[UserError]:
+    """The site's point lies in its commune, or within ``BORDER_TOLERANCE_M`` of its outline:
+    checked when a site is created, or when its point or its commune changes."""
+    latitude, longitude = state.get("latitude"), state.get("longitude")
+    if latitude is None or longitude is None:
+        return []
+    place = ("latitude", "longitude", "commune_id")
+    if before is not None and all(before.get(c) == state.get(c) for c in place):
+        return []
+    distance = await distance_to_commune(state["commune_id"], latitude, longitude)
+    if distance is None or distance <= BORDER_TOLERANCE_M:
+        return []
+    return [
+        _error(
+            "latitude",
+            ErrorCode.OUT_OF_RANGE,
+            f"The point is {distance / 1000:.1f} km outside the commune {state['commune_id']} "
+            f"(at most {BORDER_TOLERANCE_M:g} m outside its outline is accepted).",
+        )
+    ]
 
 
 def check_solutions(solutions: Iterable[Any]) -> list[UserError]:

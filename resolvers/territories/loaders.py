@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from hub.models import Commune, Departement, Epci, Region
+from hub.models import Commune, Departement, Epci, Outline, Region
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad
 from resolvers.fetching import rows_by_keys
@@ -33,6 +33,21 @@ def epci_by_code(_: Principal) -> BatchLoad[str, Epci | None]:
 
 def commune_by_code(_: Principal) -> BatchLoad[str, Commune | None]:
     return _by_code(Commune)
+
+
+def outline_by_key(_: Principal) -> BatchLoad[tuple[str, str], Outline | None]:
+    """Outlines by (level, code): one statement per level asked for."""
+
+    async def fetch(keys: list[tuple[str, str]]) -> list[Outline]:
+        codes: dict[str, list[str]] = {}
+        for level, code in keys:
+            codes.setdefault(level, []).append(code)
+        rows: list[Outline] = []
+        for level, wanted in sorted(codes.items()):
+            rows += await rows_by_keys(Outline.filter(level=level), "code", wanted)
+        return rows
+
+    return by_key_loader(fetch, key=lambda row: (row.level, row.code))
 
 
 def _children(model: Any, parent_field: str, order: tuple[str, ...], **extra: Any) -> ChildList:

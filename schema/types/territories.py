@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 from tortoise.expressions import Q
 
+from hub import geography
 from hub.database import lookup
 from hub.errors import BadUserInput
 from hub.models import Action as ActionRow
@@ -31,6 +32,7 @@ from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.territories import loaders
+from resolvers.territories.places import shape_of
 from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_in, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
 from resolvers.territories.stats import (
@@ -47,6 +49,7 @@ from resolvers.territories.stats import (
 from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
+from schema.scalars import GeoJSON
 from schema.types.refs import ActionRef, SiteRef
 
 PUBLIC_STATS_LEVELS = (LocationLevel.NATION, LocationLevel.REGION, LocationLevel.DEPARTEMENT)
@@ -388,6 +391,30 @@ async def _arrondissements_page(
     return Page(chunk, page.offset, page.offset + page.first < len(rows), count)
 
 
+@strawberry.interface(
+    description="A territory with a place on the map: its centre and its simplified outline "
+    "(régions, départements, EPCIs, communes)."
+)
+class Mapped:
+    latitude: float | None = strawberry.field(
+        description="Latitude of the territory's centre (WGS 84): a point inside it, the town "
+        "hall for most communes, the chef-lieu for départements and régions."
+    )
+    longitude: float | None = strawberry.field(
+        description="Longitude of the territory's centre (WGS 84)."
+    )
+
+    @strawberry.field(
+        description="The territory's outline, simplified for maps (to about 100 m for a "
+        "commune, 200 m for an EPCI, 300 m for a département, 500 m for a région), as a "
+        "GeoJSON MultiPolygon; null if the hub has none."
+    )
+    async def outline(root: strawberry.Parent[Any], info: Info[Context, None]) -> GeoJSON | None:
+        key = (LEVEL_OF_ROW[type(root)].value, root.code)
+        found = await info.context.loaders[loaders.outline_by_key].load(key)
+        return None if found is None else GeoJSON(geography.as_geojson(shape_of(found)))
+
+
 class CodeNode(relay.Node):
     """Territories are identified by their INSEE code (SIREN for EPCIs)."""
 
@@ -427,7 +454,7 @@ class Nation(Territory, CodeNode):
 
 
 @strawberry.federation.type(keys=["id"])
-class Region(Territory, CodeNode):
+class Region(Territory, Mapped, CodeNode):
     @classmethod
     async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
         return await resolve_entity(info.context, id, "Region")
@@ -442,7 +469,7 @@ class Region(Territory, CodeNode):
 
 
 @strawberry.federation.type(keys=["id"])
-class Departement(Territory, CodeNode):
+class Departement(Territory, Mapped, CodeNode):
     @classmethod
     async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
         return await resolve_entity(info.context, id, "Departement")
@@ -458,7 +485,7 @@ class Departement(Territory, CodeNode):
 @strawberry.federation.type(
     keys=["id"], description="An intercommunality (EPCI), identified by its SIREN."
 )
-class Epci(Territory, CodeNode):
+class Epci(Territory, Mapped, CodeNode):
     @classmethod
     async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
         return await resolve_entity(info.context, id, "Epci")
@@ -477,14 +504,12 @@ class Epci(Territory, CodeNode):
 @strawberry.federation.type(
     keys=["id"], description="A commune, or a municipal arrondissement of Paris, Lyon, Marseille."
 )
-class Commune(Territory, CodeNode):
+class Commune(Territory, Mapped, CodeNode):
     @classmethod
     async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Any:
         return await resolve_entity(info.context, id, "Commune")
 
     population: int | None
-    latitude: float | None = strawberry.field(description="Latitude of the commune centre.")
-    longitude: float | None = strawberry.field(description="Longitude of the commune centre.")
     is_type_of = rows_of(CommuneRow)
 
     @strawberry.field
