@@ -33,6 +33,7 @@ demo: install
 	printf '# Written by make demo: the settings `hub` reads (environment variables win).\nHUB_ENV=demo\nHUB_DATABASE_URL=%s\n' '$(DEMO_DB)' > var/hub.env
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub load-territories
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub seed --demo --if-empty
+	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub place-demo-sites
 	HUB_ENV=demo HUB_DATABASE_URL=$(DEMO_DB) $(BIN)/hub serve
 
 ## Print a demo token: make token WHO=correspondent@demo.bidonvilles.example (or a client id).

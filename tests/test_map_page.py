@@ -110,17 +110,13 @@ class Served:
 
 @pytest.fixture(scope="module")
 async def placed(own_database: Settings) -> None:
-    """Open sites with a location and without: those with none get a point in France (the
-    exact place, which the national administrator and the operator read), and every seventh
-    has none, the operator's first among them."""
+    """Open sites with a location (the demo places every site inside its commune) and without:
+    every seventh has none, the operator's first among them."""
     sites = await Site.filter(status=SiteStatus.OPEN).order_by("id")
     first = next(site for site in sites if site.departement_code == PERSONA_DEPARTEMENT)
-    for site in sites:
-        if site.id % 7 == 0 or site is first:
-            await Site.filter(id=site.id).update(latitude=None, longitude=None)
-        elif site.latitude is None or site.longitude is None:
-            latitude, longitude = 44.0 + (site.id % 50) / 10, 0.5 + (site.id % 37) / 10
-            await Site.filter(id=site.id).update(latitude=latitude, longitude=longitude)
+    assert all(site.latitude is not None and site.longitude is not None for site in sites)
+    unplaced = [site.id for site in sites if site.id % 7 == 0 or site is first]
+    await Site.filter(id__in=unplaced).update(latitude=None, longitude=None)
 
 
 @pytest.fixture(scope="module")
@@ -228,11 +224,8 @@ async def test_the_map_draws_the_sites_the_caller_may_read(
     markers = re.findall(r'<path [^>]*data-site="([^"]+)"', dom)
     assert sorted(markers) == sorted(located)
     assert f"{len(located)} open sites drawn" in text
-    # The départements' outlines, or why there are none (a hub without the `outline` field).
-    if "data-outlines-drawn" in attributes:
-        assert int(attributes["data-outlines-drawn"]) == await Departement.all().count()
-    else:
-        assert "No département outlines" in text
+    # The base layer: every département's outline.
+    assert int(attributes["data-outlines-drawn"]) == await Departement.all().count() == 101
 
     if persona == "operator":
         everyone = answers["national_admin"]

@@ -32,6 +32,10 @@ class Ids:
         self._last[model] += 1
         return self._last[model]
 
+    def upcoming(self, model: type[Model]) -> int:
+        """The id ``next`` will hand out, not yet taken."""
+        return self._last[model] + 1
+
 
 @dataclass
 class Rows:

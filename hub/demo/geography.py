@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
+import json
 import random
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from hub import geography
 from hub.demo.reference import ACTIVE_DEPARTEMENTS, PERSONA_COMMUNE
-from hub.models import Commune, Departement, Epci, Region
+from hub.models import Commune, Departement, Epci, Outline, Region
 
 # Bidonvilles are an urban phenomenon: the biggest communes of each département get them.
 CANDIDATES_PER_DEPARTEMENT = 60
 # Below 1 the weights favour big communes less than their population would: suburbs of a
 # metropolis host more bidonvilles than the city centre's size suggests.
 POPULATION_EXPONENT = 0.6
-# About 500 m, in degrees of latitude.
-JITTER_DEGREES = 0.0045
 
 
 class TerritoriesMissing(RuntimeError):
@@ -33,8 +32,6 @@ class Place:
     epci: str | None
     scope_code: str
     population: int
-    latitude: float | None
-    longitude: float | None
     overseas: bool
 
 
@@ -55,6 +52,8 @@ class Geography:
     communes: dict[str, list[Place]]
     weights: dict[str, list[float]]
     by_code: dict[str, Place]
+    # The candidate communes' outlines: each site stands inside its commune.
+    outlines: dict[str, geography.Shape]
 
     def pick_commune(self, rng: random.Random, departement: str) -> Place:
         return rng.choices(self.communes[departement], self.weights[departement])[0]
@@ -65,15 +64,11 @@ class Geography:
     def region_of(self, departement: str) -> str:
         return self.departements[departement].region
 
-
-def jitter(rng: random.Random, place: Place) -> tuple[float | None, float | None]:
-    """A point a few hundred metres from the commune centre, or nothing without a centre."""
-    if place.latitude is None or place.longitude is None:
-        return None, None
-    latitude = place.latitude + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES)
-    scale = max(math.cos(math.radians(place.latitude)), 0.2)
-    longitude = place.longitude + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES) / scale
-    return round(latitude, 6), round(longitude, 6)
+    def point_in(self, code: str, site_id: int) -> tuple[float | None, float | None]:
+        """The site's point: drawn inside its commune from its id (``hub.demo.placement``
+        draws the same), or none for a commune without an outline."""
+        shape = self.outlines.get(code)
+        return (None, None) if shape is None else geography.point_inside(shape, seed=site_id)
 
 
 async def load_geography(conn: BaseDBAsyncClient) -> Geography:
@@ -95,15 +90,14 @@ async def load_geography(conn: BaseDBAsyncClient) -> Geography:
         .order_by("code")
         .values_list(
             "code", "name", "departement_id", "region_id", "epci_id", "scope_code",
-            "population", "latitude", "longitude",
+            "population",
         )
     )  # fmt: skip
     by_departement: dict[str, list[Place]] = {code: [] for code in codes}
-    for code, name, dep, region, epci, scope, population, lat, lon in rows:
+    for code, name, dep, region, epci, scope, population in rows:
         place = Place(
-            code, name, dep, region, epci, scope, population or 0, lat, lon,
-            departements[dep].overseas,
-        )  # fmt: skip
+            code, name, dep, region, epci, scope, population or 0, departements[dep].overseas
+        )
         by_departement[dep].append(place)
     communes = {
         dep: sorted(places, key=lambda p: (-p.population, p.code))[:CANDIDATES_PER_DEPARTEMENT]
@@ -118,7 +112,13 @@ async def load_geography(conn: BaseDBAsyncClient) -> Geography:
         e.code: e.name
         for e in await Epci.filter(code__in=epci_codes).using_db(conn).order_by("code")
     }
+    candidates = sorted({p.code for places in communes.values() for p in places})
+    outlines = {
+        outline.code: geography.decode(json.loads(outline.rings))
+        for outline in await Outline.filter(level="commune", code__in=candidates).using_db(conn)
+    }
     return Geography(
+        outlines=outlines,
         departements=departements,
         regions=regions,
         epcis=epcis,

@@ -21,7 +21,7 @@ from hub.demo.context import (
     moments_between,
     office_time,
 )
-from hub.demo.geography import Geography, Place, jitter
+from hub.demo.geography import Geography, Place
 from hub.demo.history import Changes, creation, history_entries, update
 from hub.demo.names import (
     ACCESS_DETAILS,
@@ -165,13 +165,12 @@ def identity(rng: random.Random, place: Place, field_type: FieldType) -> State:
     pattern = rng.choice(patterns).replace("de {place}", "{de_place}")
     name = pattern.format(street=street, de_place=_de(rng.choice(places)))
     number = f"{rng.randint(1, 180)} " if rng.random() < 0.4 else ""
-    latitude, longitude = jitter(rng, place)
     return {
         "name": name,
         "address": f"{number}{street}, {place.name}",
         "access_details": rng.choice(ACCESS_DETAILS) if rng.random() < 0.6 else None,
-        "latitude": latitude,
-        "longitude": longitude,
+        "latitude": None,
+        "longitude": None,
         "commune_id": place.code,
         "field_type": field_type.value,
     }
@@ -285,6 +284,10 @@ class SiteBuilder:
         profile = self.profile(place, timeline)
         status = Status.OPEN if is_open else rng.choices(*zip(*CLOSED_STATUSES, strict=True))[0]
         ident = identity(rng, place, profile.field_type)
+        # The point depends on the site's id alone (hub.demo.placement), not on this generator.
+        ident["latitude"], ident["longitude"] = self.geo.point_in(
+            place.code, self.ids.upcoming(Site)
+        )
         ident.update(
             declared_at=iso(timeline.declared),
             installed_at=iso(timeline.installed),

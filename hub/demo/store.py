@@ -28,6 +28,7 @@ from hub.models import (
     HistoryEntry,
     InterventionArea,
     Organization,
+    Outline,
     ParcelOwner,
     PartnerApplication,
     Region,
@@ -47,7 +48,7 @@ PLAIN_FIELDS: tuple[type[fields.Field[Any]], ...] = (
     fields.IntField, fields.CharField, fields.TextField, fields.BooleanField, fields.FloatField,
     fields.DateField,
 )  # fmt: skip
-TERRITORY_MODELS: tuple[type[Model], ...] = (Region, Departement, Epci, Commune)
+TERRITORY_MODELS: tuple[type[Model], ...] = (Region, Departement, Epci, Commune, Outline)
 # Parents before children, so that foreign keys always point at rows already written.
 WRITE_ORDER: tuple[type[Model] | str, ...] = (
     Organization, User, InterventionArea, UserIdentity, PartnerApplication,

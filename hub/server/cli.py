@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hub import database
 from hub.models.enums import Role
-from hub.settings import SETTINGS_FILE, Settings, SettingsError, environ_with_file
+from hub.settings import SETTINGS_FILE, Environment, Settings, SettingsError, environ_with_file
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES
 
 if TYPE_CHECKING:
@@ -98,6 +98,36 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(_with_database(settings, work))
     return outcome[0]
+
+
+def cmd_place_demo_sites(settings: Settings, _: argparse.Namespace) -> int:
+    from tortoise.transactions import in_transaction
+
+    from hub.demo.placement import locate_sites
+
+    if settings.environment not in (Environment.DEMO, Environment.DEVELOPMENT):
+        print(
+            "hub place-demo-sites invents coordinates: it runs only with HUB_ENV=demo or "
+            f"development (this is {settings.environment.value}).",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def work() -> None:
+        async with in_transaction() as conn:
+            placed = await locate_sites(conn)
+        print(
+            f"Demo sites placed in their communes: {placed.placed}"
+            + (
+                f"; {placed.without_outline} left without coordinates (their commune has no "
+                "outline: run `hub load-territories`)."
+                if placed.without_outline
+                else "."
+            )
+        )
+
+    asyncio.run(_with_database(settings, work))
+    return 0
 
 
 def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
@@ -302,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--reset", action="store_true", help="replace existing data")
     seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     seed.set_defaults(run=cmd_seed, database=DatabaseUse.CREATES)
+
+    commands.add_parser(
+        "place-demo-sites",
+        help="(demo) give demo sites without coordinates a point inside their commune",
+    ).set_defaults(run=cmd_place_demo_sites, database=DatabaseUse.EXISTING)
 
     export = commands.add_parser("export-schema", help="write schema.graphql from the code")
     export.add_argument("--output", default=str(SCHEMA_PATH))
