@@ -3,7 +3,6 @@ communes, and coordinates checked against the commune's outline."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -82,9 +81,7 @@ async def test_every_territory_has_a_centre_inside_its_outline(hub: Hub) -> None
         for code, latitude, longitude in rows:
             outline = outlines[(level, code)]
             assert latitude is not None and longitude is not None, (level, code)
-            inside = geography.contains(
-                geography.decode(json.loads(outline.rings)), latitude, longitude
-            )
+            inside = geography.contains(outline.shape(), latitude, longitude)
             assert inside, (level, code, latitude, longitude)
             assert outline.south <= latitude <= outline.north, (level, code)
             assert outline.west <= longitude <= outline.east, (level, code)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hub import geography
+from hub.demo.placement import commune_shapes, site_point
 from hub.demo.reference import ACTIVE_DEPARTEMENTS, PERSONA_COMMUNE
-from hub.models import Commune, Departement, Epci, Outline, Region
+from hub.geography import Shape
+from hub.models import Commune, Departement, Epci, Region
 
 # Bidonvilles are an urban phenomenon: the biggest communes of each département get them.
 CANDIDATES_PER_DEPARTEMENT = 60
@@ -53,7 +53,7 @@ class Geography:
     weights: dict[str, list[float]]
     by_code: dict[str, Place]
     # The candidate communes' outlines: each site stands inside its commune.
-    outlines: dict[str, geography.Shape]
+    outlines: dict[str, Shape]
 
     def pick_commune(self, rng: random.Random, departement: str) -> Place:
         return rng.choices(self.communes[departement], self.weights[departement])[0]
@@ -65,10 +65,8 @@ class Geography:
         return self.departements[departement].region
 
     def point_in(self, code: str, site_id: int) -> tuple[float | None, float | None]:
-        """The site's point: drawn inside its commune from its id (``hub.demo.placement``
-        draws the same), or none for a commune without an outline."""
-        shape = self.outlines.get(code)
-        return (None, None) if shape is None else geography.point_inside(shape, seed=site_id)
+        """The site's point (``hub.demo.placement.site_point``), or none without an outline."""
+        return site_point(self.outlines, code, site_id) or (None, None)
 
 
 async def load_geography(conn: BaseDBAsyncClient) -> Geography:
@@ -112,13 +110,9 @@ async def load_geography(conn: BaseDBAsyncClient) -> Geography:
         e.code: e.name
         for e in await Epci.filter(code__in=epci_codes).using_db(conn).order_by("code")
     }
-    candidates = sorted({p.code for places in communes.values() for p in places})
-    outlines = {
-        outline.code: geography.decode(json.loads(outline.rings))
-        for outline in await Outline.filter(level="commune", code__in=candidates).using_db(conn)
-    }
+    candidates = (p.code for places in communes.values() for p in places)
     return Geography(
-        outlines=outlines,
+        outlines=await commune_shapes(conn, candidates),
         departements=departements,
         regions=regions,
         epcis=epcis,

@@ -8,13 +8,14 @@ this way: the command runs only in the demo and development environments.
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub import geography
+from hub.geography import Shape
 from hub.models import Outline, Site
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,18 @@ class Placed:
     without_outline: int
 
 
+async def commune_shapes(conn: BaseDBAsyncClient, codes: Iterable[str]) -> dict[str, Shape]:
+    """The outlines of these communes, decoded; a commune without one is left out."""
+    outlines = Outline.filter(level="commune", code__in=sorted(set(codes))).using_db(conn)
+    return {outline.code: outline.shape() for outline in await outlines}
+
+
+def site_point(shapes: dict[str, Shape], commune: str, site_id: int) -> tuple[float, float] | None:
+    """A demo site's point: drawn inside its commune from its id, or None without an outline."""
+    shape = shapes.get(commune)
+    return None if shape is None else geography.point_inside(shape, seed=site_id)
+
+
 async def locate_sites(conn: BaseDBAsyncClient) -> Placed:
     """Give every site that has no coordinates a point inside its commune's outline."""
     sites = (
@@ -37,15 +50,11 @@ async def locate_sites(conn: BaseDBAsyncClient) -> Placed:
         .order_by("id")
         .values_list("id", "commune_id")
     )
-    codes = sorted({code for _, code in sites})
-    outlines = {
-        outline.code: geography.decode(json.loads(outline.rings))
-        for outline in await Outline.filter(level="commune", code__in=codes).using_db(conn)
-    }
+    shapes = await commune_shapes(conn, (code for _, code in sites))
     points = [
-        [*geography.point_inside(outlines[code], seed=site_id), site_id]
+        [*point, site_id]
         for site_id, code in sites
-        if code in outlines
+        if (point := site_point(shapes, code, site_id)) is not None
     ]
     executor = conn.executor_class(model=Site, db=conn)
     table = Site._meta.basetable

@@ -1,7 +1,11 @@
 """Official geography (INSEE code officiel géographique): reference data, loaded, never edited."""
 
+import json
+
 from tortoise import fields
 from tortoise.models import Model
+
+from hub import geography
 
 
 class Region(Model):
@@ -98,6 +102,9 @@ class Outline(Model):
     north = fields.FloatField()
     east = fields.FloatField()
     rings = fields.TextField()
+
+    def shape(self) -> geography.Shape:
+        return geography.decode(json.loads(self.rings))
 
     class Meta:
         table = "territory_outline"

@@ -8,7 +8,6 @@ commune's outline counts as in that commune.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -40,10 +39,6 @@ def check_point(latitude: float, longitude: float) -> None:
             )
 
 
-def shape_of(outline: Outline) -> geography.Shape:
-    return geography.decode(json.loads(outline.rings))
-
-
 async def _near(latitude: float, longitude: float) -> list[Outline]:
     """The communes whose outline's box is within the tolerance of the point."""
     pad_latitude = BORDER_TOLERANCE_M / _METRES_PER_DEGREE
@@ -63,7 +58,7 @@ async def commune_code_at(latitude: float, longitude: float) -> str | None:
     check_point(latitude, longitude)
     found: list[Found] = []
     for outline in await _near(latitude, longitude):
-        distance = geography.distance_m(shape_of(outline), latitude, longitude)
+        distance = geography.distance_m(outline.shape(), latitude, longitude)
         if distance <= BORDER_TOLERANCE_M:
             area = (outline.north - outline.south) * (outline.east - outline.west)
             found.append(Found(outline.code, distance, area))
@@ -79,7 +74,7 @@ async def distance_to_commune(code: str, latitude: float, longitude: float) -> f
     outline = await Outline.get_or_none(level="commune", code=code)
     if outline is None:
         return None
-    return geography.distance_m(shape_of(outline), latitude, longitude)
+    return geography.distance_m(outline.shape(), latitude, longitude)
 
 
 async def commune_at(latitude: float, longitude: float) -> Commune | None:

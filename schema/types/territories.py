@@ -32,7 +32,6 @@ from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
 from resolvers.territories import loaders
-from resolvers.territories.places import shape_of
 from resolvers.territories.queries import LEVEL_OF_ROW, NATION, actions_in, actions_of, sites_of
 from resolvers.territories.queries import Nation as NationRow
 from resolvers.territories.stats import (
@@ -412,7 +411,7 @@ class Mapped:
     async def outline(root: strawberry.Parent[Any], info: Info[Context, None]) -> GeoJSON | None:
         key = (LEVEL_OF_ROW[type(root)].value, root.code)
         found = await info.context.loaders[loaders.outline_by_key].load(key)
-        return None if found is None else GeoJSON(geography.as_geojson(shape_of(found)))
+        return None if found is None else GeoJSON(geography.as_geojson(found.shape()))
 
 
 class CodeNode(relay.Node):
