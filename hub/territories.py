@@ -13,8 +13,9 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -137,38 +138,49 @@ def _merge(level: Level, new: Values, old: Values) -> Values:
     return tuple(merged)
 
 
-async def _upsert(level: Level, rows: Sequence[Values], conn: BaseDBAsyncClient) -> tuple[int, int]:
+async def _upsert(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Values],
+    conn: BaseDBAsyncClient,
+    keys: int = 1,
+    merge: Callable[[Values, Values], Values] | None = None,
+) -> tuple[int, int]:
+    """Insert the ``rows`` (values in ``fields`` order, the first ``keys`` the key) that the
+    table lacks and update those that differ (after ``merge(new, old)``)."""
     # Plain SQL through tortoise's query builder (right placeholders for each dialect):
     # building 35,000 model instances for bulk_create costs more than the inserts themselves.
-    meta = level.model._meta
+    meta = model._meta
     table = meta.basetable
-    columns = [meta.fields_db_projection[field] for field in level.columns]
-    executor = conn.executor_class(model=level.model, db=conn)
+    columns = [meta.fields_db_projection[field] for field in fields]
+    executor = conn.executor_class(model=model, db=conn)
     parameters = [executor.parameter(i) for i in range(len(columns))]
 
     _, records = await conn.execute_query(conn.query_class.from_(table).select(*columns).get_sql())
-    existing: dict[Any, Values] = {record[0]: tuple(record) for record in records}
+    existing: dict[Values, Values] = {tuple(record[:keys]): tuple(record) for record in records}
 
     to_insert: list[Values] = []
     to_update: list[Values] = []
     for values in rows:
-        old = existing.get(values[0])
+        old = existing.get(values[:keys])
         if old is None:
             to_insert.append(values)
             continue
-        merged = _merge(level, values, old)
+        merged = values if merge is None else merge(values, old)
         if merged != old:
-            # UPDATE ... SET every other column ... WHERE primary key: the key goes last.
-            to_update.append((*merged[1:], merged[0]))
+            # UPDATE ... SET every other column ... WHERE the key: the key goes last.
+            to_update.append((*merged[keys:], *merged[:keys]))
 
     if to_insert:
         insert = conn.query_class.into(table).columns(*columns).insert(*parameters)
         await _in_batches(conn, insert.get_sql(), to_insert)
     if to_update:
         update = conn.query_class.update(table)
-        for column, parameter in zip(columns[1:], parameters, strict=False):
+        for column, parameter in zip(columns[keys:], parameters, strict=False):
             update = update.set(column, parameter)
-        update = update.where(table[columns[0]] == parameters[-1])
+        where = parameters[len(columns) - keys :]
+        for column, parameter in zip(columns[:keys], where, strict=True):
+            update = update.where(table[column] == parameter)
         await _in_batches(conn, update.get_sql(), to_update)
     return len(to_insert), len(to_update)
 
@@ -189,32 +201,6 @@ def _outline_rows(places: dict[str, dict[str, geography.Place]]) -> list[Values]
     return rows
 
 
-async def _upsert_outlines(rows: Sequence[Values], conn: BaseDBAsyncClient) -> tuple[int, int]:
-    table = Outline._meta.basetable
-    executor = conn.executor_class(model=Outline, db=conn)
-    parameters = [executor.parameter(i) for i in range(len(_OUTLINE_COLUMNS))]
-    query = conn.query_class.from_(table).select(*_OUTLINE_COLUMNS)
-    _, records = await conn.execute_query(query.get_sql())
-    existing = {(record[0], record[1]): tuple(record) for record in records}
-    to_insert = [values for values in rows if values[:2] not in existing]
-    # UPDATE ... SET the box and rings ... WHERE level and code: the key goes last.
-    to_update = [
-        (*values[2:], *values[:2])
-        for values in rows
-        if values[:2] in existing and existing[values[:2]] != values
-    ]
-    if to_insert:
-        insert = conn.query_class.into(table).columns(*_OUTLINE_COLUMNS).insert(*parameters)
-        await _in_batches(conn, insert.get_sql(), to_insert)
-    if to_update:
-        update = conn.query_class.update(table)
-        for column, parameter in zip(_OUTLINE_COLUMNS[2:], parameters, strict=False):
-            update = update.set(column, parameter)
-        update = update.where((table.level == parameters[-2]) & (table.code == parameters[-1]))
-        await _in_batches(conn, update.get_sql(), to_update)
-    return len(to_insert), len(to_update)
-
-
 async def load_territories(
     path: Path | None = None, geography_path: Path | None = None
 ) -> dict[str, int]:
@@ -229,7 +215,10 @@ async def load_territories(
     outlines = _outline_rows(places)
     async with in_transaction() as conn:
         for level in LEVELS:
-            inserted, updated = await _upsert(level, data[level.key], conn)
+            merge = partial(_merge, level)
+            inserted, updated = await _upsert(
+                level.model, level.columns, data[level.key], conn, merge=merge
+            )
             logger.info(
                 "territories %s: %d in file, %d inserted, %d updated",
                 level.key,
@@ -237,7 +226,7 @@ async def load_territories(
                 inserted,
                 updated,
             )
-        inserted, updated = await _upsert_outlines(outlines, conn)
+        inserted, updated = await _upsert(Outline, _OUTLINE_COLUMNS, outlines, conn, keys=2)
         logger.info(
             "territory outlines: %d in file, %d inserted, %d updated",
             len(outlines),
