@@ -15,7 +15,7 @@ from hub.settings import Settings
 from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.rows import sites_q
-from resolvers.filters import Direction, SiteFilter, SiteOrder, SiteOrderField
+from resolvers.filters import BoundingBox, Direction, SiteFilter, SiteOrder, SiteOrderField
 from resolvers.territories.locations import check_locations, location_q
 
 SITE_LOCATION_COLUMNS = {
@@ -66,6 +66,13 @@ def _range_q(column: str, low: float | None, high: float | None, name: str) -> Q
     if high is not None:
         query &= lookup(f"{column}__lte", high)
     return query
+
+
+def _box_q(box: BoundingBox, prefix: str = "") -> Q:
+    """Rows whose ``prefix`` latitude and longitude fall in the box."""
+    return _range_q(f"{prefix}latitude", box.south, box.north, "boundingBox") & _range_q(
+        f"{prefix}longitude", box.west, box.east, "boundingBox"
+    )
 
 
 def search_terms(search: str) -> list[str]:
@@ -125,13 +132,7 @@ async def site_filter_q(
         )
     if f.bounding_box is not None:
         # Each site where the caller sees it: its exact place, or its commune's centre.
-        box = f.bounding_box
-        at_exact = _range_q("latitude", box.south, box.north, "boundingBox") & _range_q(
-            "longitude", box.west, box.east, "boundingBox"
-        )
-        at_centre = _range_q("commune__latitude", box.south, box.north, "boundingBox") & _range_q(
-            "commune__longitude", box.west, box.east, "boundingBox"
-        )
+        at_exact, at_centre = _box_q(f.bounding_box), _box_q(f.bounding_box, "commune__")
         if principal.reach(Capability.SITE_LOCATION_EXACT).everywhere:
             conditions.append(at_exact)
         else:
