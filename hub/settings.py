@@ -316,6 +316,15 @@ class Settings:
     metrics_token: str | None = None
     # Traces through OpenTelemetry, when its packages are installed (the `otel` extra).
     otel: bool = False
+    # Live updates over WebSocket (hub.server.live): events a subscription may fall behind
+    # before its connection is closed; operations per connection and per person or
+    # application (per process); seconds a connection may stay without any operation; the
+    # largest message a client may send.
+    live_queue_size: int = 100
+    ws_max_subscriptions: int = 20
+    ws_max_subscriptions_per_caller: int = 100
+    ws_idle_seconds: int = 300
+    ws_max_message_bytes: int = 65_536
     # The garbage collector's thresholds in serving processes: Python's own, measured best
     # once start-up's objects are frozen (hub.server.gc_tuning).
     gc_threshold: tuple[int, int, int] = (10_000, 10, 10)
@@ -419,5 +428,14 @@ class Settings:
             log_level=(_choice(env, "HUB_LOG_LEVEL", LOG_LEVELS) or cls.log_level).upper(),
             metrics_token=_metrics_token(env.get("HUB_METRICS_TOKEN")),
             otel=_choice(env, "HUB_OTEL", ("0", "1")) == "1",
+            live_queue_size=_int(env, "HUB_LIVE_QUEUE_SIZE", cls.live_queue_size),
+            ws_max_subscriptions=_int(env, "HUB_WS_MAX_SUBSCRIPTIONS", cls.ws_max_subscriptions),
+            ws_max_subscriptions_per_caller=_int(
+                env, "HUB_WS_MAX_SUBSCRIPTIONS_PER_CALLER", cls.ws_max_subscriptions_per_caller
+            ),
+            ws_idle_seconds=_int(env, "HUB_WS_IDLE_SECONDS", cls.ws_idle_seconds),
+            ws_max_message_bytes=_int(
+                env, "HUB_WS_MAX_MESSAGE_BYTES", cls.ws_max_message_bytes, minimum=1024
+            ),
             gc_threshold=_gc_threshold(env.get("HUB_GC_THRESHOLD"), cls.gc_threshold),
         )

@@ -22,11 +22,17 @@ def _fields(text: str) -> frozenset[str]:
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
         "node me sites site actions action organizations organization territory communeAt "
-        "auditLog "
+        "auditLog activity "
         # Federation: entities resolve like `node`, within the caller's scope.
         "_entities _service"
     ),
     "_Service": _fields("sdl"),
+    # Each event resolved for each subscriber with its row scope (resolvers.activity.streams).
+    "Subscription": _fields("siteChanged actionChanged sitesChanged journalAdded"),
+    # Listed by the row scope of the event stream (rows.events_q); the objects it points to
+    # by their own; gated column names are left out of changedFields.
+    "Activity": _fields("id at kind changedFields author site action comment user"),
+    "Followed": _fields("activity last"),
     # Only reachable by holders of audit.read (row scope).
     "AuditEntry": _fields(
         "at kind operation subjectType subjectIds departementCode user application"

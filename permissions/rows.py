@@ -10,6 +10,7 @@ from tortoise.expressions import Q, Subquery
 
 from hub.database import lookup
 from hub.models import Action, Comment
+from hub.models.enums import HistorySubject
 from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.territories import Territories
@@ -79,14 +80,16 @@ def directory_q(principal: Principal) -> Q:
     return NOTHING if principal.anonymous else Q()
 
 
-def comments_q(principal: Principal) -> Q:
+def comments_q(principal: Principal, deleted: bool = False) -> Q:
     """Comments on subjects the caller may read, where ``comment.read`` reaches them, and,
-    for a targeted comment, only for its author, its targets and ``comment.private.read``."""
+    for a targeted comment, only for its author, its targets and ``comment.private.read``;
+    with ``deleted``, deleted ones too (that the caller could read if they were not)."""
     readable = _subject_within(principal, (Capability.COMMENT_READ, Capability.SITE_READ))
     if readable is None:
         return NOTHING
     # Deleted (or moderated) comments stay in the table for the audit, out of every journal.
-    readable = Q(deleted_at__isnull=True) & readable
+    if not deleted:
+        readable = Q(deleted_at__isnull=True) & readable
     private = _subject_within(principal, (Capability.COMMENT_PRIVATE_READ,))
     if private is EVERYWHERE:
         return readable
@@ -127,3 +130,28 @@ def _subject_within(principal: Principal, capabilities: tuple[Capability, ...]) 
         on_action = None if on_action is None or action_part is None else on_action & action_part
     branches = [branch for branch in (on_site, on_action) if branch is not None]
     return Q(*branches, join_type=Q.OR) if branches else None
+
+
+def events_q(principal: Principal) -> Q:
+    """Events of the stream the caller may see listed: a site's (its actors' too) where
+    ``site.read`` reached the site then, actions and comments the caller may read now (a
+    targeted comment only by its author and targets; a deleted one's events stay listed, the
+    comment itself no longer readable), users and rights where ``user.read`` reaches."""
+    visible = [
+        Q(subject_type=HistorySubject.ACTION.value)
+        & Q(subject_id__in=Subquery(Action.filter(actions_q(principal)).values("id"))),
+        Q(subject_type="comment")
+        & Q(
+            subject_id__in=Subquery(
+                Comment.filter(comments_q(principal, deleted=True)).values("id")
+            )
+        ),
+    ]
+    for subject_types, capability in (
+        ((HistorySubject.SITE.value,), Capability.SITE_READ),
+        (("user", "organization"), Capability.USER_READ),
+    ):
+        where = _within(principal.reach(capability), _SITE_COLUMNS)
+        if where is not None:
+            visible.append(Q(subject_type__in=subject_types) & where)
+    return Q(*visible, join_type=Q.OR)

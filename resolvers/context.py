@@ -57,6 +57,15 @@ class Context:
     reads: AuditBatch = field(default_factory=lambda: AuditBatch(AuditKind.READ))
     # Which executor ran the operation, and why not the compiled one (schema.execution).
     execution: str | None = None
+    # Over a WebSocket: what to do when a subscriber falls too far behind (the server
+    # closes its connection).
+    on_overflow: Callable[[], None] | None = None
+
+    def renew(self) -> None:
+        """Fresh loaders and day, for each event a subscription resolves: nothing read for
+        an earlier event is reused, and the caller may be someone else (``principal``)."""
+        self.loaders = Loaders(self.principal)
+        self.today = datetime.datetime.now(datetime.UTC).date()
 
     @classmethod
     def build(cls, request: Request | None, settings: Settings, principal: Principal) -> Context:

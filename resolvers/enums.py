@@ -33,6 +33,9 @@ ActionTopic = strawberry.enum(enums.ActionTopic)
 ActionLocationKind = strawberry.enum(enums.ActionLocationKind)
 FinanceType = strawberry.enum(enums.FinanceType)
 HistoryOperation = strawberry.enum(enums.HistoryOperation)
+ActivityKind = strawberry.enum(
+    enums.EventKind, name="ActivityKind", description="What a committed change was."
+)
 AuditKind = strawberry.enum(
     enums.AuditKind, description="A write, a read of gated data, an export."
 )

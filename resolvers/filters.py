@@ -118,3 +118,14 @@ class AuditFilter:
         default=None, description="Up to this day, included."
     )
     user: strawberry.ID | None = strawberry.field(default=None, description="By this user.")
+
+
+@strawberry.input(description="Activities matching all the given conditions.")
+class ActivityFilter:
+    location: LocationInput | None = strawberry.field(
+        default=None, description="Changes of what stands in this territory."
+    )
+    since: datetime.datetime | None = strawberry.field(
+        default=None, description="Changes committed at or after this moment."
+    )
+    kinds: list[enums.EventKind] | None = None

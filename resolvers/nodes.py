@@ -9,6 +9,7 @@ from strawberry.relay import GlobalID
 from hub.errors import BadUserInput, NotFound
 from hub.ids import MAX_KEY, parse_global_id
 from resolvers.actions.loaders import action_by_id
+from resolvers.activity.loaders import activity_by_id
 from resolvers.context import Context, LoaderFactory
 from resolvers.journal.loaders import comment_by_id
 from resolvers.organizations.loaders import organization_by_id, user_by_id
@@ -23,6 +24,7 @@ _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "Organization": organization_by_id,
     "User": user_by_id,
     "Comment": comment_by_id,
+    "Activity": activity_by_id,
 }
 _BY_CODE: dict[str, LoaderFactory] = {
     "Region": territory_loaders.region_by_code,

@@ -69,12 +69,53 @@ class PageRequest:
 
 @dataclass
 class Page(Generic[RowT]):
-    """One page of rows with what a connection needs around them."""
+    """One page of rows with what a connection needs around them. ``offset``: how many rows
+    come before it (for a page read by key, 1 when there are some: how many is not known)."""
 
     rows: Sequence[RowT]
     offset: int
     has_next: bool
     count: Callable[[], Awaitable[int]]
+    # The rows' cursors when they are their keys rather than their offsets (``by_key``).
+    keys: Sequence[str] | None = None
+
+    def cursor(self, index: int) -> str:
+        return self.keys[index] if self.keys is not None else encode_cursor(self.offset + index)
+
+
+_KEY_PREFIX = "before:"
+
+
+async def by_key(
+    queryset: QuerySet[Any], settings: Settings, first: int | None, after: str | None
+) -> Page[Any]:
+    """A page of a list read newest first by id, whose cursors are ids: rows added at its
+    head while a client pages through it do not shift the next page (as offsets would)."""
+    size = PageRequest.parse(settings, first, None).first
+    rest = queryset.filter(id__lt=_decode_key(after)) if after else queryset
+    rows = await selected_rows(rest.order_by("-id").limit(size + 1)) if size else []
+    kept = rows[:size]
+    return Page(
+        rows=kept,
+        offset=1 if after else 0,
+        has_next=len(rows) > size,
+        count=queryset.count,
+        keys=[_encode_key(row.id) for row in kept],
+    )
+
+
+def _encode_key(key: int) -> str:
+    return base64.urlsafe_b64encode(f"{_KEY_PREFIX}{key}".encode()).decode()
+
+
+def _decode_key(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not raw.startswith(_KEY_PREFIX):
+            raise ValueError(cursor)
+        return int(raw.removeprefix(_KEY_PREFIX))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(f"Invalid cursor {cursor!r}: pass a cursor this API returned.") from None
 
 
 async def page_of(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -27,8 +27,10 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from hub.live import stream
+from hub.live.announcements import Announcement
 from hub.models import AuditEntry, HistoryEntry
-from hub.models.enums import AuditKind, HistoryOperation, HistorySubject
+from hub.models.enums import AuditKind, EventKind, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability, Level
 from permissions.mutations import MUTATIONS
 from permissions.principal import Principal
@@ -104,11 +106,13 @@ def forbidden(capability: Capability, what: str) -> Refused:
 class Operation:
     """A mutation as the pipeline knows it: its name in the audit log, the GraphQL mutation
     whose rule (``permissions.mutations``) gives the capability its caller needs before
-    anything else, and what it does (for refusals: "updating a site")."""
+    anything else, what it does (for refusals: "updating a site"), and the event it adds to
+    the event stream (``hub.models.events``; None: the change is not announced)."""
 
     name: str
     mutation: str
     what: str
+    event: EventKind | None = None
 
     def __post_init__(self) -> None:
         if self.mutation not in MUTATIONS:
@@ -132,6 +136,10 @@ class Write:
     at: datetime.datetime
     # Set by ``allow``: the caller holds the operation's capability where its object stands.
     allowed: bool = False
+    # The names of the fields each history entry changed, by subject: the events name them.
+    changed: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    # Written in the transaction, announced once it has committed.
+    announcements: list[Announcement] = field(default_factory=list)
 
     @property
     def principal(self) -> Principal:
@@ -170,6 +178,7 @@ class Write:
     ) -> None:
         if not changes and operation is HistoryOperation.UPDATE:
             return
+        self.changed[(subject.value, subject_id)] = sorted(changes)
         await HistoryEntry.create(
             subject_type=subject,
             subject_id=subject_id,
@@ -186,7 +195,12 @@ class Write:
         subject_id: int,
         place: Place,
         details: dict[str, Any] | None = None,
+        *,
+        site_id: int | None = None,
+        action_id: int | None = None,
     ) -> None:
+        """The audit entry of the change, and its event if the operation has one: on the
+        subject's site or action (a site's or an action's own, or given: a comment's)."""
         self._checked("writing its audit entry")
         await AuditEntry.create(
             **audit_fields(
@@ -200,6 +214,28 @@ class Write:
                 details,
             )
         )
+        if self.operation.event is None:
+            return
+        if subject_type == HistorySubject.SITE:
+            site_id = subject_id
+        elif subject_type == HistorySubject.ACTION:
+            action_id = subject_id
+        announcement = await stream.record(
+            at=self.at,
+            kind=self.operation.event,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            site_id=site_id,
+            action_id=action_id,
+            region_code=place.region,
+            departement_code=place.departement,
+            epci_code=place.epci,
+            commune_scope_code=place.commune,
+            changes=self.changed.get((subject_type, subject_id), []),
+            user_id=self.principal.user_id,
+            application_id=self.principal.application_id,
+        )
+        self.announcements.append(announcement)
 
 
 async def write(
@@ -218,11 +254,14 @@ async def write(
     if principal.grant(operation.capability).level is Level.NEVER:
         return forbidden(operation.capability, operation.what).errors
     now = datetime.datetime.now(datetime.UTC)
+    w = Write(context, operation, now)
     try:
         async with in_transaction():
-            return await work(Write(context, operation, now))
+            result = await work(w)
     except Refused as refused:
         return refused.errors
+    stream.committed(w.announcements)
+    return result
 
 
 def conflict(what: str, version: int, current: int) -> Refused:

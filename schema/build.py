@@ -26,6 +26,7 @@ from schema.safety import (
     NoSuggestionsInProduction,
 )
 from schema.scalars import SCALARS
+from schema.subscription import Subscription
 from schema.types.history import HistoryEntry
 from schema.types.journal import Comment
 from schema.types.territories import Commune, Departement, Epci, Nation, Region
@@ -73,6 +74,7 @@ def build_schema(
     schema = HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=_INTERFACE_ONLY_TYPES,
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=executor_class(compiled),

@@ -6,7 +6,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from resolvers.pagination import Page, encode_cursor
+from resolvers.pagination import Page
 
 NodeT = TypeVar("NodeT")
 
@@ -34,21 +34,17 @@ class Connection(Generic[NodeT]):
     @strawberry.field
     def page_info(self) -> PageInfo:
         page = self._page
-        last = page.offset + len(page.rows) - 1
         return PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.offset > 0,
-            start_cursor=encode_cursor(page.offset) if page.rows else None,
-            end_cursor=encode_cursor(last) if page.rows else None,
+            start_cursor=page.cursor(0) if page.rows else None,
+            end_cursor=page.cursor(len(page.rows) - 1) if page.rows else None,
         )
 
     @strawberry.field
     def edges(self) -> list[Edge[NodeT]]:
-        offset = self._page.offset
-        return [
-            Edge(cursor=encode_cursor(offset + index), node=row)
-            for index, row in enumerate(self._page.rows)
-        ]
+        page = self._page
+        return [Edge(cursor=page.cursor(index), node=row) for index, row in enumerate(page.rows)]
 
     @strawberry.field
     def nodes(self) -> list[NodeT]:

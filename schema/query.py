@@ -11,9 +11,17 @@ from strawberry.types import Info
 
 from hub.models.enums import LocationLevel
 from resolvers.actions.queries import action_as_of, list_actions
+from resolvers.activity.queries import list_activity
 from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
-from resolvers.filters import ActionFilter, AuditFilter, OrganizationFilter, SiteFilter, SiteOrder
+from resolvers.filters import (
+    ActionFilter,
+    ActivityFilter,
+    AuditFilter,
+    OrganizationFilter,
+    SiteFilter,
+    SiteOrder,
+)
 from resolvers.nodes import resolve_node
 from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites, site_as_of
@@ -21,6 +29,7 @@ from resolvers.territories.places import BORDER_TOLERANCE_M, commune_at
 from resolvers.territories.queries import territory
 from schema.pagination import Connection
 from schema.types.actions import Action
+from schema.types.activity import Activity
 from schema.types.audit import AuditEntry
 from schema.types.organizations import Me, Organization
 from schema.types.sites import SITE_COLUMNS, Site
@@ -106,6 +115,19 @@ class Query:
         after: str | None = None,
     ) -> Connection[AuditEntry]:
         return Connection.of(await list_audit_entries(info.context, filter, first, after))
+
+    @strawberry.field(
+        description="The latest changes the caller may see (what changed on a site, an action "
+        "or a comment the caller may not read is not listed), newest first."
+    )
+    async def activity(
+        self,
+        info: Ctx,
+        filter: ActivityFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Activity]:
+        return Connection.of(await list_activity(info.context, filter, first, after))
 
     @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
     async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:

@@ -7,7 +7,8 @@ do not see it), ``key: value`` pairs separated by ``;``:
   e-mail, a partner application's client id, or ``anonymous``); several such lines run it
   once per line. ``expect: FORBIDDEN`` lists the error codes the text says it shows (at least
   one error, and no other code); ``variables: site`` names variables the test provides;
-  ``equal: a.b = c.d`` asserts two values of the answer are equal.
+  ``equal: a.b = c.d`` asserts two values of the answer are equal. A ``subscription`` block
+  runs over WebSocket: its first event, once the ``site`` of its variables changes.
 - ``<!-- run -->`` runs a ``sh`` block; ``<!-- not run: why -->`` accounts for a block that no
   test can run (it blocks, or it needs hosts that exist only in production).
 

@@ -9,6 +9,7 @@ describes the markers.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from hub.settings import Settings
+from tests import live
 from tests.doc_examples import ROOT, Block, all_blocks, broken_references, documents, unaccounted
 from tests.processes import start_hub
 from tests.support import Hub, error_codes, open_site
@@ -66,10 +68,38 @@ def value_at(data: Any, path: str) -> Any:
     return data
 
 
+RENAME = """mutation ($id: ID!, $version: Int!, $input: UpdateSiteInput!) {
+  updateSite(id: $id, version: $version, input: $input) { errors { code } } }"""
+
+
+async def first_event(hub: Hub, who: str | None, code: str, variables: dict[str, Any]) -> Any:
+    """What a subscription example sends first once the example site changes (the site its
+    ``variables: site`` marker names)."""
+    async with live.served(hub.settings) as url:
+        token = await hub.token(who) if who else None
+        async with live.Subscriber.connect(url, token) as subscriber:
+            await subscriber.acknowledged()
+            await subscriber.subscribe(code, variables)
+            await asyncio.sleep(0.2)
+            site = await open_site("31")
+            rename = {"identity": {"name": f"{site.name} (renamed)"}}
+            changed = await hub.call(
+                "national_admin",
+                RENAME,
+                {"id": variables["id"], "version": site.version, "input": rename},
+            )
+            assert changed["errors"] == [], changed
+            return await subscriber.next()
+
+
 @pytest.mark.parametrize(("block", "marker"), runs("graphql"))
 async def test_graphql_example(hub: Hub, block: Block, marker: dict[str, str]) -> None:
     who = None if marker["as"] == "anonymous" else marker["as"]
-    body = await hub.ask(who, block.code, await example_variables(marker.get("variables")))
+    variables = await example_variables(marker.get("variables"))
+    if block.code.lstrip().startswith("subscription"):
+        body = await first_event(hub, who, block.code, variables)
+    else:
+        body = await hub.ask(who, block.code, variables)
     codes = set(error_codes(body))
     expected = {code.strip() for code in marker.get("expect", "").split(",") if code.strip()}
     if expected:

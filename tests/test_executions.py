@@ -12,6 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.server.app import HubGraphQL, create_app
+from hub.server.auth.middleware import Authenticator
+from hub.server.ratelimit import RateLimits
 from hub.settings import Settings, SettingsError
 from tests.support import Captured, error_codes, graphql
 
@@ -76,7 +78,9 @@ async def test_answers_are_utf8_json(client: httpx.AsyncClient) -> None:
 
 
 def test_answers_are_the_json_that_json_would_write(settings: Settings) -> None:
-    view = HubGraphQL(settings)
+    view = HubGraphQL(
+        settings, Authenticator.from_settings(settings), RateLimits.from_settings(settings)
+    )
     answer = {
         "data": {"territory": {"name": "Île-de-France", "population": 12_300_000, "share": 0.1}},
         "errors": [{"message": "«Non»", "path": ["sites", 0, "name"], "extensions": {}}],

@@ -2,6 +2,7 @@
 
 from hub.models.actions import Action, ActionFinance, ActionIndicators, ActionTopicLink
 from hub.models.audit import AuditEntry
+from hub.models.events import Event
 from hub.models.history import HistoryEntry
 from hub.models.journal import Comment
 from hub.models.organizations import (
@@ -32,6 +33,7 @@ __all__ = [
     "Commune",
     "Departement",
     "Epci",
+    "Event",
     "HistoryEntry",
     "InterventionArea",
     "Organization",
@@ -50,7 +52,7 @@ __all__ = [
 
 for _model in (
     Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment, Commune,
-    Departement, Epci, HistoryEntry, InterventionArea, Organization, Outline, ParcelOwner,
+    Departement, Epci, Event, HistoryEntry, InterventionArea, Organization, Outline, ParcelOwner,
     PartnerApplication, PermissionOverride, Region, Site, SiteActor, SiteClosingSolution,
     SiteResorptionPhase, User, UserIdentity,
 ):  # fmt: skip

@@ -225,3 +225,28 @@ class AuditKind(StrEnum):
     WRITE = "write"
     READ = "read"
     EXPORT = "export"
+
+
+class EventKind(StrEnum):
+    """What a committed change was, as the event stream announces it (``hub.models.events``)."""
+
+    SITE_CREATED = "site.created"
+    SITE_UPDATED = "site.updated"
+    SITE_CLOSED = "site.closed"
+    SITE_REOPENED = "site.reopened"
+    SITE_CONFIRMED = "site.confirmed"
+    SITE_DELETED = "site.deleted"
+    ACTOR_DECLARED = "actor.declared"
+    ACTOR_UPDATED = "actor.updated"
+    ACTOR_WITHDRAWN = "actor.withdrawn"
+    ACTION_CREATED = "action.created"
+    ACTION_UPDATED = "action.updated"
+    COMMENT_CREATED = "comment.created"
+    COMMENT_UPDATED = "comment.updated"
+    COMMENT_DELETED = "comment.deleted"
+    USER_INVITED = "user.invited"
+    USER_ACTIVATED = "user.activated"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_CHANGED = "user.changed"
+    # A permission override of a user or of an organization (its users) was set or removed.
+    PERMISSIONS_CHANGED = "permissions.changed"

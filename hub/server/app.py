@@ -8,8 +8,10 @@ body's size and deadline)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,11 +24,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 from tortoise import connections
 
@@ -37,12 +40,14 @@ from hub.server.body_limit import LimitBody
 from hub.server.exports import export_routes
 from hub.server.faults import DatabaseFaultsAsUnavailable, nothing_but_unavailable
 from hub.server.http_errors import CancelledAsUnavailable, error_response
+from hub.server.live import AddressLimitedSocket, Socket, Sockets, listen
 from hub.server.observability.metrics import Metrics, metrics_routes
 from hub.server.observability.middleware import Observe
 from hub.server.observability.operation import RecordOperation
 from hub.server.observability.tracing import tracing_middleware
 from hub.server.ratelimit import RateLimits, guarded
 from hub.settings import Environment, Settings
+from permissions.principal import ANONYMOUS
 from resolvers.context import Context
 from schema.build import build_schema
 
@@ -56,7 +61,13 @@ MAP_PAGE = (STATIC / "map.html").read_text(encoding="utf-8")
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings) -> None:
+    # Subscriptions over graphql-transport-ws only: the older graphql-ws protocol would not
+    # go through the hub's identity and limits (hub.server.live).
+    graphql_transport_ws_handler_class = Socket
+
+    def __init__(
+        self, settings: Settings, authenticator: Authenticator, rate_limits: RateLimits
+    ) -> None:
         super().__init__(
             build_schema(
                 settings.limits, observers=[RecordOperation], compiled=settings.compiled_reads
@@ -65,8 +76,24 @@ class HubGraphQL(GraphQL[Context, None]):
             # Queries by GET (cacheable, loggable URLs) only outside production, for GraphiQL.
             allow_queries_via_get=settings.graphiql,
             multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=datetime.timedelta(seconds=10),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
         )
         self.settings = settings
+        self.authenticator = authenticator
+        self.rate_limits = rate_limits
+        self.sockets = Sockets()
+        self._local_origins = (
+            re.compile(settings.cors_origin_regex) if settings.cors_origin_regex else None
+        )
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # The browser origins allowed to call the hub over HTTP (HUB_CORS_ORIGINS, and the
+        # local ones outside production); clients that are not browsers send no Origin.
+        if origin in self.settings.cors_origins:
+            return True
+        return self._local_origins is not None and self._local_origins.fullmatch(origin) is not None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -118,7 +145,9 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        assert isinstance(request, Request)
+        if isinstance(request, WebSocket):
+            # The caller is known once connection_init brings its token (hub.server.live).
+            return Context.build(None, self.settings, ANONYMOUS)
         return Context.build(request, self.settings, principal_of(request.scope))
 
 
@@ -210,23 +239,27 @@ def create_app(
                 shared_across_tasks=True,
                 bounds=database.Bounds.of(settings),
             )
+        listener = await listen(settings.database_url)
         if when_ready is not None:
             when_ready()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await rate_limits.close()
             if manage_database:
                 await database.disconnect()
 
     authenticator = authenticator or Authenticator.from_settings(settings)
-    view = HubGraphQL(settings)
     rate_limits = RateLimits.from_settings(settings)
+    view = HubGraphQL(settings, authenticator, rate_limits)
     # Nothing of the body is read before the address, the token and the caller's budget pass.
     body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = guarded(body, authenticator, rate_limits)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", AddressLimitedSocket(view, rate_limits)),
         Route("/health", health, methods=["GET"]),
         Route("/ready", readiness(settings), methods=["GET"]),
     ]

@@ -45,6 +45,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": protocol,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # WebSocket messages larger than this close the connection (1009); a peer that does
+        # not answer pings within 20 s is gone.
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.ws_max_message_bytes,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
         # On SIGTERM: stop accepting, let in-flight requests finish within this bound; those
         # still running then are answered 503 (hub.server.http_errors.CancelledAsUnavailable).
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,

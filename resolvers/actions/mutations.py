@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from hub.errors import BadUserInput
 from hub.ids import decode_id
 from hub.models import Action, ActionFinance, ActionIndicators, Departement, Site, User
-from hub.models.enums import HistoryOperation, HistorySubject, UserStatus
+from hub.models.enums import EventKind, HistoryOperation, HistorySubject, UserStatus
 from permissions.capabilities import Capability, Level
 from permissions.rows import actions_q, sites_q
 from permissions.territories import Place, action_place, site_place
@@ -66,14 +66,22 @@ from resolvers.writes import (
 
 WHAT = "action"
 
-CREATE = Operation("action.create", "createAction", "creating an action")
-UPDATE = Operation("action.update", "updateAction", "updating this action")
+CREATE = Operation("action.create", "createAction", "creating an action", EventKind.ACTION_CREATED)
+UPDATE = Operation(
+    "action.update", "updateAction", "updating this action", EventKind.ACTION_UPDATED
+)
 # Finances need action.finances.read too, checked once the action is allowed.
 FINANCES_UPSERT = Operation(
-    "action.finances.upsert", "upsertActionFinances", "writing this action's finances"
+    "action.finances.upsert",
+    "upsertActionFinances",
+    "writing this action's finances",
+    EventKind.ACTION_UPDATED,
 )
 INDICATORS_UPSERT = Operation(
-    "action.indicators.upsert", "upsertActionIndicators", "writing this action's indicators"
+    "action.indicators.upsert",
+    "upsertActionIndicators",
+    "writing this action's indicators",
+    EventKind.ACTION_UPDATED,
 )
 
 # Input attribute -> column of the action row.

@@ -13,7 +13,7 @@ from strawberry import UNSET
 
 from hub.ids import decode_id
 from hub.models import Action, Comment, Organization, Site, User
-from hub.models.enums import UserStatus
+from hub.models.enums import EventKind, UserStatus
 from permissions.rows import actions_q, comments_q, sites_q
 from permissions.territories import Place, action_place, site_place
 from resolvers.context import Context
@@ -23,11 +23,26 @@ from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, in
 
 MAX_BODY, MAX_TAGS, MAX_TAG = 5000, 10, 40
 
-CREATE = Operation("comment.create", "createComment", "commenting here")
+CREATE = Operation("comment.create", "createComment", "commenting here", EventKind.COMMENT_CREATED)
 # Editing or deleting one's comment is writing in that journal still: comment.create there.
-UPDATE = Operation("comment.update", "updateComment", "editing a comment here")
-DELETE = Operation("comment.delete", "deleteComment", "deleting a comment here")
-MODERATE = Operation("comment.moderate", "moderateComment", "moderating comments here")
+UPDATE = Operation(
+    "comment.update", "updateComment", "editing a comment here", EventKind.COMMENT_UPDATED
+)
+DELETE = Operation(
+    "comment.delete", "deleteComment", "deleting a comment here", EventKind.COMMENT_DELETED
+)
+MODERATE = Operation(
+    "comment.moderate", "moderateComment", "moderating comments here", EventKind.COMMENT_DELETED
+)
+
+
+async def _audit(
+    w: Write, comment: Comment, place: Place, details: dict[str, Any] | None = None
+) -> None:
+    """The comment's audit entry and event, on its site or action."""
+    await w.audit(
+        "comment", comment.id, place, details, site_id=comment.site_id, action_id=comment.action_id
+    )
 
 
 def _checked(body: str | None, tags: list[str] | None) -> list[UserError]:
@@ -108,7 +123,7 @@ async def create_comment(context: Context, data: CreateCommentInput) -> Comment 
             await comment.target_users.add(*await User.filter(id__in=users))
         if organizations:
             await comment.target_organizations.add(*await Organization.filter(id__in=organizations))
-        await w.audit("comment", comment.id, place)
+        await _audit(w, comment, place)
         return comment
 
     return await write(context, CREATE, work)
@@ -152,7 +167,7 @@ async def update_comment(
             comment.tags = [tag.strip() for tag in tags]
         comment.updated_at = w.at
         await comment.save(update_fields=["body", "tags", "updated_at"])
-        await w.audit("comment", comment.id, place)
+        await _audit(w, comment, place)
         return comment
 
     return await write(context, UPDATE, work)
@@ -179,7 +194,8 @@ async def delete_comment(
         # tortoise types a nullable column (null=True) without None.
         comment.deletion_reason = reason  # type: ignore[assignment]
         await comment.save(update_fields=["deleted_at", "deleted_by_id", "deletion_reason"])
-        await w.audit("comment", comment.id, place, {"reason": reason} if reason else None)
+        details = {"reason": reason} if reason else None
+        await _audit(w, comment, place, details)
         return comment.id
 
     return await write(context, operation, work)

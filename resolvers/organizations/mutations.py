@@ -21,7 +21,7 @@ from strawberry.types.unset import UnsetType
 from tortoise.exceptions import IntegrityError
 
 from hub.models import Organization, PermissionOverride, User
-from hub.models.enums import LocationLevel, Role, UserOption, UserStatus
+from hub.models.enums import EventKind, LocationLevel, Role, UserOption, UserStatus
 from permissions.capabilities import OPTION_OF, Capability, Level
 from permissions.policy import MATRIX
 from permissions.principal import Principal
@@ -43,17 +43,29 @@ ORGANIZATION = "organization"
 # The only role a restricted manager (a local administrator) may give, or manage.
 RESTRICTED_ROLE = Role.INTERVENER
 
-INVITE = Operation("user.invite", "inviteUser", "inviting a user")
-ACTIVATE = Operation("user.activate", "activateUser", "activating a user")
-DEACTIVATE = Operation("user.deactivate", "deactivateUser", "deactivating a user")
-CHANGE_ROLE = Operation("user.change_role", "changeUserRole", "changing a user's role")
-SET_OPTIONS = Operation("user.set_options", "setUserOptions", "setting a user's options")
+INVITE = Operation("user.invite", "inviteUser", "inviting a user", EventKind.USER_INVITED)
+ACTIVATE = Operation("user.activate", "activateUser", "activating a user", EventKind.USER_ACTIVATED)
+DEACTIVATE = Operation(
+    "user.deactivate", "deactivateUser", "deactivating a user", EventKind.USER_DEACTIVATED
+)
+CHANGE_ROLE = Operation(
+    "user.change_role", "changeUserRole", "changing a user's role", EventKind.USER_CHANGED
+)
+SET_OPTIONS = Operation(
+    "user.set_options", "setUserOptions", "setting a user's options", EventKind.USER_CHANGED
+)
 # National administrators only, checked next: an override could widen anyone's access.
 SET_OVERRIDE = Operation(
-    "permission_override.set", "setPermissionOverride", "setting a permission override"
+    "permission_override.set",
+    "setPermissionOverride",
+    "setting a permission override",
+    EventKind.PERMISSIONS_CHANGED,
 )
 REMOVE_OVERRIDE = Operation(
-    "permission_override.remove", "setPermissionOverride", "removing a permission override"
+    "permission_override.remove",
+    "setPermissionOverride",
+    "removing a permission override",
+    EventKind.PERMISSIONS_CHANGED,
 )
 # Capabilities the policy checks against the objects a caller is attached to.
 ATTACHABLE = frozenset(c for c, row in MATRIX.items() if Level.OWN in row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.models import Site, SiteActor
-from hub.models.enums import ActorTheme, HistoryOperation, HistorySubject
+from hub.models.enums import ActorTheme, EventKind, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability
 from permissions.rows import site_actors_q, sites_q
 from permissions.territories import site_place
@@ -26,10 +26,14 @@ from resolvers.writes import (
     write,
 )
 
-DECLARE = Operation("actor.declare", "declareActor", "declaring yourself on this site")
-UPDATE = Operation("actor.update", "updateActor", "acting on this site")
+DECLARE = Operation(
+    "actor.declare", "declareActor", "declaring yourself on this site", EventKind.ACTOR_DECLARED
+)
+UPDATE = Operation("actor.update", "updateActor", "acting on this site", EventKind.ACTOR_UPDATED)
 # Withdrawing someone else's entry needs site.update too, checked once the entry is found.
-WITHDRAW = Operation("actor.withdraw", "withdrawActor", "withdrawing an actor")
+WITHDRAW = Operation(
+    "actor.withdraw", "withdrawActor", "withdrawing an actor", EventKind.ACTOR_WITHDRAWN
+)
 
 
 async def _actors(site_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from strawberry import UNSET
 
 from hub.models import Commune, Departement, Site
 from hub.models.derived import place_in_commune, refresh_derived
-from hub.models.enums import HistoryOperation, HistorySubject, SiteStatus
+from hub.models.enums import EventKind, HistoryOperation, HistorySubject, SiteStatus
 from permissions.capabilities import Capability
 from permissions.principal import ADMIN_ROLES
 from permissions.rows import sites_q
@@ -43,13 +43,15 @@ from resolvers.writes import (
 WHAT = "site"
 COMMUNE = "input.identity.communeCode"
 
-CREATE = Operation("site.create", "createSite", "declaring a site")
-UPDATE = Operation("site.update", "updateSite", "updating a site")
-CLOSE = Operation("site.close", "closeSite", "closing a site")
+CREATE = Operation("site.create", "createSite", "declaring a site", EventKind.SITE_CREATED)
+UPDATE = Operation("site.update", "updateSite", "updating a site", EventKind.SITE_UPDATED)
+CLOSE = Operation("site.close", "closeSite", "closing a site", EventKind.SITE_CLOSED)
 # DOMAIN.md: reopening is for administrators, where they may close sites.
-REOPEN = Operation("site.reopen", "reopenSite", "reopening a site")
-CONFIRM = Operation("site.confirm", "confirmSiteUnchanged", "confirming a site")
-DELETE = Operation("site.delete", "deleteSite", "deleting a site")
+REOPEN = Operation("site.reopen", "reopenSite", "reopening a site", EventKind.SITE_REOPENED)
+CONFIRM = Operation(
+    "site.confirm", "confirmSiteUnchanged", "confirming a site", EventKind.SITE_CONFIRMED
+)
+DELETE = Operation("site.delete", "deleteSite", "deleting a site", EventKind.SITE_DELETED)
 
 
 async def _commune(code: str) -> tuple[Commune, bool]:

@@ -49,9 +49,10 @@ class PrincipalCache:
         self.seconds = seconds
         self.size = size
         self.clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[float, Principal, float]] = OrderedDict()
 
-    def get(self, token: str) -> Principal | None:
+    def get(self, token: str) -> tuple[Principal, float] | None:
+        """The caller of a token seen lately, and when the token expires."""
         key = hashlib.sha256(token.encode()).digest()
         entry = self._entries.get(key)
         if entry is None:
@@ -60,13 +61,17 @@ class PrincipalCache:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        return entry[1]
+        return entry[1], entry[2]
 
     def put(self, token: str, principal: Principal, token_expires_at: float) -> None:
         if self.seconds <= 0:
             return
         until = min(self.clock() + self.seconds, token_expires_at)
-        self._entries[hashlib.sha256(token.encode()).digest()] = (until, principal)
+        self._entries[hashlib.sha256(token.encode()).digest()] = (
+            until,
+            principal,
+            token_expires_at,
+        )
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
@@ -99,7 +104,13 @@ class Authenticator:
             return ANONYMOUS
         if len(values) > 1:
             raise BadAuthorization("send one Authorization header, not several")
-        scheme, _, token = values[0].strip().partition(" ")
+        principal, _ = await self.admit(values[0])
+        return principal
+
+    async def admit(self, authorization: str) -> tuple[Principal, float]:
+        """The caller of an ``Authorization`` value (``Bearer <token>``), and when its token
+        expires (a Unix time)."""
+        scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise BadAuthorization("the Authorization header must be: Bearer <access token>")
         token = token.strip()
@@ -108,8 +119,9 @@ class Authenticator:
             return cached
         access = await self.validator.validate(token)
         principal = await principal_for(access)
-        self.cache.put(token, principal, float(access.claims["exp"]))
-        return principal
+        expires_at = float(access.claims["exp"])
+        self.cache.put(token, principal, expires_at)
+        return principal, expires_at
 
 
 class RequireIdentity:
