@@ -325,6 +325,15 @@ class Settings:
     ws_max_subscriptions_per_caller: int = 100
     ws_idle_seconds: int = 300
     ws_max_message_bytes: int = 65_536
+    # Webhooks (hub.server.webhooks): whether `hub serve` sends the deliveries (off: a
+    # `hub webhooks` process does); the first retry's delay, doubled at each attempt; the
+    # attempts before a delivery fails; the failed attempts in a row that pause a webhook;
+    # how long a receiver may take to answer.
+    webhooks: bool = True
+    webhook_retry_seconds: int = 10
+    webhook_max_attempts: int = 10
+    webhook_pause_after: int = 20
+    webhook_timeout_seconds: int = 10
     # The garbage collector's thresholds in serving processes: Python's own, measured best
     # once start-up's objects are frozen (hub.server.gc_tuning).
     gc_threshold: tuple[int, int, int] = (10_000, 10, 10)
@@ -436,6 +445,13 @@ class Settings:
             ws_idle_seconds=_int(env, "HUB_WS_IDLE_SECONDS", cls.ws_idle_seconds),
             ws_max_message_bytes=_int(
                 env, "HUB_WS_MAX_MESSAGE_BYTES", cls.ws_max_message_bytes, minimum=1024
+            ),
+            webhooks=(_choice(env, "HUB_WEBHOOKS", ("on", "off")) or "on").lower() == "on",
+            webhook_retry_seconds=_int(env, "HUB_WEBHOOK_RETRY_SECONDS", cls.webhook_retry_seconds),
+            webhook_max_attempts=_int(env, "HUB_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts),
+            webhook_pause_after=_int(env, "HUB_WEBHOOK_PAUSE_AFTER", cls.webhook_pause_after),
+            webhook_timeout_seconds=_int(
+                env, "HUB_WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds
             ),
             gc_threshold=_gc_threshold(env.get("HUB_GC_THRESHOLD"), cls.gc_threshold),
         )

@@ -22,7 +22,7 @@ def _fields(text: str) -> frozenset[str]:
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
         "node me sites site actions action organizations organization territory communeAt "
-        "auditLog activity "
+        "auditLog activity webhooks "
         # Federation: entities resolve like `node`, within the caller's scope.
         "_entities _service"
     ),
@@ -33,6 +33,10 @@ PUBLIC: dict[str, frozenset[str]] = {
     # by their own; gated column names are left out of changedFields.
     "Activity": _fields("id at kind changedFields author site action comment user"),
     "Followed": _fields("activity last"),
+    # Reachable by national administrators only (rows.webhooks_q); the secret is shown once,
+    # in CreateWebhookPayload, never read back.
+    "Webhook": _fields("id url kinds failures pausedAt createdAt application deliveries"),
+    "WebhookDelivery": _fields("id status attempts nextAttemptAt lastError deliveredAt event"),
     # Only reachable by holders of audit.read (row scope).
     "AuditEntry": _fields(
         "at kind operation subjectType subjectIds departementCode user application"

@@ -57,4 +57,7 @@ MUTATIONS: dict[str, MutationRule] = {
     "changeUserRole": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
     "setUserOptions": MutationRule(C.USER_MANAGE, "where the user's organization has its home"),
     "setPermissionOverride": MutationRule(C.USER_MANAGE, "national administrators only"),
+    "createWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
+    "deleteWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
+    "resumeWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
 }

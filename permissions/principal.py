@@ -48,6 +48,15 @@ class Principal:
             return False
         return self.scopes is None or WRITE_SCOPE in self.scopes
 
+    @property
+    def national_admin(self) -> bool:
+        """A national administrator holding user.manage nationwide: who may do what only
+        national administrators do (overrides, partner applications' webhooks)."""
+        return (
+            self.role is Role.NATIONAL_ADMIN
+            and self.grant(Capability.USER_MANAGE).level is Level.NATION
+        )
+
     def grant(self, capability: Capability) -> Grant:
         return self.grants.get(capability, NEVER)
 

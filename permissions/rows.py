@@ -155,3 +155,8 @@ def events_q(principal: Principal) -> Q:
         if where is not None:
             visible.append(Q(subject_type__in=subject_types) & where)
     return Q(*visible, join_type=Q.OR)
+
+
+def webhooks_q(principal: Principal) -> Q:
+    """Partner applications' webhooks, and their deliveries: national administrators only."""
+    return EVERYWHERE if principal.national_admin else NOTHING

@@ -17,6 +17,7 @@ from resolvers.sites.loaders import site_by_id
 from resolvers.territories import loaders as territory_loaders
 from resolvers.territories.queries import NATION
 from resolvers.territories.stats import NATION_CODE
+from resolvers.webhooks.loaders import delivery_by_id, webhook_by_id
 
 _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "Site": site_by_id,
@@ -25,6 +26,8 @@ _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "User": user_by_id,
     "Comment": comment_by_id,
     "Activity": activity_by_id,
+    "Webhook": webhook_by_id,
+    "WebhookDelivery": delivery_by_id,
 }
 _BY_CODE: dict[str, LoaderFactory] = {
     "Region": territory_loaders.region_by_code,

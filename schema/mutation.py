@@ -13,8 +13,16 @@ from schema.mutations.actors import ActorMutations
 from schema.mutations.journal import JournalMutations
 from schema.mutations.sites import SiteMutations
 from schema.mutations.users import UserMutations
+from schema.mutations.webhooks import WebhookMutations
 
 
 @strawberry.type
-class Mutation(SiteMutations, ActorMutations, JournalMutations, UserMutations, ActionMutations):
+class Mutation(
+    SiteMutations,
+    ActorMutations,
+    JournalMutations,
+    UserMutations,
+    ActionMutations,
+    WebhookMutations,
+):
     pass

@@ -27,6 +27,7 @@ from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites, site_as_of
 from resolvers.territories.places import BORDER_TOLERANCE_M, commune_at
 from resolvers.territories.queries import territory
+from resolvers.webhooks.queries import list_webhooks
 from schema.pagination import Connection
 from schema.types.actions import Action
 from schema.types.activity import Activity
@@ -34,6 +35,7 @@ from schema.types.audit import AuditEntry
 from schema.types.organizations import Me, Organization
 from schema.types.sites import SITE_COLUMNS, Site
 from schema.types.territories import Commune, Territory
+from schema.types.webhooks import Webhook
 
 Ctx = Info[Context, None]
 
@@ -128,6 +130,14 @@ class Query:
         after: str | None = None,
     ) -> Connection[Activity]:
         return Connection.of(await list_activity(info.context, filter, first, after))
+
+    @strawberry.field(
+        description="Partner applications' webhooks (national administrators; empty for others)."
+    )
+    async def webhooks(
+        self, info: Ctx, first: int | None = None, after: str | None = None
+    ) -> Connection[Webhook]:
+        return Connection.of(await list_webhooks(info.context, first, after))
 
     @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
     async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:

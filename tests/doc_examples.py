@@ -9,7 +9,8 @@ do not see it), ``key: value`` pairs separated by ``;``:
   one error, and no other code); ``variables: site`` names variables the test provides;
   ``equal: a.b = c.d`` asserts two values of the answer are equal. A ``subscription`` block
   runs over WebSocket: its first event, once the ``site`` of its variables changes.
-- ``<!-- run -->`` runs a ``sh`` block; ``<!-- not run: why -->`` accounts for a block that no
+- ``<!-- run -->`` runs a ``sh`` block (a ``python`` block: with this checkout's Python, which
+  must exit 0); ``<!-- not run: why -->`` accounts for a block that no
   test can run (it blocks, or it needs hosts that exist only in production).
 
 Blocks of other languages show configuration or output and are not commands.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNNABLE = frozenset({"graphql", "sh"})
+RUNNABLE = frozenset({"graphql", "sh", "python"})
 SHOWN = frozenset({"json", "yaml", "nginx", "http", "text"})
 
 FENCE = re.compile(r"^\s*```(?P<language>\S*)\s*$")

@@ -1,6 +1,6 @@
-"""Subscriptions through the real stack: the hub served by uvicorn on a free port in the
-test's own event loop (so that its database and the test's are the same), and a
-graphql-transport-ws client over a real WebSocket."""
+"""The hub served for real in the test's own event loop (so that its database and the
+test's are the same): uvicorn on a free port, and a graphql-transport-ws client over a real
+WebSocket. Other servers a test needs (a webhook receiver) are served the same way."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 import websockets
+from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
 from hub.server.app import create_app
@@ -25,13 +26,13 @@ QUIET = 1.0
 
 
 @asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[str]:
-    """The hub over ``settings``' database on a free port: its ws:// URL of /graphql."""
-    app = create_app(settings, manage_database=False)
-    options = uvicorn_options(settings)
+async def serving(app: ASGIApp, settings: Settings) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port, with the hub's server options: its base
+    URL (``http://127.0.0.1:<port>``)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options
-    )
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        **uvicorn_options(settings),
+    )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -40,10 +41,17 @@ async def served(settings: Settings) -> AsyncIterator[str]:
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"ws://127.0.0.1:{port}/graphql"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[str]:
+    """The hub over ``settings``' database on a free port: its ws:// URL of /graphql."""
+    async with serving(create_app(settings, manage_database=False), settings) as base:
+        yield base.replace("http://", "ws://") + "/graphql"
 
 
 class Subscriber:

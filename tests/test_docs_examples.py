@@ -46,7 +46,7 @@ def runs(language: str) -> list[Any]:
 
 def test_every_block_is_run_or_says_why_not() -> None:
     assert [reason for block in BLOCKS if (reason := unaccounted(block))] == []
-    assert runs("graphql") and runs("sh")
+    assert runs("graphql") and runs("sh") and runs("python")
 
 
 def test_links_and_paths_exist() -> None:
@@ -165,3 +165,15 @@ def test_shell_example(
         timeout=60,
     )
     assert done.returncode == 0, f"{block.where}\n{code}\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.mark.parametrize(("block", "marker"), runs("python"))
+def test_python_example(block: Block, marker: dict[str, str], tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", block.code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"{block.where}\n{done.stdout}\n{done.stderr}"

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+import websockets
 from strawberry.relay import to_base64
 
 from hub.live.announcements import Announcement
@@ -282,11 +283,45 @@ async def test_a_slow_subscriber_is_dropped_with_a_close_code(hub: Hub) -> None:
 
 
 async def test_a_browser_page_of_another_origin_may_not_connect(url: str) -> None:
-    import websockets
-
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with websockets.connect(
             url, subprotocols=["graphql-transport-ws"], origin="https://evil.example"
         ):
             pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_a_message_larger_than_allowed_closes_the_connection(hub: Hub) -> None:
+    async with (
+        served(replace(hub.settings, ws_max_message_bytes=1024)) as address,
+        Subscriber.connect(address, await hub.token("operator")) as subscriber,
+    ):
+        await subscriber.acknowledged()
+        padded = SITES_CHANGED + " " * 2048
+        await subscriber.subscribe(padded)
+        code, _ = await subscriber.closed()
+    assert code == 1009  # the message was too big
+
+
+async def test_subscriptions_count_against_the_callers_rate_limit(hub: Hub) -> None:
+    async with (
+        served(replace(hub.settings, rate_limit=2)) as address,
+        Subscriber.connect(address, await hub.token("operator")) as subscriber,
+    ):
+        await subscriber.acknowledged()
+        for key in ("1", "2"):
+            await subscriber.subscribe(SITES_CHANGED, id=key)
+        await subscriber.subscribe(SITES_CHANGED, id="3")
+        refused = await subscriber.receive()
+    assert refused["type"] == "error" and refused["id"] == "3"
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_handshakes_count_against_the_addresss_rate_limit(hub: Hub) -> None:
+    async with served(replace(hub.settings, rate_limit_address=1)) as address:
+        async with Subscriber.connect(address) as first:
+            await first.acknowledged()
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with Subscriber.connect(address):
+                pass
     assert refused.value.response.status_code == 403

@@ -35,10 +35,12 @@ from hub.models import (
     Site,
     SiteActor,
     User,
+    Webhook,
 )
 from hub.models.enums import (
     ActionLocationKind,
     ActorTheme,
+    EventKind,
     LocationLevel,
     OrganizationCategory,
     OrganizationType,
@@ -138,6 +140,8 @@ ACTION = {"departementCode": GIRONDE, "name": "Refusée", "startedAt": "2026-01-
           "locationKind": ActionLocationKind.ON_SITE.name}  # fmt: skip
 INDICATORS = {"people": 12, "households": 4, "women": 5, "minors": 3, "healthFollowup": 2}
 FINANCE = {"financeType": "STATE", "plannedAmount": "1000.00"}
+WEBHOOK = {"clientId": "demo-association-app", "url": "https://carnet.example/hook",
+           "kinds": ["SITE_CREATED"]}  # fmt: skip
 
 
 def _invitation(t: Targets, **changes: Any) -> dict[str, Any]:
@@ -328,6 +332,23 @@ CASES: dict[str, Case] = {
             full={"year": 2026, "indicators": INDICATORS},
         ),
     ),
+    # National administrators only; a webhook that need not exist: refused before it is read.
+    "createWebhook": Case(
+        C.USER_MANAGE, (), _doc("createWebhook", "$input: CreateWebhookInput!"),
+        lambda t: {
+            "empty": {"input": {"clientId": "", "url": "", "kinds": []}},
+            "minimal": {"input": WEBHOOK},
+            "full": {"input": WEBHOOK | {"kinds": [kind.name for kind in EventKind]}},
+        },
+    ),
+    "deleteWebhook": Case(
+        C.USER_MANAGE, (), _doc("deleteWebhook", "$id: ID!"),
+        lambda t: _same({"id": to_base64("Webhook", 1)}),
+    ),
+    "resumeWebhook": Case(
+        C.USER_MANAGE, (), _doc("resumeWebhook", "$id: ID!"),
+        lambda t: _same({"id": to_base64("Webhook", 1)}),
+    ),
 }  # fmt: skip
 
 
@@ -425,7 +446,7 @@ async def _footprint(t: Targets) -> tuple[Any, ...]:
     """What any write would change: row counts, versions, and what users and comments hold."""
     counted = (
         HistoryEntry, AuditEntry, Site, Action, ActionFinance, ActionIndicators, SiteActor,
-        PermissionOverride, User,
+        PermissionOverride, User, Webhook,
     )  # fmt: skip
     sites = [_key(t.site), _key(t.closed_site)]
     return (

@@ -22,6 +22,7 @@ from hub.models.sites import (
     SiteResorptionPhase,
 )
 from hub.models.territories import Commune, Departement, Epci, Outline, Region
+from hub.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "Action",
@@ -48,12 +49,14 @@ __all__ = [
     "SiteResorptionPhase",
     "User",
     "UserIdentity",
+    "Webhook",
+    "WebhookDelivery",
 ]
 
 for _model in (
     Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment, Commune,
     Departement, Epci, Event, HistoryEntry, InterventionArea, Organization, Outline, ParcelOwner,
     PartnerApplication, PermissionOverride, Region, Site, SiteActor, SiteClosingSolution,
-    SiteResorptionPhase, User, UserIdentity,
+    SiteResorptionPhase, User, UserIdentity, Webhook, WebhookDelivery,
 ):  # fmt: skip
     build_rows_quickly(_model)

@@ -250,3 +250,14 @@ class EventKind(StrEnum):
     USER_CHANGED = "user.changed"
     # A permission override of a user or of an organization (its users) was set or removed.
     PERMISSIONS_CHANGED = "permissions.changed"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands (``hub.models.webhooks``)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    # The application may not read what the event concerns: nothing was sent.
+    SKIPPED = "skipped"
+    # Every attempt failed: kept for the national administrators to see, sent no more.
+    FAILED = "failed"

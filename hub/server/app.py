@@ -46,6 +46,7 @@ from hub.server.observability.middleware import Observe
 from hub.server.observability.operation import RecordOperation
 from hub.server.observability.tracing import tracing_middleware
 from hub.server.ratelimit import RateLimits, guarded
+from hub.server.webhooks import Deliverer
 from hub.settings import Environment, Settings
 from permissions.principal import ANONYMOUS
 from resolvers.context import Context
@@ -240,11 +241,19 @@ def create_app(
                 bounds=database.Bounds.of(settings),
             )
         listener = await listen(settings.database_url)
+        deliveries = (
+            asyncio.create_task(Deliverer(settings, view.schema).run())
+            if settings.webhooks
+            else None
+        )
         if when_ready is not None:
             when_ready()
         try:
             yield
         finally:
+            if deliveries is not None:
+                deliveries.cancel()
+                await asyncio.gather(deliveries, return_exceptions=True)
             if listener is not None:
                 await listener.stop()
             await rate_limits.close()

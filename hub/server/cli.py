@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from hub import database
 from hub.models.enums import Role
+from hub.server import webhook_commands
 from hub.settings import SETTINGS_FILE, Environment, Settings, SettingsError, environ_with_file
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES
 
@@ -245,6 +247,15 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_app(settings: Settings, args: argparse.Namespace) -> int:
     from hub.server.auth import registration
 
+    if args.action == "webhook":
+        outcome = [0]
+
+        async def webhooks() -> None:
+            outcome[0] = await webhook_commands.run(settings, args)
+
+        asyncio.run(_with_database(settings, webhooks))
+        return outcome[0]
+
     async def work() -> None:
         if args.action == "register":
             app = await registration.register_application(
@@ -263,6 +274,15 @@ def cmd_app(settings: Settings, args: argparse.Namespace) -> int:
                 )
 
     return _registering(settings, work)
+
+
+def cmd_webhooks(settings: Settings, _: argparse.Namespace) -> int:
+    from hub.server.observability.logs import configure_logging
+
+    configure_logging(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_with_database(settings, lambda: webhook_commands.deliver_forever(settings)))
+    return 0
 
 
 def cmd_bootstrap_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -379,7 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for action in ("enable", "disable"):
         actions.add_parser(action, help=f"{action} a partner application").add_argument("client_id")
+    webhook_commands.add_commands(actions)
     app.set_defaults(run=cmd_app, database=DatabaseUse.EXISTING)
+
+    webhooks = commands.add_parser(
+        "webhooks", help="send webhook deliveries (when HUB_WEBHOOKS=off keeps hub serve from it)"
+    )
+    webhooks.set_defaults(run=cmd_webhooks, database=DatabaseUse.EXISTING)
 
     admin = commands.add_parser(
         "bootstrap-admin", help="create an active national administrator (first set-up)"

@@ -24,7 +24,6 @@ from hub.models import Organization, PermissionOverride, User
 from hub.models.enums import EventKind, LocationLevel, Role, UserOption, UserStatus
 from permissions.capabilities import OPTION_OF, Capability, Level
 from permissions.policy import MATRIX
-from permissions.principal import Principal
 from permissions.rows import directory_q
 from permissions.territories import Place, places_of
 from resolvers.context import Context
@@ -82,14 +81,6 @@ def _no_applications(w: Write) -> None:
         )
 
 
-def _national_admin(principal: Principal) -> bool:
-    """A national administrator holding user.manage nationwide: no restriction applies."""
-    return (
-        principal.role is Role.NATIONAL_ADMIN
-        and principal.grant(Capability.USER_MANAGE).level is Level.NATION
-    )
-
-
 async def _home(organization: Organization) -> list[Place]:
     """Where an organization's members stand; a national one (or an unknown home) stands
     nowhere but in the nation, which only nationwide grants reach."""
@@ -109,7 +100,7 @@ def _manage(w: Write, places: list[Place]) -> Place:
 
 
 def _may_give(w: Write, role: Role, field: str) -> None:
-    if role is not RESTRICTED_ROLE and not _national_admin(w.principal):
+    if role is not RESTRICTED_ROLE and not w.principal.national_admin:
         raise _refused(
             field,
             ErrorCode.FORBIDDEN,
@@ -119,7 +110,7 @@ def _may_give(w: Write, role: Role, field: str) -> None:
 
 def _intervener_account(w: Write, user: User) -> None:
     """A restricted manager manages intervener accounts only (whatever their status)."""
-    if user.role is not RESTRICTED_ROLE and not _national_admin(w.principal):
+    if user.role is not RESTRICTED_ROLE and not w.principal.national_admin:
         raise _refused(
             "id",
             ErrorCode.FORBIDDEN,
@@ -344,7 +335,7 @@ async def set_permission_override(
 
     async def work(w: Write) -> Override:
         _no_applications(w)
-        if not _national_admin(w.principal):
+        if not w.principal.national_admin:
             raise _refused(
                 None,
                 ErrorCode.FORBIDDEN,

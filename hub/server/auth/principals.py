@@ -97,13 +97,19 @@ async def _application(client_id: str, claims: dict[str, Any]) -> Principal:
             "The token grants none of the hub scopes this application is registered for "
             f"({' '.join(sorted(app.scopes)) or 'none'}). Request them from the provider."
         )
+    return await application_principal(app, frozenset(scopes))
+
+
+async def application_principal(app: PartnerApplication, scopes: frozenset[str]) -> Principal:
+    """A partner application as a caller with ``scopes``: its role over its organization's
+    intervention areas (what its webhooks' deliveries are read as, too)."""
     areas = await InterventionArea.filter(organization_id=app.organization_id).order_by("id")
     return await _principal(
         role=app.role,
         organization_id=app.organization_id,
         application_id=app.id,
         areas=tuple(Location(area.level, area.code) for area in areas),
-        scopes=frozenset(scopes),
+        scopes=scopes,
     )
 
 
