@@ -79,7 +79,10 @@ class Subscriber:
         await self.socket.send(json.dumps(message))
 
     async def receive(self, within: float = WITHIN) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), within))
+        frame = await asyncio.wait_for(self.socket.recv(), within)
+        # Browsers' clients (graphql-ws) refuse binary frames.
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        message: dict[str, Any] = json.loads(frame)
         return message
 
     async def acknowledged(self) -> None:

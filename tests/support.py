@@ -145,7 +145,12 @@ async def close_stray_sqlite_connections() -> None:
     import aiosqlite
 
     for candidate in gc.get_objects():
-        if isinstance(candidate, aiosqlite.Connection) and candidate._running:
+        try:
+            stray = isinstance(candidate, aiosqlite.Connection) and candidate._running
+        except ReferenceError:
+            # A weak proxy whose object is gone (isinstance asks it for its class).
+            continue
+        if stray:
             await candidate.close()
 
 

@@ -12,7 +12,7 @@ import datetime
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 from tortoise import connections
@@ -61,10 +62,24 @@ GRAPHIQL_PAGE = (STATIC / "graphiql.html").read_text(encoding="utf-8")
 MAP_PAGE = (STATIC / "map.html").read_text(encoding="utf-8")
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: the JSON encoder gives bytes (for
+    HTTP), which would go in binary frames, and browsers' clients (graphql-ws, GraphiQL)
+    refuse those."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as disconnected:
+            raise WebSocketDisconnected from disconnected
+
+
 class HubGraphQL(GraphQL[Context, None]):
     # Subscriptions over graphql-transport-ws only: the older graphql-ws protocol would not
     # go through the hub's identity and limits (hub.server.live).
     graphql_transport_ws_handler_class = Socket
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self, settings: Settings, authenticator: Authenticator, rate_limits: RateLimits
