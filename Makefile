@@ -8,7 +8,7 @@ OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 FEDERATION_TOOLING := tests/federation/node_modules/.package-lock.json
 PEER_POSTGRAPHILE := bench/peer/node/node_modules/.package-lock.json
 
-.PHONY: install demo token hub test test-sqlite test-postgres lint format schema bench bench-peer fuzz load clean
+.PHONY: install demo token hub test test-sqlite test-postgres lint format schema bench bench-peer bench-live fuzz load clean
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ $(PEER_POSTGRAPHILE): bench/peer/node/package.json bench/peer/node/package-lock.
 ## suite; about 7 minutes): BENCH_SECONDS (10) per pass, BENCH_ROUNDS (2); see --help.
 bench-peer: install $(PEER_POSTGRAPHILE)
 	$(BIN)/python -m bench.peer
+
+## Live updates under load (not part of the suite; PostgreSQL; 5 to 15 minutes): 1,000
+## WebSocket subscribers, 50 updateSite/s for 60 s, 1 then 2 workers; shorter runs with
+## ARGS, e.g. make bench-live ARGS="--subscribers 200 --rate 20 --seconds 15"; see --help.
+bench-live: install
+	$(BIN)/python -m bench.live $(ARGS)
 
 ## Fuzz longer than the suite (random queries, FUZZ_EXAMPLES per caller) on both databases.
 FUZZ_EXAMPLES ?= 2000

@@ -50,10 +50,16 @@ def bench_settings(database_url: str, principal_cache_seconds: int = 5) -> Setti
 
 async def caller_headers(database_url: str) -> dict[str, str]:
     """The Authorization header of the benchmark's caller (needs the demo data)."""
+    return {"Authorization": f"Bearer {await caller_token(database_url)}"}
+
+
+async def caller_token(database_url: str, who: str = BENCH_CALLER) -> str:
+    """A token of the development issuer for ``who`` (an e-mail of the demo data, or a client
+    id), that a hub in development mode with ``DEV_ISSUER_KEY`` trusts."""
     from hub.server.auth.dev_issuer import DevIssuer
 
-    token, _ = await DevIssuer.load(bench_settings(database_url)).token_for(BENCH_CALLER)
-    return {"Authorization": f"Bearer {token}"}
+    token, _ = await DevIssuer.load(bench_settings(database_url)).token_for(who)
+    return token
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.server import BENCH_CALLER, DEV_ISSUER_KEY, ROOT
 
@@ -44,24 +45,58 @@ def _hub_env(database_url: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def served(database_url: str, workers: int, log: Path) -> Iterator[tuple[int, int]]:
-    """`hub serve` (development mode, no rate limits) on a free port: its port and PID."""
+def _start(
+    database_url: str, workers: int, log: Path, env: dict[str, str] | None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`hub serve` (development mode, no rate limits unless ``env`` sets them, with ``env``'s
+    other settings) on a free port, starting: the process and its port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    env = {**_hub_env(database_url), "HUB_RATE_LIMIT": "0", "HUB_RATE_LIMIT_ADDRESS": "0"}
+    settings = {
+        **_hub_env(database_url),
+        "HUB_RATE_LIMIT": "0",
+        "HUB_RATE_LIMIT_ADDRESS": "0",
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "hub.server.cli", "serve", "--port", str(port)]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [*command, "--workers", str(workers)], env=env, cwd=ROOT, stdout=out, stderr=out
+            [*command, "--workers", str(workers)], env=settings, cwd=ROOT, stdout=out, stderr=out
         )
+    return process, port
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=60)
+
+
+@contextmanager
+def served(
+    database_url: str, workers: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
+    """`hub serve` (development mode, no rate limits unless ``env`` sets them) on a free port,
+    once each worker answers: its port and PID."""
+    process, port = _start(database_url, workers, log, env)
     try:
         asyncio.run(_until_ready(port, workers))
         yield port, process.pid
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        _stop(process)
+
+
+@asynccontextmanager
+async def serving(
+    database_url: str, workers: int, log: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[int, int]]:
+    """``served``, from within a running event loop."""
+    process, port = _start(database_url, workers, log, env)
+    try:
+        await _until_ready(port, workers)
+        yield port, process.pid
+    finally:
+        await asyncio.to_thread(_stop, process)
 
 
 async def _until_ready(port: int, workers: int) -> None:
@@ -120,7 +155,12 @@ class Connection:
 
 
 def graphql_request(token: str, first: int) -> bytes:
-    body = json.dumps({"query": LIST, "variables": {"first": first}}).encode()
+    return graphql_post(token, LIST, {"first": first})
+
+
+def graphql_post(token: str, document: str, variables: dict[str, Any]) -> bytes:
+    """A POST /graphql request, whole, for ``Connection.post``."""
+    body = json.dumps({"query": document, "variables": variables}).encode()
     head = (
         "POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -164,10 +204,10 @@ def throughput(args: argparse.Namespace) -> None:
     for workers in sorted({1, args.workers}):
         with served(args.database, workers, args.log) as (port, parent):
             asyncio.run(load(port, request, args.connections, 5))  # warm-up
-            pids = _workers(parent, workers)
-            cpu = sum(_cpu_seconds(pid) for pid in pids)
+            pids = worker_pids(parent, workers)
+            cpu = sum(cpu_seconds(pid) for pid in pids)
             measured = asyncio.run(load(port, request, args.connections, args.seconds))
-            cores = (sum(_cpu_seconds(pid) for pid in pids) - cpu) / args.seconds
+            cores = (sum(cpu_seconds(pid) for pid in pids) - cpu) / args.seconds
         latencies = measured.latencies
         rates[workers] = len(latencies) / args.seconds
         print(
@@ -181,20 +221,21 @@ def throughput(args: argparse.Namespace) -> None:
         print(f"{args.workers} workers / 1: {rates[args.workers] / rates[1]:.2f}x")
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (``VmHWM``: its peak so far), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # utime and stime, the 14th and 15th fields of the line (after the command's name).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _workers(parent: int, workers: int) -> list[int]:
+def worker_pids(parent: int, workers: int) -> list[int]:
     """The processes that serve: the parent itself with one worker, else its children
     started by multiprocessing's spawn (not its resource tracker)."""
     if workers == 1:
@@ -210,13 +251,13 @@ def _command(pid: int) -> str:
 def rss(args: argparse.Namespace) -> None:
     request = graphql_request(token(args.database), args.first)
     with served(args.database, args.workers, args.log) as (port, parent):
-        workers = _workers(parent, args.workers)
+        workers = worker_pids(parent, args.workers)
 
         async def sample() -> None:
             began = time.monotonic()
             loading = asyncio.create_task(load(port, request, args.connections, args.minutes * 60))
             while not loading.done():
-                sizes = " ".join(f"{_rss_mb(pid):6.1f}" for pid in workers)
+                sizes = " ".join(f"{rss_mb(pid):6.1f}" for pid in workers)
                 print(f"{time.monotonic() - began:6.0f} s  RSS MB per worker: {sizes}", flush=True)
                 await asyncio.wait([loading], timeout=args.every)
             print(f"{len(loading.result().latencies)} answers")
