@@ -57,9 +57,10 @@ class Context:
     reads: AuditBatch = field(default_factory=lambda: AuditBatch(AuditKind.READ))
     # Which executor ran the operation, and why not the compiled one (schema.execution).
     execution: str | None = None
-    # Over a WebSocket: what to do when a subscriber falls too far behind (the server
-    # closes its connection).
+    # Over a WebSocket: what to do when a subscriber falls too far behind, and when the
+    # database does not answer while an event is read (the server closes the connection).
     on_overflow: Callable[[], None] | None = None
+    on_unavailable: Callable[[], None] | None = None
 
     def renew(self) -> None:
         """Fresh loaders and day, for each event a subscription resolves: nothing read for

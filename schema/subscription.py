@@ -14,6 +14,7 @@ from strawberry.types import Info
 from hub.models.enums import LocationLevel
 from resolvers.activity.streams import (
     Change,
+    closing_on_faults,
     comments_added,
     follow_action,
     follow_site,
@@ -43,7 +44,7 @@ class Subscription:
     )
     async def site_changed(self, info: Ctx, id: strawberry.ID) -> AsyncGenerator[Followed, None]:
         site = await resolve_node(info.context, id, expected="Site")
-        return _followed(follow_site(info.context, site.id))
+        return _followed(closing_on_faults(info.context, follow_site(info.context, site.id)))
 
     @strawberry.subscription(
         description="An action's changes; the last one comes when it leaves what the caller "
@@ -51,7 +52,7 @@ class Subscription:
     )
     async def action_changed(self, info: Ctx, id: strawberry.ID) -> AsyncGenerator[Followed, None]:
         action = await resolve_node(info.context, id, expected="Action")
-        return _followed(follow_action(info.context, action.id))
+        return _followed(closing_on_faults(info.context, follow_action(info.context, action.id)))
 
     @strawberry.subscription(
         description="Sites created, changed, closed or deleted within a territory (all the "
@@ -62,7 +63,8 @@ class Subscription:
     ) -> AsyncGenerator[Activity, None]:
         everywhere = LocationInput(level=LocationLevel.NATION)
         locations = await check_locations([location or everywhere])
-        return sites_changed(info.context, locations)  # type: ignore[return-value]
+        changes = sites_changed(info.context, locations)
+        return closing_on_faults(info.context, changes)  # type: ignore[return-value]
 
     @strawberry.subscription(
         description="New comments of a site, of an action, or of all the caller may read; a "
@@ -78,6 +80,7 @@ class Subscription:
         action = (
             await resolve_node(info.context, action_id, expected="Action") if action_id else None
         )
-        return comments_added(  # type: ignore[return-value]
+        comments = comments_added(
             info.context, site.id if site else None, action.id if action else None
         )
+        return closing_on_faults(info.context, comments)  # type: ignore[return-value]

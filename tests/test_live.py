@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 import websockets
 from strawberry.relay import to_base64
+from tortoise import connections
 
 from hub.live.announcements import Announcement
 from hub.live.bus import BUS
@@ -325,3 +326,31 @@ async def test_handshakes_count_against_the_addresss_rate_limit(hub: Hub) -> Non
             async with Subscriber.connect(address):
                 pass
     assert refused.value.response.status_code == 403
+
+
+async def test_a_database_that_does_not_answer_ends_the_connection_to_reconnect(
+    hub: Hub, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the pool's connections are held to keep the event from being read")
+    site = await open_site()
+    await rename(hub, site, "Avant la panne")
+    event = await Event.filter(subject_type="site").order_by("-id").first()
+    assert event is not None
+    pool = connections.get("default")._pool
+    async with (
+        served(hub.settings) as address,
+        Subscriber.connect(address, await hub.token("national_admin")) as subscriber,
+    ):
+        await subscriber.acknowledged()
+        await subscriber.subscribe(SITES_CHANGED)
+        await asyncio.sleep(0.2)
+        # Every connection of the pool held: reading the event waits, then gives up.
+        held = [await pool.acquire() for _ in range(hub.settings.db_pool_size)]
+        try:
+            BUS.publish(Announcement.of(event))
+            code, reason = await subscriber.closed(within=hub.settings.db_pool_timeout + 5)
+        finally:
+            for connection in held:
+                await pool.release(connection)
+    assert (code, reason) == (1013, "The database did not answer: connect again in a few seconds.")

@@ -5,7 +5,8 @@ is, how long it may stay, and how much it may ask.
 key in any case); without one the caller is anonymous. The connection is then closed, with
 a code saying why (``Close``), when the token expires, when the account is deactivated or
 its rights change (from the event stream, so on every node), when no operation has run for
-``HUB_WS_IDLE_SECONDS``, or when a subscription falls ``HUB_LIVE_QUEUE_SIZE`` events behind.
+``HUB_WS_IDLE_SECONDS``, when a subscription falls ``HUB_LIVE_QUEUE_SIZE`` events behind, or
+when the database does not answer while an event is read.
 Operations count against the caller's rate limit as HTTP requests do, and against the
 subscriptions a connection and a caller (in this process) may hold.
 """
@@ -58,7 +59,7 @@ class Close(IntEnum):
     IDLE = 4408
     # A subscription fell HUB_LIVE_QUEUE_SIZE events behind: the client reads too slowly.
     TOO_SLOW = 4413
-    # The identity provider could not be reached: try again later.
+    # The identity provider, or the database, did not answer: connect again a little later.
     TRY_AGAIN_LATER = 1013
     # The address's rate limit is spent (the handshake is refused with HTTP 403).
     TOO_MANY_REQUESTS = 4429
@@ -147,6 +148,9 @@ class Socket(BaseGraphQLTransportWSHandler[Context, None]):
         self.context.on_overflow = lambda: self.close_soon(
             Close.TOO_SLOW,
             f"More than {self.view.settings.live_queue_size} events waited: read faster.",
+        )
+        self.context.on_unavailable = lambda: self.close_soon(
+            Close.TRY_AGAIN_LATER, "The database did not answer: connect again in a few seconds."
         )
 
     async def handle(self) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from hub.faults import database_fault, report
 from hub.live.announcements import Announcement
 from hub.live.bus import BUS
 from hub.models import Comment, Event
@@ -19,6 +21,7 @@ from resolvers.journal.loaders import comment_by_id
 from resolvers.sites.loaders import site_by_id
 
 Location = tuple[LocationLevel, str | None]
+T = TypeVar("T")
 SITE, ACTION = HistorySubject.SITE.value, HistorySubject.ACTION.value
 
 
@@ -58,6 +61,21 @@ async def _announced(
             yield announcement
     finally:
         subscription.close()
+
+
+async def closing_on_faults(context: Context, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``stream``, ended by a database fault as the connection is: the server closes it with
+    a code saying "connect again" (1013), rather than the subscription ending quietly while
+    the connection stays open, which a client would not notice."""
+    try:
+        async for item in stream:
+            yield item
+    except Exception as error:
+        fault = database_fault(error)
+        if fault is None or context.on_unavailable is None:
+            raise
+        report(fault, "a subscription")
+        context.on_unavailable()
 
 
 def _deletion_seen(context: Context, announcement: Announcement) -> bool:
