@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tortoise.expressions import Q
 
-from hub.models import Action, Commune, Departement, Site
+from hub.models import Action, Commune, Departement
 from hub.models.enums import LocationLevel
 
 
@@ -142,7 +143,20 @@ async def places_of(locations: Iterable[Key]) -> dict[Key, list[Place]]:
     return found
 
 
-def site_place(site: Site) -> Place:
+class StandsLikeASite(Protocol):
+    """A row with a site's territory columns: a site, an event of the stream."""
+
+    @property
+    def region_code(self) -> str | None: ...
+    @property
+    def departement_code(self) -> str | None: ...
+    @property
+    def epci_code(self) -> str | None: ...
+    @property
+    def commune_scope_code(self) -> str | None: ...
+
+
+def site_place(site: StandsLikeASite) -> Place:
     return Place(site.region_code, site.departement_code, site.epci_code, site.commune_scope_code)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import orjson
@@ -15,6 +15,8 @@ from hub.models.events import Event
 
 @dataclass(frozen=True)
 class Announcement:
+    """An event row's columns (``hub.models.events``), under the same names."""
+
     id: int
     at: datetime.datetime
     kind: EventKind
@@ -22,10 +24,10 @@ class Announcement:
     subject_id: int
     site_id: int | None
     action_id: int | None
-    region: str | None
-    departement: str | None
-    epci: str | None
-    commune: str | None
+    region_code: str | None
+    departement_code: str | None
+    epci_code: str | None
+    commune_scope_code: str | None
     changes: tuple[str, ...]
     user_id: int | None
     application_id: int | None
@@ -37,43 +39,19 @@ class Announcement:
 
     @classmethod
     def of_row(cls, row: Mapping[str, Any]) -> Announcement:
-        """From a row of the event table as the driver reads it (``changes`` as JSON text)."""
-        changes = row["changes"]
-        return cls(
-            row["id"],
-            row["at"],
-            EventKind(row["kind"]),
-            row["subject_type"],
-            row["subject_id"],
-            row["site_id"],
-            row["action_id"],
-            row["region_code"],
-            row["departement_code"],
-            row["epci_code"],
-            row["commune_scope_code"],
-            tuple(orjson.loads(changes) if isinstance(changes, str | bytes) else changes),
-            row["user_id"],
-            row["application_id"],
+        """From a row of the event table as a driver or a model holds it (``changes`` as
+        JSON text or as a list)."""
+        values = {name: row[name] for name in COLUMNS}
+        changes = values["changes"]
+        values["changes"] = tuple(
+            orjson.loads(changes) if isinstance(changes, str | bytes) else changes
         )
+        values["kind"] = EventKind(values["kind"])
+        return cls(**values)
 
     def event(self) -> Event:
         """The event row it announces, without reading it again."""
-        return Event(
-            id=self.id,
-            at=self.at,
-            kind=self.kind,
-            subject_type=self.subject_type,
-            subject_id=self.subject_id,
-            site_id=self.site_id,
-            action_id=self.action_id,
-            region_code=self.region,
-            departement_code=self.departement,
-            epci_code=self.epci,
-            commune_scope_code=self.commune,
-            changes=list(self.changes),
-            user_id=self.user_id,
-            application_id=self.application_id,
-        )
+        return Event(**(asdict(self) | {"changes": list(self.changes)}))
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode()
@@ -84,6 +62,7 @@ class Announcement:
         send in a shape this one does not know."""
         data = orjson.loads(text)
         data["at"] = datetime.datetime.fromisoformat(data["at"])
-        data["kind"] = EventKind(data["kind"])
-        data["changes"] = tuple(data["changes"])
-        return cls(**data)
+        return cls.of_row(data)
+
+
+COLUMNS = tuple(column.name for column in fields(Announcement))

@@ -14,7 +14,7 @@ from hub.live.bus import BUS
 from hub.models import Comment, Event
 from hub.models.enums import EventKind, HistorySubject, LocationLevel
 from permissions.capabilities import Capability
-from permissions.territories import Place
+from permissions.territories import site_place
 from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context
 from resolvers.journal.loaders import comment_by_id
@@ -34,13 +34,8 @@ class Change:
     last: bool
 
 
-def place_of(announcement: Announcement) -> Place:
-    a = announcement
-    return Place(a.region, a.departement, a.epci, a.commune)
-
-
 def within(announcement: Announcement, locations: Sequence[Location]) -> bool:
-    place = place_of(announcement)
+    place = site_place(announcement)
     codes = {
         LocationLevel.REGION: place.region,
         LocationLevel.DEPARTEMENT: place.departement,
@@ -82,7 +77,7 @@ def _deletion_seen(context: Context, announcement: Announcement) -> bool:
     """A site's deletion, shown to who could read the site where it stood."""
     return announcement.kind is EventKind.SITE_DELETED and context.principal.reach(
         Capability.SITE_READ
-    ).contains(place_of(announcement))
+    ).contains(site_place(announcement))
 
 
 async def follow_site(context: Context, site_id: int) -> AsyncIterator[Change]:
@@ -123,7 +118,7 @@ async def sites_changed(context: Context, locations: Sequence[Location]) -> Asyn
     reach = context.principal.reach(Capability.SITE_READ)
 
     def wants(a: Announcement) -> bool:
-        return a.subject_type == SITE and within(a, locations) and reach.contains(place_of(a))
+        return a.subject_type == SITE and within(a, locations) and reach.contains(site_place(a))
 
     async for announcement in _announced(context, wants):
         assert announcement.site_id is not None

@@ -15,7 +15,7 @@ from hub.models import Event
 from hub.models.enums import EventKind, HistorySubject
 from permissions.capabilities import Capability
 from permissions.fields import GATED_COLUMNS
-from permissions.territories import Place
+from permissions.territories import site_place
 from resolvers.actions.loaders import action_by_id
 from resolvers.context import Context
 from resolvers.journal.loaders import comment_by_id
@@ -96,10 +96,7 @@ async def _may_read(capability: Capability, root: Event, subject: Any, info: Ctx
     if subject is not None:
         return await holds(capability, subject, info)
     if root.kind is EventKind.SITE_DELETED:
-        place = Place(
-            root.region_code, root.departement_code, root.epci_code, root.commune_scope_code
-        )
-        return info.context.principal.can(capability, place)
+        return info.context.principal.can(capability, site_place(root))
     return False
 
 
