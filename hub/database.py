@@ -1,17 +1,19 @@
-"""Database set-up: tortoise configuration, connection lifecycle, migrations."""
+"""Database set-up: tortoise configuration, connection lifecycle, migrations, and the one
+client every statement goes through (to the primary, or to a read replica: hub.replicas)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
@@ -19,7 +21,11 @@ from tortoise.exceptions import TransactionManagementError
 from tortoise.expressions import Q
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
+from hub.replicas import routing
+from hub.replicas.replica import Replica
 from hub.settings import Settings
+
+T = TypeVar("T")
 
 APP = "hub"
 MODELS_MODULE = "hub.models"
@@ -32,6 +38,11 @@ def sqlite_file(url: str) -> Path | None:
         return None
     path = url.removeprefix("sqlite://").split("?", 1)[0]
     return Path(path) if path and path != ":memory:" else None
+
+
+def without_password(url: str) -> str:
+    """A database URL as logs and messages show it: its password, if any, as ``***``."""
+    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
 def normalize_url(url: str) -> str:
@@ -145,6 +156,9 @@ class _RolledBackTransaction(TransactionContextPooled):
                     await client.rollback()
         finally:
             await super().__aexit__(exc_type, exc_val, exc_tb)
+        if exc_type is None:
+            # Committed: the request's later reads must see it (hub.replicas.routing).
+            routing.committed()
 
 
 async def _nothing_to_reset(_: asyncpg.Connection) -> None:
@@ -155,9 +169,54 @@ async def _nothing_to_reset(_: asyncpg.Connection) -> None:
 
 
 class BoundedPostgresClient(AsyncpgDBClient):
+    """tortoise's asyncpg client, time-bounded, and sending the reads a request may read
+    from the replica (``hub.replicas``) to ``replica`` when it is set: the one place where
+    every statement of the hub, the ORM's and its own SQL, goes through. Transactions, and
+    the statements that write, always run here, on the primary."""
+
+    # The replica, on the primary's client (hub.server.replicas sets it).
+    replica: Replica | None = None
+
     def __init__(self, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.acquire_timeout = acquire_timeout
+
+    def _replica_for(self, statement: str) -> tuple[Replica, routing.Reads] | None:
+        """The replica, if this statement reads from it."""
+        replica, reads = self.replica, routing.current()
+        if replica is None or reads is None or not reads.replica_allowed:
+            return None
+        if not routing.is_read(statement) or not replica.chosen_by(reads):
+            return None
+        return replica, reads
+
+    async def _routed(self, statement: str, run: Callable[[AsyncpgDBClient], Awaitable[T]]) -> T:
+        """``run`` on the replica when the statement reads from it, else on the primary; a
+        read the replica failed goes to the primary when ``Replica.failed`` says so."""
+        chosen = self._replica_for(statement)
+        if chosen is not None:
+            replica, reads = chosen
+            try:
+                return await run(replica.client)
+            except Exception as error:
+                if not replica.failed(reads, error):
+                    raise
+        return await run(self)
+
+    # The reads tortoise and the hub's own SQL send (execute_insert and execute_many write).
+    async def execute_query(
+        self, query: str, values: list[Any] | None = None
+    ) -> tuple[int, list[dict[Any, Any]]]:
+        return await self._routed(
+            query, lambda client: AsyncpgDBClient.execute_query(client, query, values)
+        )
+
+    async def execute_query_dict(
+        self, query: str, values: list[Any] | None = None
+    ) -> list[dict[Any, Any]]:
+        return await self._routed(
+            query, lambda client: AsyncpgDBClient.execute_query_dict(client, query, values)
+        )
 
     async def create_pool(self, **kwargs: Any) -> Any:
         pool = await super().create_pool(reset=_nothing_to_reset, **kwargs)
@@ -204,6 +263,19 @@ async def connect(
 
 async def disconnect() -> None:
     await Tortoise.close_connections()
+
+
+def replica_client(url: str, bounds: Bounds) -> BoundedPostgresClient:
+    """A client of a PostgreSQL replica with the primary's bounds; not one of tortoise's
+    connections (models and transactions never use it directly)."""
+    info = _bounded(normalize_url(url), bounds)
+    return BoundedPostgresClient(**info["credentials"], connection_name="replica")
+
+
+def primary_client() -> BoundedPostgresClient | None:
+    """The client of the PostgreSQL database (None on SQLite, which has no replicas)."""
+    client = connections.get("default")
+    return client if isinstance(client, BoundedPostgresClient) else None
 
 
 async def migrate(database_url: str) -> None:

@@ -243,6 +243,14 @@ def _redis_url(raw: str | None) -> str | None:
     return raw
 
 
+def _replica_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("postgres://", "postgresql://")):
+        raise SettingsError("HUB_DATABASE_REPLICA_URL must start with postgres://")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
@@ -254,6 +262,12 @@ class Settings:
     db_statement_timeout: float = 10.0
     db_pool_timeout: float = 5.0
     db_pool_size: int = 10
+    # A streaming replica of the PostgreSQL database, where reads go while it is healthy
+    # (hub.replicas): the lag beyond which they go to the primary, and how long a caller's
+    # reads go to the primary after it wrote. Ignored on SQLite.
+    database_replica_url: str | None = None
+    replica_max_lag_seconds: int = 2
+    replica_read_your_writes_seconds: int = 5
     default_page_size: int = 50
     max_page_size: int = 500
     # A site not updated nor confirmed for this many days is flagged as out of date.
@@ -393,6 +407,16 @@ class Settings:
             ),
             db_pool_timeout=_int(env, "HUB_DB_POOL_TIMEOUT", int(cls.db_pool_timeout)),
             db_pool_size=_int(env, "HUB_DB_POOL_SIZE", cls.db_pool_size),
+            database_replica_url=_replica_url(env.get("HUB_DATABASE_REPLICA_URL")),
+            replica_max_lag_seconds=_int(
+                env, "HUB_REPLICA_MAX_LAG_SECONDS", cls.replica_max_lag_seconds
+            ),
+            replica_read_your_writes_seconds=_int(
+                env,
+                "HUB_REPLICA_READ_YOUR_WRITES_SECONDS",
+                cls.replica_read_your_writes_seconds,
+                minimum=0,
+            ),
             default_page_size=default_page_size,
             max_page_size=max_page_size,
             out_of_date_days=_int(env, "HUB_OUT_OF_DATE_DAYS", cls.out_of_date_days),

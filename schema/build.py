@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -58,13 +58,14 @@ class ReleaseLoaders(SchemaExtension):
 
 def build_schema(
     limits: Limits | None = None,
-    observers: Sequence[type[SchemaExtension]] = (),
+    observers: Sequence[Callable[[], SchemaExtension]] = (),
     compiled: bool = True,
 ) -> strawberry.Schema:
     """The schema; refuses to build if a field has no permission decision (default deny).
 
-    ``observers`` are the server's extensions (the access log's record of the operation):
-    listed first, they see the errors last, as the client gets them. ``compiled``: queries
+    ``observers`` are the server's extensions (the access log's record of the operation,
+    the read replica's routing), as classes or factories: listed first, they see the errors
+    last, as the client gets them. ``compiled``: queries
     run through their plan (``schema.execution``), else through graphql-core.
     """
     limits = limits or Limits()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,17 +63,25 @@ def stop_process(process: subprocess.Popen[bytes]) -> int | None:
 
 
 def start_hub(
-    env: Mapping[str, str], *arguments: str, separate_stderr: bool = False
+    env: Mapping[str, str],
+    *arguments: str,
+    separate_stderr: bool = False,
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`hub serve` on a free port, with ``env`` over this process's environment, once it
-    answers /health (within 30 s, or the test fails with what it printed); and its base URL."""
+    answers /health (within 30 s, or the test fails with what it printed); and its base URL.
+    With ``log``, what it prints goes to that file (nothing to drain however much it logs)
+    rather than to pipes."""
     port = free_port()
+    output = log.open("wb") if log is not None else None
     process = subprocess.Popen(
         [sys.executable, "-m", "hub.server.cli", "serve", "--port", str(port), *arguments],
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
     )
+    if output is not None:
+        output.close()  # the process has its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while process.poll() is None and time.monotonic() < deadline:
@@ -83,6 +92,10 @@ def start_hub(
             time.sleep(0.2)
     if process.poll() is None:
         process.kill()
-    output, errors = process.communicate(timeout=15)
-    printed = output.decode(errors="replace") + (errors or b"").decode(errors="replace")
+    output_bytes, errors = process.communicate(timeout=15)
+    if log is not None:
+        output_bytes = log.read_bytes()
+    printed = (output_bytes or b"").decode(errors="replace") + (errors or b"").decode(
+        errors="replace"
+    )
     pytest.fail(f"hub serve did not answer /health within 30 s:\n{printed}")

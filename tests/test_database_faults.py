@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pwd
 import re
-import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +32,7 @@ from hub.models import AuditEntry, HistoryEntry, Site
 from hub.server.app import create_app
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.settings import Settings
+from tests.clusters import Cluster
 from tests.processes import free_port
 from tests.support import (
     SESSION_DATABASE,
@@ -58,85 +54,6 @@ LEAKS = re.compile(r"asyncpg|postgres|sqlite|select |traceback|/(tmp|work|usr|va
 # The hub's bounds here, small so that faults show quickly; recoveries are polled this long.
 BOUNDS = {"db_connect_timeout": 1, "db_statement_timeout": 2, "db_pool_timeout": 1}
 RECOVERY_SECONDS = 30
-
-
-def _postgres_bin(name: str) -> str | None:
-    found = sorted(
-        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda path: [int(part) for part in re.findall(r"\d+", path.parts[-3])],
-    )
-    return str(found[-1]) if found else shutil.which(name)
-
-
-class Cluster:
-    """A PostgreSQL cluster in a temporary folder: its data, socket and log."""
-
-    def __init__(self) -> None:
-        initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-        if initdb is None or pg_ctl is None:
-            pytest.skip("the PostgreSQL server programs (initdb, pg_ctl) are not installed")
-        self.initdb, self.pg_ctl = initdb, pg_ctl
-        self.folder = Path(tempfile.mkdtemp(prefix="hub-faults-"))
-        # PostgreSQL refuses to run as root: its files then belong to the postgres user.
-        self.as_root = os.geteuid() == 0
-        if self.as_root:
-            os.chown(self.folder, pwd.getpwnam("postgres").pw_uid, -1)
-        self.port = free_port()
-        self._run(self.initdb, "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
-
-    @property
-    def data(self) -> str:
-        return str(self.folder / "data")
-
-    def url(self, name: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        done = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        log = str(self.folder / "log")
-        self._run(self.pg_ctl, "start", "-w", "-t", "30", "-D", self.data, "-l", log, "-o", options)
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run(self.pg_ctl, "stop", "-w", "-t", "30", "-D", self.data, "-m", mode)
-
-    def children_of(self, parent: int) -> list[int]:
-        found = []
-        for entry in Path("/proc").iterdir():
-            with suppress(OSError, ValueError):  # not a process, or one that ended meanwhile
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(entry.name))
-        return found
-
-    @contextmanager
-    def frozen(self) -> Iterator[None]:
-        """Every process of the cluster stopped (SIGSTOP), as a hung server or host would be:
-        the postmaster first, so that it starts no new one, then its children."""
-        postmaster = int((Path(self.data) / "postmaster.pid").read_text().split()[0])
-        os.kill(postmaster, signal.SIGSTOP)
-        stopped = [postmaster]
-        try:
-            for pid in self.children_of(postmaster):
-                with suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGSTOP)
-                    stopped.append(pid)
-            yield
-        finally:
-            for pid in stopped:
-                with suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-
-    def destroy(self) -> None:
-        with suppress(OSError, AssertionError):  # already stopped
-            self.stop("immediate")
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass

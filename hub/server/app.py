@@ -47,6 +47,7 @@ from hub.server.observability.middleware import Observe
 from hub.server.observability.operation import RecordOperation
 from hub.server.observability.tracing import tracing_middleware
 from hub.server.ratelimit import RateLimits, guarded
+from hub.server.replicas import ReadRouting
 from hub.server.webhooks import Deliverer
 from hub.settings import Environment, Settings
 from permissions.principal import ANONYMOUS
@@ -82,12 +83,15 @@ class HubGraphQL(GraphQL[Context, None]):
     websocket_adapter_class = TextFrames
 
     def __init__(
-        self, settings: Settings, authenticator: Authenticator, rate_limits: RateLimits
+        self,
+        settings: Settings,
+        authenticator: Authenticator,
+        rate_limits: RateLimits,
+        reads: ReadRouting | None = None,
     ) -> None:
+        observers = [RecordOperation, *(reads.extensions() if reads is not None else ())]
         super().__init__(
-            build_schema(
-                settings.limits, observers=[RecordOperation], compiled=settings.compiled_reads
-            ),
+            build_schema(settings.limits, observers=observers, compiled=settings.compiled_reads),
             graphql_ide="graphiql" if settings.graphiql else None,
             # Queries by GET (cacheable, loggable URLs) only outside production, for GraphiQL.
             allow_queries_via_get=settings.graphiql,
@@ -177,16 +181,19 @@ async def health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def readiness(settings: Settings) -> Callable[[Request], Awaitable[JSONResponse]]:
+def readiness(
+    settings: Settings, reads: ReadRouting
+) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def ready(_: Request) -> JSONResponse:
-        """Readiness: the database answers, within the connect timeout."""
+        """Readiness: the database answers, within the connect timeout. The read replica's
+        state is told, never a reason to be unready: reads go to the primary without it."""
         try:
             async with asyncio.timeout(settings.db_connect_timeout):
                 await connections.get("default").execute_query("SELECT 1")
         except Exception as error:  # any failure means "not ready"; the reason goes to the log
             log.warning("Not ready: %s: %s", type(error).__name__, error)
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            return JSONResponse({"status": "unavailable", **reads.status()}, status_code=503)
+        return JSONResponse({"status": "ok", **reads.status()})
 
     return ready
 
@@ -255,6 +262,7 @@ def create_app(
                 shared_across_tasks=True,
                 bounds=database.Bounds.of(settings),
             )
+        await reads.start()
         listener = await listen(settings.database_url)
         deliveries = (
             asyncio.create_task(Deliverer(settings, view.schema).run())
@@ -272,12 +280,15 @@ def create_app(
             if listener is not None:
                 await listener.stop()
             await rate_limits.close()
+            await reads.stop()
             if manage_database:
                 await database.disconnect()
 
     authenticator = authenticator or Authenticator.from_settings(settings)
     rate_limits = RateLimits.from_settings(settings)
-    view = HubGraphQL(settings, authenticator, rate_limits)
+    metrics = Metrics()
+    reads = ReadRouting(settings, metrics)
+    view = HubGraphQL(settings, authenticator, rate_limits, reads)
     # Nothing of the body is read before the address, the token and the caller's budget pass.
     body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = guarded(body, authenticator, rate_limits)
@@ -285,9 +296,9 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", AddressLimitedSocket(view, rate_limits)),
         Route("/health", health, methods=["GET"]),
-        Route("/ready", readiness(settings), methods=["GET"]),
+        Route("/ready", readiness(settings, reads), methods=["GET"]),
     ]
-    routes += export_routes(settings, authenticator, view.schema, rate_limits)
+    routes += export_routes(settings, authenticator, view.schema, rate_limits, reads)
     if settings.graphiql:
         routes.append(Mount("/graphiql", StaticFiles(directory=STATIC / "graphiql")))
     if settings.environment in (Environment.DEMO, Environment.DEVELOPMENT):
@@ -295,7 +306,6 @@ def create_app(
         routes.append(Mount("/map", StaticFiles(directory=STATIC / "map")))
     if authenticator.dev_issuer is not None:
         routes += authenticator.dev_issuer.routes()
-    metrics = Metrics()
     routes += metrics_routes(settings, metrics)
     # Outermost, so that the access log and the metrics see every answer (401, 413, 429…).
     # Outside production each answer names the worker process that made it (X-Hub-Worker).

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from enum import Enum
@@ -438,8 +437,7 @@ def _database_source(environ: dict[str, str]) -> str:
 
 
 def _database_in_use(settings: Settings, environ: dict[str, str]) -> str:
-    # A password in the URL is never shown.
-    shown = re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", settings.database_url)
+    shown = database.without_password(settings.database_url)
     return f"Using {shown} (from {_database_source(environ)})"
 
 

@@ -36,6 +36,7 @@ from hub.errors import BadUserInput
 from hub.server.auth.middleware import Authenticator, principal_of
 from hub.server.http_errors import error_response
 from hub.server.ratelimit import RateLimits, guarded
+from hub.server.replicas import ReadRouting
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from resolvers.context import Context
@@ -165,8 +166,14 @@ async def _started(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 def export_routes(
-    settings: Settings, authenticator: Authenticator, schema: Any, limits: RateLimits
+    settings: Settings,
+    authenticator: Authenticator,
+    schema: Any,
+    limits: RateLimits,
+    reads: ReadRouting | None = None,
 ) -> list[Route]:
+    """The export routes; with ``reads``, their reads may go to the read replica."""
+
     async def export(request: Request) -> Response:
         kind, extension = request.url.path.rsplit("/", 1)[1].split(".")
         capability, filter_type, rows_of = _EXPORTS[kind]
@@ -201,7 +208,8 @@ def export_routes(
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
 
-    endpoint = guarded(request_response(export), authenticator, limits)
+    exported = request_response(export)
+    endpoint = guarded(reads.around(exported) if reads else exported, authenticator, limits)
     return [
         Route(f"/exports/{kind}.{extension}", endpoint, methods=["GET"])
         for kind in _EXPORTS

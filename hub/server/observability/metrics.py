@@ -10,7 +10,13 @@
   operation's name (``anonymous`` without one, ``other`` past the bounds below), empty for
   other routes.
 - ``hub_requests_in_flight``; ``hub_db_pool_connections`` and ``hub_db_pool_idle_connections``
-  on PostgreSQL (SQLite has no pool: nothing is reported).
+  on PostgreSQL, of the database (``default``) and of its read replica (``replica``); SQLite
+  has no pool: nothing is reported.
+- With a read replica (``hub.replicas``): ``hub_replica_fallbacks_total{reason}``, requests
+  that could have read from it and read from the primary, by why (``FALLBACK_REASONS``);
+  ``hub_replica_state{state}``, 1 for the state the process sees it in (with several workers,
+  how many see it so); ``hub_replica_lag_seconds``, its lag at the last check (the largest
+  among the workers).
 
 Every label is bounded: operation names must be GraphQL names of at most 64 characters and at
 most ``MAX_OPERATIONS`` distinct ones are kept per process, so a client inventing names cannot
@@ -40,6 +46,7 @@ from starlette.routing import Route
 from tortoise import connections
 from tortoise.exceptions import ConfigurationError
 
+from hub.replicas.replica import FALLBACK_REASONS, ReplicaState
 from hub.server.http_errors import error_response
 from hub.server.observability.operation import OTHER
 from hub.settings import Environment, Settings
@@ -52,6 +59,7 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 # Exports may take tens of seconds; GraphQL reads should take milliseconds.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _DATABASE = "default"
+_REPLICA = "replica"
 # The executors, as schema.execution.executor names them.
 COMPILED, GRAPHQL_CORE = "compiled", "graphql-core"
 
@@ -96,6 +104,20 @@ class Metrics:
             "hub_db_pool_idle_connections", "Idle connections of the database pool.",
             ["database"], registry=own, multiprocess_mode="livesum",
         )  # fmt: skip
+        self.replica_fallbacks = Counter(
+            "hub_replica_fallbacks",
+            "Requests that could read from the read replica and read from the primary, by why.",
+            ["reason"],
+            registry=own,
+        )
+        self.replica_state = Gauge(
+            "hub_replica_state", "1 for the state the read replica is seen in.", ["state"],
+            registry=own, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.replica_lag = Gauge(
+            "hub_replica_lag_seconds", "The read replica's lag behind the primary, last checked.",
+            registry=own, multiprocess_mode="livemax",
+        )  # fmt: skip
         self._operations: set[str] = set()
 
     def observe(
@@ -123,6 +145,16 @@ class Metrics:
                 self.executions.labels(GRAPHQL_CORE, why if why in REASONS else OTHER).inc()
         self.observe_pool()
 
+    # The replica's observer (hub.replicas.replica.ReplicaObserver).
+    def replica_checked(self, state: ReplicaState, lag: float | None) -> None:
+        for each in ReplicaState:
+            self.replica_state.labels(each.value).set(1 if each is state else 0)
+        if lag is not None:
+            self.replica_lag.set(lag)
+
+    def replica_fell_back(self, reason: str) -> None:
+        self.replica_fallbacks.labels(reason if reason in FALLBACK_REASONS else OTHER).inc()
+
     def _operation(self, name: str) -> str:
         if name not in self._operations:
             if len(self._operations) >= MAX_OPERATIONS:
@@ -143,12 +175,18 @@ class Metrics:
             client = connections.get(_DATABASE)
         except (ConfigurationError, RuntimeError):  # not connected (yet), or closed
             return
+        self._observe_pool(_DATABASE, client)
+        replica = getattr(client, "replica", None)
+        if replica is not None:
+            self._observe_pool(_REPLICA, replica.client)
+
+    def _observe_pool(self, database: str, client: object) -> None:
         # An asyncpg pool (possibly wrapped); SQLite's client has none.
         pool = getattr(client, "_pool", None)
         size, idle = getattr(pool, "get_size", None), getattr(pool, "get_idle_size", None)
         if callable(size) and callable(idle):
-            self.pool_connections.labels(_DATABASE).set(size())
-            self.pool_idle.labels(_DATABASE).set(idle())
+            self.pool_connections.labels(database).set(size())
+            self.pool_idle.labels(database).set(idle())
 
 
 def metrics_routes(settings: Settings, metrics: Metrics) -> list[Route]:
