@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 import websockets
 from starlette.types import ASGIApp
@@ -116,3 +117,16 @@ class Subscriber:
         except websockets.ConnectionClosed as closed:
             received = closed.rcvd
             return (received.code, received.reason) if received else (None, None)
+
+
+async def metric(address: str, name: str) -> float:
+    """A metric's value (the sum of its series matching ``name``, labels included), read from
+    the served hub's /metrics; ``address`` is its ws:// or http:// URL."""
+    base = address.replace("ws://", "http://").removesuffix("/graphql")
+    async with httpx.AsyncClient(base_url=base) as http:
+        text = (await http.get("/metrics")).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )

@@ -19,7 +19,7 @@ from hub.live.bus import BUS
 from hub.models import Event, Site, User
 from hub.models.enums import EventKind, SiteStatus
 from hub.settings import Settings
-from tests.live import Subscriber, served
+from tests.live import Subscriber, metric, served
 from tests.support import Hub, open_site
 
 SITE_CHANGED = """subscription ($id: ID!) { siteChanged(id: $id) {
@@ -238,7 +238,9 @@ async def test_an_idle_connection_is_closed(hub: Hub) -> None:
         Subscriber.connect(address, await hub.token("operator")) as subscriber,
     ):
         await subscriber.acknowledged()
+        assert await metric(address, "hub_ws_connections") == 1
         assert await subscriber.closed() == (4408, "No operation for 1 s.")
+        assert await metric(address, 'hub_ws_closes_total{code="4408"}') == 1
 
 
 async def test_subscriptions_per_caller_are_bounded(hub: Hub) -> None:

@@ -26,7 +26,7 @@ from hub.models import Event, PartnerApplication, Site, Webhook, WebhookDelivery
 from hub.models.enums import DeliveryStatus, SiteStatus
 from hub.settings import Settings
 from resolvers.webhooks import registry
-from tests.live import WITHIN, served, serving
+from tests.live import WITHIN, metric, served, serving
 from tests.support import Hub, open_site
 
 CREATE = """mutation ($input: CreateWebhookInput!) {
@@ -173,7 +173,7 @@ async def test_repeated_failures_pause_the_webhook_until_it_is_resumed(
 ) -> None:
     webhook_id, _ = await register(hub, receiver.url)
     receiver.statuses = [503, 503, 503]
-    async with served(fast):
+    async with served(fast) as address:
         await rename(hub, await open_site("31"), "En panne")
         for _ in range(3):
             await receiver.next(within=10)
@@ -193,6 +193,9 @@ async def test_repeated_failures_pause_the_webhook_until_it_is_resumed(
         resumed = await hub.call("national_admin", RESUME, {"id": webhook_id})
         assert resumed["webhook"] == {"pausedAt": None, "failures": 0}
         _, body, _ = await receiver.next()
+        await until(lambda: _delivered(address))
+        assert await metric(address, 'hub_webhook_deliveries_total{outcome="failed"}') == 2
+        assert await metric(address, 'hub_webhook_deliveries_total{outcome="given_up"}') == 1
     assert body["event"]["site"]["name"] == "En attente"
 
 
@@ -274,3 +277,7 @@ async def _status_is(delivery_id: int, status: DeliveryStatus) -> bool:
 
 async def _paused(webhook_id: int) -> bool:
     return (await Webhook.get(id=webhook_id)).paused_at is not None
+
+
+async def _delivered(address: str) -> bool:
+    return await metric(address, 'hub_webhook_deliveries_total{outcome="delivered"}') == 1

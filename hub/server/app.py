@@ -88,6 +88,7 @@ class HubGraphQL(GraphQL[Context, None]):
         authenticator: Authenticator,
         rate_limits: RateLimits,
         reads: ReadRouting | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         observers = [RecordOperation, *(reads.extensions() if reads is not None else ())]
         super().__init__(
@@ -103,6 +104,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.authenticator = authenticator
         self.rate_limits = rate_limits
+        self.metrics = metrics or Metrics()
         self.sockets = Sockets()
         self._local_origins = (
             re.compile(settings.cors_origin_regex) if settings.cors_origin_regex else None
@@ -265,7 +267,7 @@ def create_app(
         await reads.start()
         listener = await listen(settings.database_url)
         deliveries = (
-            asyncio.create_task(Deliverer(settings, view.schema).run())
+            asyncio.create_task(Deliverer(settings, view.schema, metrics).run())
             if settings.webhooks
             else None
         )
@@ -288,7 +290,7 @@ def create_app(
     rate_limits = RateLimits.from_settings(settings)
     metrics = Metrics()
     reads = ReadRouting(settings, metrics)
-    view = HubGraphQL(settings, authenticator, rate_limits, reads)
+    view = HubGraphQL(settings, authenticator, rate_limits, reads, metrics)
     # Nothing of the body is read before the address, the token and the caller's budget pass.
     body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = guarded(body, authenticator, rate_limits)

@@ -155,9 +155,11 @@ class Socket(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle(self) -> None:
         self._spawn(self._watch_idleness())
+        self.view.metrics.ws_connections.inc()
         try:
             await super().handle()
         finally:
+            self.view.metrics.ws_connections.dec()
             self.view.sockets.remove(self)
             for task in self._tasks:
                 task.cancel()
@@ -218,6 +220,7 @@ class Socket(BaseGraphQLTransportWSHandler[Context, None]):
         if self._closing:
             return
         self._closing = True
+        self.view.metrics.ws_closed(code)
         # RuntimeError: closed already, by the client or by the server.
         with contextlib.suppress(RuntimeError):
             await self.websocket.close(code=code, reason=reason[:120])

@@ -104,13 +104,15 @@ _VERBS = {
 async def deliver_forever(settings: Settings) -> None:
     """``hub webhooks``: the deliverer alone, woken by the event stream on PostgreSQL."""
     from hub.server.live import listen
+    from hub.server.observability.metrics import Metrics
     from hub.server.webhooks import Deliverer
     from schema.build import build_schema
 
     logging.getLogger(__name__).info("Sending webhook deliveries; Ctrl-C stops.")
     listener = await listen(settings.database_url)
     try:
-        await Deliverer(settings, build_schema(settings.limits)).run()
+        # Its metrics are not served: the deliveries show in `hub app webhook list`.
+        await Deliverer(settings, build_schema(settings.limits), Metrics()).run()
     finally:
         if listener is not None:
             await listener.stop()

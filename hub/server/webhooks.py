@@ -39,6 +39,7 @@ from hub.live.bus import BUS, Bus
 from hub.models import PartnerApplication, Webhook, WebhookDelivery
 from hub.models.enums import DeliveryStatus, EventKind
 from hub.server.auth.principals import application_principal
+from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
 from permissions.principal import HUB_SCOPES
 from resolvers.context import Context
@@ -78,9 +79,12 @@ class Deliverer:
     """Sends the due deliveries, woken by the process's announcements (a new event may have
     deliveries) or every ``POLL_SECONDS`` (retries, and events written by other nodes)."""
 
-    def __init__(self, settings: Settings, schema: BaseSchema, bus: Bus = BUS) -> None:
+    def __init__(
+        self, settings: Settings, schema: BaseSchema, metrics: Metrics, bus: Bus = BUS
+    ) -> None:
         self.settings = settings
         self.schema = schema
+        self.metrics = metrics
         self.bus = bus
         self._wake = asyncio.Event()
 
@@ -141,6 +145,7 @@ class Deliverer:
         body = await self._body(webhook, delivery)
         if body is None:
             await WebhookDelivery.filter(id=delivery.id).update(status=DeliveryStatus.SKIPPED)
+            self.metrics.webhook_sent("skipped")
             return
         timestamp = int(time.time())
         headers = {
@@ -191,9 +196,12 @@ class Deliverer:
                 last_error=None,
             )
             await Webhook.filter(id=webhook.id).update(failures=0)
+            self.metrics.webhook_sent("delivered")
             return
         settings = self.settings
-        if attempts >= settings.webhook_max_attempts:
+        given_up = attempts >= settings.webhook_max_attempts
+        self.metrics.webhook_sent("given_up" if given_up else "failed")
+        if given_up:
             changes: dict[str, Any] = {"status": DeliveryStatus.FAILED}
             log.warning("Webhook %s: delivery %s failed %d times (%s); given up.",
                         webhook.id, delivery.id, attempts, error)  # fmt: skip

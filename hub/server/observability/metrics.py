@@ -12,6 +12,9 @@
 - ``hub_requests_in_flight``; ``hub_db_pool_connections`` and ``hub_db_pool_idle_connections``
   on PostgreSQL, of the database (``default``) and of its read replica (``replica``); SQLite
   has no pool: nothing is reported.
+- ``hub_ws_connections``, open WebSocket connections; ``hub_ws_closes_total{code}``, those the
+  hub closed, by close code (``hub.server.live.Close``); ``hub_webhook_deliveries_total{outcome}``,
+  webhook deliveries by outcome (``Metrics.webhook_sent``).
 - With a read replica (``hub.replicas``): ``hub_replica_fallbacks_total{reason}``, requests
   that could have read from it and read from the primary, by why (``FALLBACK_REASONS``);
   ``hub_replica_state{state}``, 1 for the state the process sees it in (with several workers,
@@ -118,6 +121,20 @@ class Metrics:
             "hub_replica_lag_seconds", "The read replica's lag behind the primary, last checked.",
             registry=own, multiprocess_mode="livemax",
         )  # fmt: skip
+        self.ws_connections = Gauge(
+            "hub_ws_connections", "Open WebSocket connections (subscriptions).", registry=own,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.ws_closes = Counter(
+            "hub_ws_closes", "WebSocket connections the hub closed, by close code.", ["code"],
+            registry=own,
+        )  # fmt: skip
+        self.webhook_attempts = Counter(
+            "hub_webhook_deliveries",
+            "Webhook deliveries sent (or not), by outcome.",
+            ["outcome"],
+            registry=own,
+        )
         self._operations: set[str] = set()
 
     def observe(
@@ -154,6 +171,14 @@ class Metrics:
 
     def replica_fell_back(self, reason: str) -> None:
         self.replica_fallbacks.labels(reason if reason in FALLBACK_REASONS else OTHER).inc()
+
+    def ws_closed(self, code: int) -> None:
+        self.ws_closes.labels(str(code)).inc()
+
+    def webhook_sent(self, outcome: str) -> None:
+        """``delivered``, ``failed`` (an attempt, retried later), ``given_up`` (the last
+        attempt failed) or ``skipped`` (the application may not read the event)."""
+        self.webhook_attempts.labels(outcome).inc()
 
     def _operation(self, name: str) -> str:
         if name not in self._operations:
