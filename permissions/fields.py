@@ -22,7 +22,7 @@ def _fields(text: str) -> frozenset[str]:
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
         "node me sites site actions action organizations organization territory communeAt "
-        "auditLog activity webhooks "
+        "auditLog activity webhooks accessRequests "
         # Federation: entities resolve like `node`, within the caller's scope.
         "_entities _service"
     ),
@@ -33,6 +33,12 @@ PUBLIC: dict[str, frozenset[str]] = {
     # by their own; gated column names are left out of changedFields.
     "Activity": _fields("id at kind changedFields author site action comment user"),
     "Followed": _fields("activity last"),
+    # Personal data, read only by those who may decide on the request (rows.access_requests_q).
+    "AccessRequest": _fields(
+        "id createdAt status firstName lastName email phone position organizationName "
+        "organizationType role reason decidedAt decisionReason organization decidedBy user "
+        "location history"
+    ),
     # Reachable by national administrators only (rows.webhooks_q); the secret is shown once,
     # in CreateWebhookPayload, never read back.
     "Webhook": _fields("id url kinds failures pausedAt createdAt application deliveries"),
@@ -168,4 +174,6 @@ GATED_COLUMNS: dict[HistorySubject, dict[str, Capability]] = {
         ),
     },
     HistorySubject.ACTION: {"finances": Capability.ACTION_FINANCES_READ},
+    # Read by its deciders only (rows.access_requests_q): nothing in it is gated further.
+    HistorySubject.REQUEST: {},
 }

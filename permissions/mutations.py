@@ -60,4 +60,16 @@ MUTATIONS: dict[str, MutationRule] = {
     "createWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
     "deleteWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
     "resumeWebhook": MutationRule(C.USER_MANAGE, "national administrators only"),
+    "approveAccessRequest": MutationRule(
+        C.USER_MANAGE,
+        "where the request stands; the role, areas and options within the approver's own "
+        "powers (a local administrator: intervener role only)",
+    ),
+    "refuseAccessRequest": MutationRule(C.USER_MANAGE, "where the request stands"),
+}
+
+# Mutations anyone may call, anonymous callers included: what guards them instead.
+PUBLIC: dict[str, str] = {
+    "requestAccess": "rate-limited per address and per e-mail address; one open request per "
+    "e-mail address",
 }

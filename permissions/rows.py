@@ -10,7 +10,7 @@ from tortoise.expressions import Q, Subquery
 
 from hub.database import lookup
 from hub.models import Action, Comment
-from hub.models.enums import HistorySubject
+from hub.models.enums import HistorySubject, Role
 from permissions.capabilities import Capability
 from permissions.principal import Principal
 from permissions.territories import Territories
@@ -160,3 +160,17 @@ def events_q(principal: Principal) -> Q:
 def webhooks_q(principal: Principal) -> Q:
     """Partner applications' webhooks, and their deliveries: national administrators only."""
     return EVERYWHERE if principal.national_admin else NOTHING
+
+
+def access_requests_q(principal: Principal) -> Q:
+    """Requests for access the caller may decide on: every one for national administrators;
+    for a local administrator, those standing in its areas that ask for the intervener role
+    or for none (the only role it gives). Nobody else reads them: they are personal data."""
+    if principal.national_admin:
+        return EVERYWHERE
+    if principal.application_id is not None:
+        return NOTHING
+    within = _within(principal.reach(Capability.USER_MANAGE), _SITE_COLUMNS)
+    if within is None:
+        return NOTHING
+    return within & (Q(role__isnull=True) | Q(role=Role.INTERVENER.value))

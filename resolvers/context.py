@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,11 @@ class Context:
     # database does not answer while an event is read (the server closes the connection).
     on_overflow: Callable[[], None] | None = None
     on_unavailable: Callable[[], None] | None = None
+    # Over HTTP: the client's address (a /64 for IPv6), and a budget counter shared by the
+    # hub's workers: ``attempt(key, count, seconds)`` counts one attempt under ``key`` and
+    # says whether fewer than ``count`` were made in ``seconds`` (hub.server.ratelimit).
+    address: str | None = None
+    attempt: Callable[[str, int, int], Awaitable[bool]] | None = None
 
     def renew(self) -> None:
         """Fresh loaders and day, for each event a subscription resolves: nothing read for

@@ -47,3 +47,4 @@ PermissionLevel = strawberry.enum(
     name="PermissionLevel",
     description="How far a capability reaches: N, A, D, opt, own or never (DOMAIN.md).",
 )
+AccessRequestStatus = strawberry.enum(enums.AccessRequestStatus)

@@ -129,3 +129,13 @@ class ActivityFilter:
         default=None, description="Changes committed at or after this moment."
     )
     kinds: list[enums.EventKind] | None = None
+
+
+@strawberry.input(description="Requests for access matching all the given conditions.")
+class AccessRequestFilter:
+    statuses: list[enums.AccessRequestStatus] | None = strawberry.field(
+        default=None, description="Left out: the requests waiting for a decision."
+    )
+    location: LocationInput | None = strawberry.field(
+        default=None, description="Requests for access in this territory."
+    )

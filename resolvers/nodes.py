@@ -8,6 +8,7 @@ from strawberry.relay import GlobalID
 
 from hub.errors import BadUserInput, NotFound
 from hub.ids import MAX_KEY, parse_global_id
+from resolvers.access.queries import access_request_by_id
 from resolvers.actions.loaders import action_by_id
 from resolvers.activity.loaders import activity_by_id
 from resolvers.context import Context, LoaderFactory
@@ -26,6 +27,7 @@ _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "User": user_by_id,
     "Comment": comment_by_id,
     "Activity": activity_by_id,
+    "AccessRequest": access_request_by_id,
     "Webhook": webhook_by_id,
     "WebhookDelivery": delivery_by_id,
 }

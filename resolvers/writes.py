@@ -32,7 +32,7 @@ from hub.live.announcements import Announcement
 from hub.models import AuditEntry, HistoryEntry
 from hub.models.enums import AuditKind, EventKind, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability, Level
-from permissions.mutations import MUTATIONS
+from permissions.mutations import MUTATIONS, PUBLIC
 from permissions.principal import Principal
 from permissions.territories import Place
 from resolvers.audit.entries import audit_fields
@@ -110,16 +110,25 @@ class Operation:
     the event stream (``hub.models.events``; None: the change is not announced)."""
 
     name: str
-    mutation: str
+    # None: a write the hub makes itself, on someone's behalf (an account activated at its
+    # first sign-in), which no caller asks for.
+    mutation: str | None
     what: str
     event: EventKind | None = None
 
     def __post_init__(self) -> None:
-        if self.mutation not in MUTATIONS:
+        if self.mutation is not None and self.mutation not in MUTATIONS | PUBLIC.keys():
             raise ValueError(f"{self.mutation} has no rule in permissions.mutations.MUTATIONS")
 
     @property
+    def public(self) -> bool:
+        """No capability is needed: anyone may call it, anonymous callers included
+        (``permissions.mutations.PUBLIC``), or the hub makes it itself."""
+        return self.mutation is None or self.mutation in PUBLIC
+
+    @property
     def capability(self) -> Capability:
+        assert self.mutation is not None, f"{self.name} needs no capability"
         return MUTATIONS[self.mutation].capability
 
 
@@ -153,6 +162,9 @@ class Write:
         """The operation's capability where its object stands (``attached``: the caller is
         attached to it, for ``own`` grants); before its version, before its input."""
         operation = self.operation
+        if operation.public:
+            self.allowed = True
+            return
         if not self.principal.can(operation.capability, place, attached=attached):
             raise forbidden(operation.capability, operation.what)
         self.allowed = True
@@ -243,16 +255,9 @@ async def write(
 ) -> T | list[UserError]:
     """Runs ``work`` in one transaction; its result, or the user errors that refused it.
     A caller who holds the operation's capability nowhere is refused before it runs."""
-    principal = context.principal
-    if not principal.may_write:
-        reason = (
-            "Sign in to write."
-            if principal.anonymous
-            else "This application's token does not grant hub:write."
-        )
-        return [UserError(None, ErrorCode.FORBIDDEN, f"Not allowed: {reason}")]
-    if principal.grant(operation.capability).level is Level.NEVER:
-        return forbidden(operation.capability, operation.what).errors
+    refusal = None if operation.public else _refusal(context.principal, operation)
+    if refusal is not None:
+        return refusal
     now = datetime.datetime.now(datetime.UTC)
     w = Write(context, operation, now)
     try:
@@ -262,6 +267,21 @@ async def write(
         return refused.errors
     stream.committed(w.announcements)
     return result
+
+
+def _refusal(principal: Principal, operation: Operation) -> list[UserError] | None:
+    """Why a caller may not make this write anywhere, whatever its input (None: it may
+    somewhere)."""
+    if not principal.may_write:
+        reason = (
+            "Sign in to write."
+            if principal.anonymous
+            else "This application's token does not grant hub:write."
+        )
+        return [UserError(None, ErrorCode.FORBIDDEN, f"Not allowed: {reason}")]
+    if principal.grant(operation.capability).level is Level.NEVER:
+        return forbidden(operation.capability, operation.what).errors
+    return None
 
 
 def conflict(what: str, version: int, current: int) -> Refused:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.mutations.access import AccessMutations
 from schema.mutations.actions import ActionMutations
 from schema.mutations.actors import ActorMutations
 from schema.mutations.journal import JournalMutations
@@ -24,5 +25,6 @@ class Mutation(
     UserMutations,
     ActionMutations,
     WebhookMutations,
+    AccessMutations,
 ):
     pass

@@ -8,7 +8,7 @@ from strawberry import Schema
 
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.fields import BEHIND_GATE
-from permissions.mutations import MUTATIONS
+from permissions.mutations import MUTATIONS, PUBLIC
 from permissions.policy import MATRIX, NOTES, ROLES
 from schema.field_decisions import gate_of
 
@@ -155,6 +155,7 @@ def render(schema: Schema) -> str:
         f"| `{name}` | `{rule.capability.value}` | {rule.then} |"
         for name, rule in MUTATIONS.items()
     ]
+    lines += [f"| `{name}` | anyone | {guard} |" for name, guard in PUBLIC.items()]
     lines += ["", _ACCOUNTS, _STATISTICS, _DENIALS]
     return "\n".join(lines).rstrip() + "\n"
 

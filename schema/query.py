@@ -10,11 +10,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from hub.models.enums import LocationLevel
+from resolvers.access.queries import list_access_requests
 from resolvers.actions.queries import action_as_of, list_actions
 from resolvers.activity.queries import list_activity
 from resolvers.audit.queries import list_audit_entries
 from resolvers.context import Context
 from resolvers.filters import (
+    AccessRequestFilter,
     ActionFilter,
     ActivityFilter,
     AuditFilter,
@@ -29,6 +31,7 @@ from resolvers.territories.places import BORDER_TOLERANCE_M, commune_at
 from resolvers.territories.queries import territory
 from resolvers.webhooks.queries import list_webhooks
 from schema.pagination import Connection
+from schema.types.access import AccessRequest
 from schema.types.actions import Action
 from schema.types.activity import Activity
 from schema.types.audit import AuditEntry
@@ -138,6 +141,20 @@ class Query:
         self, info: Ctx, first: int | None = None, after: str | None = None
     ) -> Connection[Webhook]:
         return Connection.of(await list_webhooks(info.context, first, after))
+
+    @strawberry.field(
+        description="Requests for access the caller may decide on, oldest first: every one "
+        "for national administrators, those of its areas asking for the intervener role (or "
+        "for none) for a local administrator; empty for everyone else."
+    )
+    async def access_requests(
+        self,
+        info: Ctx,
+        filter: AccessRequestFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AccessRequest]:
+        return Connection.of(await list_access_requests(info.context, filter, first, after))
 
     @strawberry.field(description="A territory by level and INSEE code (no code for NATION).")
     async def territory(self, level: LocationLevel, code: str | None = None) -> Territory | None:

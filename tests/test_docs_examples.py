@@ -10,10 +10,12 @@ describes the markers.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from typing import Any
 import pytest
 from strawberry.relay import to_base64
 
+from hub.models import AccessRequest
+from hub.models.enums import LocationLevel, OrganizationType
 from hub.settings import Settings
 from tests import live
 from tests.doc_examples import ROOT, Block, all_blocks, broken_references, documents, unaccounted
@@ -54,9 +58,19 @@ def test_links_and_paths_exist() -> None:
 
 
 async def example_variables(name: str | None) -> dict[str, Any]:
-    """The variables a marker names: ``site`` is the first open site of the Haute-Garonne."""
+    """The variables a marker names: ``site`` is the first open site of the Haute-Garonne;
+    ``request``, a new request for access in Toulouse, waiting for a decision."""
     if name is None:
         return {}
+    if name == "request":
+        request = await AccessRequest.create(
+            created_at=datetime.datetime.now(datetime.UTC), first_name="Inès",
+            last_name="Garcia", email=f"docs.{uuid.uuid4().hex}@mediation.example",
+            organization_name="Médiation Garonne", organization_type=OrganizationType.ASSOCIATION,
+            location_level=LocationLevel.COMMUNE, location_code="31555", region_code="76",
+            departement_code="31", commune_scope_code="31555", reason="Maraudes.",
+        )  # fmt: skip
+        return {"id": to_base64("AccessRequest", request.id)}
     assert name == "site", f"unknown variables {name!r}"
     site = await open_site("31")
     return {"id": to_base64("Site", site.id), "version": site.version}

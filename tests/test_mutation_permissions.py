@@ -23,6 +23,7 @@ import pytest
 from strawberry.relay import from_base64, to_base64
 
 from hub.models import (
+    AccessRequest,
     Action,
     ActionFinance,
     ActionIndicators,
@@ -50,7 +51,7 @@ from hub.models.enums import (
 )
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
-from permissions.mutations import MUTATIONS
+from permissions.mutations import MUTATIONS, PUBLIC
 from schema.build import build_schema
 from tests.support import Hub, graphql
 from tests.test_policy import CALLERS, Caller, expected_level
@@ -79,6 +80,7 @@ class Targets:
     pending_user: str
     active_user: str
     organization: str
+    access_request: str
 
 
 Inputs = dict[str, dict[str, Any]]
@@ -332,6 +334,19 @@ CASES: dict[str, Case] = {
             full={"year": 2026, "indicators": INDICATORS},
         ),
     ),
+    "approveAccessRequest": Case(
+        C.USER_MANAGE, (C.USER_MANAGE,),
+        _doc("approveAccessRequest", "$id: ID!, $input: ApproveAccessInput!"),
+        _on("access_request", empty={"input": {"role": "INTERVENER"}},
+            minimal={"input": {"role": "INTERVENER"}},
+            full={"input": {"role": "OPERATOR", "options": ["LEGAL_ACCESS"],
+                            "areas": [{"level": "DEPARTEMENT", "code": GIRONDE}]}}),
+    ),
+    "refuseAccessRequest": Case(
+        C.USER_MANAGE, (C.USER_MANAGE,), _doc("refuseAccessRequest", "$id: ID!, $reason: String!"),
+        _on("access_request", empty={"reason": ""}, minimal={"reason": "Non."},
+            full={"reason": "Non: aucune intervention en Gironde."}),
+    ),
     # National administrators only; a webhook that need not exist: refused before it is read.
     "createWebhook": Case(
         C.USER_MANAGE, (), _doc("createWebhook", "$input: CreateWebhookInput!"),
@@ -378,7 +393,8 @@ def expected(caller: Caller, case: Case, input_name: str) -> str | None:
 def test_every_mutation_of_the_schema_has_its_case_and_its_rule() -> None:
     mutation_type = build_schema()._schema.mutation_type
     assert mutation_type is not None
-    assert set(mutation_type.fields) == set(CASES) == set(MUTATIONS)
+    # Those anyone may call (requestAccess) refuse no one: tested with what guards them.
+    assert set(mutation_type.fields) - set(PUBLIC) == set(CASES) == set(MUTATIONS)
     # The policy's rule is the capability the resolvers check (Operation reads it).
     assert {name: case.capability for name, case in CASES.items()} == {
         name: rule.capability for name, rule in MUTATIONS.items()
@@ -428,6 +444,13 @@ async def targets(own_database: Settings) -> AsyncIterator[Targets]:
     actor = await SiteActor.create(
         site=site, organization=organization, user=users[1], themes=["health"]
     )
+    request = await AccessRequest.create(
+        created_at=NOW, first_name="Camille", last_name="Girondine",
+        email="camille@gironde.example", open_email="camille@gironde.example",
+        organization=organization, location_level=LocationLevel.DEPARTEMENT,
+        location_code=GIRONDE, region_code=site.region_code, departement_code=GIRONDE,
+        role=Role.INTERVENER, reason="Maraudes.",
+    )  # fmt: skip
     yield Targets(
         site=to_base64("Site", site.id), site_version=site.version,
         closed_site=to_base64("Site", closed.id), closed_site_version=closed.version,
@@ -435,6 +458,7 @@ async def targets(own_database: Settings) -> AsyncIterator[Targets]:
         comment=to_base64("Comment", comment.id), actor=to_base64("SiteActor", actor.id),
         pending_user=to_base64("User", users[0].id), active_user=to_base64("User", users[1].id),
         organization=to_base64("Organization", organization.id),
+        access_request=to_base64("AccessRequest", request.id),
     )  # fmt: skip
 
 
@@ -446,7 +470,7 @@ async def _footprint(t: Targets) -> tuple[Any, ...]:
     """What any write would change: row counts, versions, and what users and comments hold."""
     counted = (
         HistoryEntry, AuditEntry, Site, Action, ActionFinance, ActionIndicators, SiteActor,
-        PermissionOverride, User, Webhook,
+        PermissionOverride, User, Webhook, AccessRequest,
     )  # fmt: skip
     sites = [_key(t.site), _key(t.closed_site)]
     return (
@@ -460,6 +484,7 @@ async def _footprint(t: Targets) -> tuple[Any, ...]:
         await Comment.filter(deleted_at__isnull=True).count(),
         await Comment.all().order_by("-id").limit(3).values_list("body", "tags", "updated_at"),
         await SiteActor.all().order_by("-id").limit(3).values_list("themes", flat=True),
+        await AccessRequest.all().order_by("id").values_list("status", "user_id"),
     )
 
 

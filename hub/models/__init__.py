@@ -1,5 +1,6 @@
 """The hub's database models (one tortoise app, ``hub``)."""
 
+from hub.models.access import AccessRequest
 from hub.models.actions import Action, ActionFinance, ActionIndicators, ActionTopicLink
 from hub.models.audit import AuditEntry
 from hub.models.events import Event
@@ -25,6 +26,7 @@ from hub.models.territories import Commune, Departement, Epci, Outline, Region
 from hub.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
+    "AccessRequest",
     "Action",
     "ActionFinance",
     "ActionIndicators",
@@ -54,9 +56,9 @@ __all__ = [
 ]
 
 for _model in (
-    Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment, Commune,
-    Departement, Epci, Event, HistoryEntry, InterventionArea, Organization, Outline, ParcelOwner,
-    PartnerApplication, PermissionOverride, Region, Site, SiteActor, SiteClosingSolution,
-    SiteResorptionPhase, User, UserIdentity, Webhook, WebhookDelivery,
+    AccessRequest, Action, ActionFinance, ActionIndicators, ActionTopicLink, AuditEntry, Comment,
+    Commune, Departement, Epci, Event, HistoryEntry, InterventionArea, Organization, Outline,
+    ParcelOwner, PartnerApplication, PermissionOverride, Region, Site, SiteActor,
+    SiteClosingSolution, SiteResorptionPhase, User, UserIdentity, Webhook, WebhookDelivery,
 ):  # fmt: skip
     build_rows_quickly(_model)

@@ -48,6 +48,27 @@ class OrganizationType(StrEnum):
     COMPANY = "company"
 
 
+# The category an organization of each type belongs to (an organization a newcomer
+# proposes is created with it).
+CATEGORY_OF_TYPE: dict[OrganizationType, OrganizationCategory] = {
+    **dict.fromkeys(
+        (OrganizationType.PREFECTURE, OrganizationType.DDETS, OrganizationType.POLICE,
+         OrganizationType.EDUCATION, OrganizationType.HEALTH_AGENCY,
+         OrganizationType.NATIONAL_AGENCY, OrganizationType.RESEARCH),
+        OrganizationCategory.PUBLIC_SERVICE,
+    ),
+    **dict.fromkeys(
+        (OrganizationType.COMMUNE, OrganizationType.EPCI, OrganizationType.DEPARTEMENT,
+         OrganizationType.REGION),
+        OrganizationCategory.LOCAL_AUTHORITY,
+    ),
+    OrganizationType.ASSOCIATION: OrganizationCategory.ASSOCIATION,
+    OrganizationType.MINISTRY: OrganizationCategory.CENTRAL_ADMINISTRATION,
+    OrganizationType.NATIONAL_DELEGATION: OrganizationCategory.CENTRAL_ADMINISTRATION,
+    OrganizationType.COMPANY: OrganizationCategory.PRIVATE,
+}  # fmt: skip
+
+
 class Role(StrEnum):
     NATIONAL_ADMIN = "national_admin"
     LOCAL_ADMIN = "local_admin"
@@ -210,6 +231,7 @@ class FinanceType(StrEnum):
 class HistorySubject(StrEnum):
     SITE = "site"
     ACTION = "action"
+    REQUEST = "request"
 
 
 class HistoryOperation(StrEnum):
@@ -250,6 +272,9 @@ class EventKind(StrEnum):
     USER_CHANGED = "user.changed"
     # A permission override of a user or of an organization (its users) was set or removed.
     PERMISSIONS_CHANGED = "permissions.changed"
+    ACCESS_REQUESTED = "access.requested"
+    ACCESS_APPROVED = "access.approved"
+    ACCESS_REFUSED = "access.refused"
 
 
 class DeliveryStatus(StrEnum):
@@ -261,3 +286,9 @@ class DeliveryStatus(StrEnum):
     SKIPPED = "skipped"
     # Every attempt failed: kept for the national administrators to see, sent no more.
     FAILED = "failed"
+
+
+class AccessRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"

@@ -46,7 +46,7 @@ from hub.server.observability.metrics import Metrics, metrics_routes
 from hub.server.observability.middleware import Observe
 from hub.server.observability.operation import RecordOperation
 from hub.server.observability.tracing import tracing_middleware
-from hub.server.ratelimit import RateLimits, guarded
+from hub.server.ratelimit import RateLimits, client_address, guarded
 from hub.server.replicas import ReadRouting
 from hub.server.webhooks import Deliverer
 from hub.settings import Environment, Settings
@@ -170,7 +170,10 @@ class HubGraphQL(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # The caller is known once connection_init brings its token (hub.server.live).
             return Context.build(None, self.settings, ANONYMOUS)
-        return Context.build(request, self.settings, principal_of(request.scope))
+        context = Context.build(request, self.settings, principal_of(request.scope))
+        context.address = client_address(request.scope)
+        context.attempt = self.rate_limits.attempt
+        return context
 
 
 async def reference_map(_: Request) -> HTMLResponse:

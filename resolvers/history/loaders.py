@@ -35,6 +35,7 @@ def _history_of(subject: HistorySubject, before: datetime.datetime | None = None
 
 SITE_HISTORY = child_connection(_history_of(HistorySubject.SITE), history_entry_by_id)
 ACTION_HISTORY = child_connection(_history_of(HistorySubject.ACTION), history_entry_by_id)
+REQUEST_HISTORY = child_connection(_history_of(HistorySubject.REQUEST), history_entry_by_id)
 
 
 @lru_cache(maxsize=256)

@@ -74,14 +74,14 @@ def _refused(field: str | None, code: ErrorCode, message: str) -> Refused:
     return Refused([UserError(field, code, message)])
 
 
-def _no_applications(w: Write) -> None:
+def no_applications(w: Write) -> None:
     if w.principal.application_id is not None:
         raise _refused(
             None, ErrorCode.FORBIDDEN, "Not allowed: partner applications do not manage users."
         )
 
 
-async def _home(organization: Organization) -> list[Place]:
+async def home_places(organization: Organization) -> list[Place]:
     """Where an organization's members stand; a national one (or an unknown home) stands
     nowhere but in the nation, which only nationwide grants reach."""
     if organization.location_level is None:
@@ -99,7 +99,7 @@ def _manage(w: Write, places: list[Place]) -> Place:
     return place
 
 
-def _may_give(w: Write, role: Role, field: str) -> None:
+def may_give(w: Write, role: Role, field: str) -> None:
     if role is not RESTRICTED_ROLE and not w.principal.national_admin:
         raise _refused(
             field,
@@ -128,7 +128,7 @@ async def _user(w: Write, user_id: int, field: str = "id") -> tuple[User, list[P
     user = await in_scope(
         User, directory_q(w.principal), user_id, field, USER, related=("organization",)
     )
-    return user, await _home(user.organization)
+    return user, await home_places(user.organization)
 
 
 async def _update(user: User, condition: dict[str, object], values: dict[str, object]) -> None:
@@ -153,7 +153,7 @@ async def invite_user(
     context: Context, organization_id: int, data: InviteUserInput
 ) -> User | list[UserError]:
     async def work(w: Write) -> User:
-        _no_applications(w)
+        no_applications(w)
         organization = await in_scope(
             Organization,
             directory_q(w.principal),
@@ -161,8 +161,8 @@ async def invite_user(
             "input.organizationId",
             ORGANIZATION,
         )
-        place = _manage(w, await _home(organization))
-        _may_give(w, Role(data.role), "input.role")
+        place = _manage(w, await home_places(organization))
+        may_give(w, Role(data.role), "input.role")
         errors: list[UserError] = []
         if not organization.active:
             errors.append(
@@ -220,7 +220,7 @@ async def _set_status(
     activating = status is UserStatus.ACTIVE
 
     async def work(w: Write) -> User:
-        _no_applications(w)
+        no_applications(w)
         user, places = await _user(w, user_id)
         place = _manage(w, places)
         _intervener_account(w, user)
@@ -250,11 +250,11 @@ async def deactivate_user(context: Context, user_id: int) -> User | list[UserErr
 
 async def change_user_role(context: Context, user_id: int, role: Role) -> User | list[UserError]:
     async def work(w: Write) -> User:
-        _no_applications(w)
+        no_applications(w)
         user, places = await _user(w, user_id)
         place = _manage(w, places)
         _intervener_account(w, user)
-        _may_give(w, Role(role), "role")
+        may_give(w, Role(role), "role")
         _not_oneself(w, user, "You cannot change your own role.")
         await _update(user, {"role": user.role}, {"role": Role(role)})
         await w.audit(USER, user.id, place)
@@ -267,7 +267,7 @@ async def set_user_options(
     context: Context, user_id: int, options: Collection[UserOption]
 ) -> User | list[UserError]:
     async def work(w: Write) -> User:
-        _no_applications(w)
+        no_applications(w)
         user, places = await _user(w, user_id)
         place = _manage(w, places)
         _intervener_account(w, user)
@@ -334,7 +334,7 @@ async def set_permission_override(
     UNSET (left out) is refused rather than read as a removal."""
 
     async def work(w: Write) -> Override:
-        _no_applications(w)
+        no_applications(w)
         if not w.principal.national_admin:
             raise _refused(
                 None,
@@ -362,7 +362,7 @@ async def set_permission_override(
                 ORGANIZATION,
             )
             subject = {"organization_id": organization.id}
-            place = _manage(w, await _home(organization))
+            place = _manage(w, await home_places(organization))
             subject_type, subject_id = ORGANIZATION, organization.id
         else:
             assert user_id is not None

@@ -84,10 +84,13 @@ class Authenticator:
         validator: TokenValidator,
         dev_issuer: DevIssuer | None = None,
         cache: PrincipalCache | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.validator = validator
         self.dev_issuer = dev_issuer
         self.cache = cache or PrincipalCache(0)
+        # What a first sign-in's writes run with (an account activated then).
+        self.settings = settings or Settings()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
@@ -96,7 +99,8 @@ class Authenticator:
         if dev_issuer is not None:
             trusted.append(Trust(dev_issuer.trusted, StaticKeys([dev_issuer.public_key])))
         validator = TokenValidator(trusted, settings.token_leeway)
-        return cls(validator, dev_issuer, PrincipalCache(settings.principal_cache_seconds))
+        cache = PrincipalCache(settings.principal_cache_seconds)
+        return cls(validator, dev_issuer, cache, settings)
 
     async def principal(self, headers: Headers) -> Principal:
         values = headers.getlist("authorization")
@@ -118,7 +122,7 @@ class Authenticator:
         if cached is not None:
             return cached
         access = await self.validator.validate(token)
-        principal = await principal_for(access)
+        principal = await principal_for(access, self.settings)
         expires_at = float(access.claims["exp"])
         self.cache.put(token, principal, expires_at)
         return principal, expires_at

@@ -24,19 +24,22 @@ from hub.models import (
 from hub.models.enums import Role, UserOption, UserStatus
 from hub.server.auth.errors import AccessDenied, InsufficientScope, InvalidToken
 from hub.server.auth.tokens import AccessToken
+from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from permissions.policy import grants_for
 from permissions.principal import ADMIN_ROLES, HUB_SCOPES, WRITE_SCOPE, Location, Principal
 from permissions.territories import reach_of
+from resolvers.access.activation import activate_on_first_sign_in, approved_access
 
 log = logging.getLogger(__name__)
 
 KNOWN_OPTIONS = frozenset(option.value for option in UserOption)
 
 ACCOUNT_UNKNOWN = (
-    "No hub account matches your identity. Request access to the hub: a local administrator "
-    "of your departement validates requests. If you already have an account, check that your "
-    "identity provider shares your verified e-mail address."
+    "No hub account matches your identity. Request access to the hub with the requestAccess "
+    "mutation (no token needed): a local administrator of your departement decides. If you "
+    "already have an account, check that your identity provider shares your verified e-mail "
+    "address."
 )
 ACCOUNT_PENDING = (
     "Your access request is waiting for validation by a local administrator of your "
@@ -56,7 +59,7 @@ IDENTITY_CONFLICT = (
 )
 
 
-async def principal_for(token: AccessToken) -> Principal:
+async def principal_for(token: AccessToken, settings: Settings) -> Principal:
     claims = token.claims
     client_id = claims.get("client_id", claims.get("azp"))
     subject = claims.get("sub")
@@ -66,7 +69,7 @@ async def principal_for(token: AccessToken) -> Principal:
         return await _application(client_id, claims)
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("the token's sub claim is invalid")
-    return await _person(token.issuer, subject, claims)
+    return await _person(token.issuer, subject, claims, settings)
 
 
 async def _application(client_id: str, claims: dict[str, Any]) -> Principal:
@@ -123,11 +126,16 @@ def _scopes(claims: dict[str, Any]) -> set[str]:
     return set()
 
 
-async def _person(issuer: str, subject: str, claims: dict[str, Any]) -> Principal:
+async def _person(
+    issuer: str, subject: str, claims: dict[str, Any], settings: Settings
+) -> Principal:
     identity = await UserIdentity.get_or_none(issuer=issuer, subject=subject).select_related(
         "user__organization"
     )
-    user = identity.user if identity is not None else await _link_by_email(issuer, subject, claims)
+    if identity is not None:
+        user = identity.user
+    else:
+        user = await _link_by_email(issuer, subject, claims, settings)
     _check_standing(user)
     rows = await InterventionArea.filter(
         Q(user_id=user.id) | Q(organization_id=user.organization_id)
@@ -197,7 +205,9 @@ def _check_standing(user: User) -> None:
         raise AccessDenied("ACCOUNT_DEACTIVATED", ORGANIZATION_DEACTIVATED)
 
 
-async def _link_by_email(issuer: str, subject: str, claims: dict[str, Any]) -> User:
+async def _link_by_email(
+    issuer: str, subject: str, claims: dict[str, Any], settings: Settings
+) -> User:
     email = claims.get("email")
     # Only an address the provider has verified may claim an account (some send "true").
     verified = claims.get("email_verified") in (True, "true")
@@ -206,6 +216,9 @@ async def _link_by_email(issuer: str, subject: str, claims: dict[str, Any]) -> U
     user = await User.filter(email__iexact=email.strip()).select_related("organization").first()
     if user is None:
         raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN)
+    if user.status == UserStatus.PENDING and await approved_access(user):
+        # Approved on request: this first sign-in with the verified address activates it.
+        await activate_on_first_sign_in(user, settings)
     # Pending and deactivated users are told so, and stay unlinked.
     _check_standing(user)
     if await UserIdentity.exists(user_id=user.id, issuer=issuer):

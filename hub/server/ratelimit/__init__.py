@@ -2,6 +2,12 @@
 HUB_REDIS_URL is set so that every worker shares them; spent budgets are answered with 429
 and Retry-After."""
 
-from hub.server.ratelimit.middleware import AddressLimited, RateLimited, RateLimits, guarded
+from hub.server.ratelimit.middleware import (
+    AddressLimited,
+    RateLimited,
+    RateLimits,
+    client_address,
+    guarded,
+)
 
-__all__ = ["AddressLimited", "RateLimited", "RateLimits", "guarded"]
+__all__ = ["AddressLimited", "RateLimited", "RateLimits", "client_address", "guarded"]

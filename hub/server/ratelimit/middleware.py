@@ -69,7 +69,7 @@ class RateLimits:
             return f"app:{principal.application_id}", self.applications
         if principal.user_id is not None:
             return f"user:{principal.user_id}", self.users
-        return f"ip:{_address(scope)}", self.anonymous
+        return f"ip:{client_address(scope)}", self.anonymous
 
     async def hit(self, principal: Principal, scope: Scope) -> Decision | None:
         """Counts the request; None when its caller is not limited."""
@@ -81,13 +81,18 @@ class RateLimits:
         addresses are not limited."""
         if self.addresses is None:
             return None
-        return await self.limiter.hit(f"addr:{_address(scope)}", self.addresses)
+        return await self.limiter.hit(f"addr:{client_address(scope)}", self.addresses)
+
+    async def attempt(self, key: str, count: int, seconds: int) -> bool:
+        """Counts one attempt under ``key``; False once ``count`` were made in ``seconds``
+        (a budget of its own, beside the callers', such as requests for access)."""
+        return (await self.limiter.hit(key, Rate(count, seconds))).allowed
 
     async def close(self) -> None:
         await self.limiter.close()
 
 
-def _address(scope: Scope) -> str:
+def client_address(scope: Scope) -> str:
     client = scope.get("client")
     if not client:
         return "unknown"

@@ -1,0 +1,198 @@
+"""``requestAccess``: a person the hub does not know asks for an account.
+
+Anyone may ask, anonymous callers included; what guards it instead: a budget per address
+and per e-mail address (``ADDRESS_BUDGET``, ``EMAIL_BUDGET``), one open request per e-mail
+address, and the checks every input gets. The request, its history entry, its audit entry
+and its event are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from hub.errors import BadUserInput
+from hub.ids import decode_id
+from hub.models import AccessRequest, Organization, User
+from hub.models.enums import EventKind, HistoryOperation, HistorySubject, LocationLevel, Role
+from permissions.territories import Place, places_of
+from resolvers.context import Context
+from resolvers.inputs.access import RequestAccessInput
+from resolvers.organizations.validation import (
+    JOB_TITLE_LIMIT,
+    PHONE_LIMIT,
+    check_email,
+    check_name,
+    check_optional,
+)
+from resolvers.sites.validation import check_text
+from resolvers.territories.locations import check_locations
+from resolvers.writes import (
+    ErrorCode,
+    Operation,
+    Refused,
+    UserError,
+    Write,
+    changes_between,
+    columns_of,
+    tracked,
+    write,
+)
+
+REQUEST = Operation(
+    "access.request", "requestAccess", "requesting access", EventKind.ACCESS_REQUESTED
+)
+WHAT = HistorySubject.REQUEST.value
+REASON_LIMIT = 2000
+ORGANIZATION_NAME_LIMIT = 200
+# Requests per address and per e-mail address: (how many, in how many seconds).
+ADDRESS_BUDGET = (5, 3600)
+EMAIL_BUDGET = (3, 86_400)
+
+
+async def request_access(
+    context: Context, data: RequestAccessInput
+) -> AccessRequest | list[UserError]:
+    async def work(w: Write) -> AccessRequest:
+        w.allow(Place())
+        fields, place = await _checked(data)
+        await _within_budget(context, fields["email"])
+        if await User.filter(email__iexact=fields["email"]).exists():
+            raise Refused(
+                [
+                    UserError(
+                        "input.email",
+                        ErrorCode.CONFLICT,
+                        "This address has an account already: sign in with it.",
+                    )
+                ]
+            )
+        try:
+            request = await AccessRequest.create(
+                **fields,
+                open_email=fields["email"],
+                created_at=w.at,
+                region_code=place.region,
+                departement_code=place.departement,
+                epci_code=place.epci,
+                commune_scope_code=place.commune,
+            )
+        except IntegrityError:
+            raise Refused([_waiting()]) from None
+        changes = changes_between({}, tracked(columns_of(request)))
+        await w.history(HistorySubject.REQUEST, request.id, HistoryOperation.CREATE, changes)
+        await w.audit(WHAT, request.id, place)
+        return request
+
+    return await write(context, REQUEST, work)
+
+
+def _waiting() -> UserError:
+    return UserError(
+        "input.email",
+        ErrorCode.CONFLICT,
+        "A request from this address is waiting for a decision already.",
+    )
+
+
+async def _checked(data: RequestAccessInput) -> tuple[dict[str, Any], Place]:
+    """The request's columns and where it stands; every error of the input at once."""
+    errors: list[UserError] = []
+    email, problems = check_email(data.email, "input.email")
+    errors += problems
+    first_name, problems = check_name(data.first_name, "input.firstName")
+    errors += problems
+    last_name, problems = check_name(data.last_name, "input.lastName")
+    errors += problems
+    phone, problems = check_optional(data.phone, PHONE_LIMIT, "input.phone")
+    errors += problems
+    position, problems = check_optional(data.position, JOB_TITLE_LIMIT, "input.position")
+    errors += problems
+    reason = data.reason.strip()
+    errors += check_text(reason, REASON_LIMIT, "input.reason")
+    if not reason:
+        errors.append(UserError("input.reason", ErrorCode.REQUIRED, "Say why access is needed."))
+    if data.role is Role.NATIONAL_ADMIN:
+        errors.append(
+            UserError(
+                "input.role",
+                ErrorCode.FORBIDDEN,
+                "National administrators are appointed, not requested.",
+            )
+        )
+    organization, problems = await _organization(data)
+    errors += problems
+    place, problems = await _place(data)
+    errors += problems
+    if errors:
+        raise Refused(errors)
+    return {
+        "email": email.lower(),
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "position": position,
+        "reason": reason,
+        "role": data.role,
+        "location_level": LocationLevel(data.location.level),
+        "location_code": data.location.code or None,
+        **organization,
+    }, place
+
+
+async def _organization(data: RequestAccessInput) -> tuple[dict[str, Any], list[UserError]]:
+    named = data.organization_name is not None or data.organization_type is not None
+    if (data.organization_id is None) == (not named):
+        message = "Give organizationId, or organizationName and organizationType (a new one)."
+        return {}, [UserError("input.organizationId", ErrorCode.INVALID, message)]
+    if data.organization_id is not None:
+        try:
+            key = decode_id(data.organization_id, "Organization")
+        except BadUserInput as error:
+            return {}, [UserError("input.organizationId", ErrorCode.INVALID, error.message)]
+        found = await Organization.get_or_none(id=key, active=True)
+        if found is None:
+            message = "No active organization with this ID."
+            return {}, [UserError("input.organizationId", ErrorCode.NOT_FOUND, message)]
+        return {"organization_id": found.id}, []
+    name = (data.organization_name or "").strip()
+    errors = check_text(name, ORGANIZATION_NAME_LIMIT, "input.organizationName")
+    if not name:
+        errors.append(UserError("input.organizationName", ErrorCode.REQUIRED, "Name it."))
+    if data.organization_type is None:
+        errors.append(UserError("input.organizationType", ErrorCode.REQUIRED, "Give its type."))
+    return {"organization_name": name, "organization_type": data.organization_type}, errors
+
+
+async def _place(data: RequestAccessInput) -> tuple[Place, list[UserError]]:
+    try:
+        [(level, code)] = await check_locations([data.location])
+    except BadUserInput as error:  # an unknown code, a missing one
+        return Place(), [UserError("input.location", ErrorCode.INVALID, error.message)]
+    places = (await places_of([(level, code)])).get((level, code)) or [Place()]
+    return places[0], []
+
+
+async def _within_budget(context: Context, email: str) -> None:
+    """Counts this request against its address's budget and its e-mail address's."""
+    if context.attempt is None:
+        return
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    for key, (count, seconds) in (
+        (f"access:addr:{context.address}", ADDRESS_BUDGET),
+        (f"access:email:{digest}", EMAIL_BUDGET),
+    ):
+        if not await context.attempt(key, count, seconds):
+            hours = seconds // 3600
+            raise Refused(
+                [
+                    UserError(
+                        None,
+                        ErrorCode.FORBIDDEN,
+                        f"Too many requests for access: at most {count} in {hours} h. "
+                        "Try again later.",
+                    )
+                ]
+            )
