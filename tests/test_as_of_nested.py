@@ -406,5 +406,5 @@ async def test_an_export_at_a_past_date_shows_its_rows_as_they_were_then(hub: Hu
         assert await _export(hub, who, "sites", day) == sites, who
         assert await _export(hub, who, "actions", day) == actions, who
     now = await _export(hub, "operator", "sites", day + datetime.timedelta(days=1))
-    assert gid("Site", incoming.id) in {row["Identifiant"] for row in now}
-    assert gid("Site", incoming.id) not in {row["Identifiant"] for row in before["operator"][0]}
+    assert gid("Site", incoming.id) in {row["Identifiant API"] for row in now}
+    assert gid("Site", incoming.id) not in {row["Identifiant API"] for row in before["operator"][0]}

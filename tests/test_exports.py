@@ -1,23 +1,29 @@
 """Exports of the site and action lists, opened with the csv module and openpyxl and checked
-cell by cell against the database, for a caller who reads everything and for others."""
+cell by cell against the database, for a caller who reads everything and for others. The
+files' formats (dialects, types of cells, layout of the XLSX) are tests/test_exports_files.py's."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from enum import Enum
 from typing import Any
 
 import openpyxl
 from strawberry.relay import to_base64
 
+from hub.labels import label
 from hub.models import (
     Action,
     ActionFinance,
     ActionIndicators,
     AuditEntry,
     Commune,
+    Departement,
+    Epci,
     ParcelOwner,
+    Region,
     Site,
 )
 from hub.models.enums import AuditKind, SiteStatus
@@ -31,19 +37,19 @@ async def download(hub: Hub, who: str | None, path: str, **params: str) -> Any:
     return await hub.http.get(path, params=params, headers=headers)
 
 
-def read_csv(content: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(content.decode())))
+def read_csv(content: bytes, delimiter: str = ";") -> list[dict[str, str]]:
+    """The rows of a CSV export, by header: by default, the French spreadsheets' dialect."""
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
 
 
 def read_xlsx(content: bytes) -> list[dict[str, Any]]:
+    """The rows of an XLSX export, by header (the second row; the first holds the groups)."""
     sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
     assert sheet is not None
-    rows = list(sheet.iter_rows(values_only=True))
-    width = len(rows[0])
+    _, headers, *rows = list(sheet.iter_rows(values_only=True))
+    width = len(headers)
     # Trailing empty cells are not stored: a shorter row ends with empty cells.
-    return [
-        dict(zip(rows[0], (*row, *[None] * (width - len(row))), strict=True)) for row in rows[1:]
-    ]
+    return [dict(zip(headers, (*row, *[None] * (width - len(row))), strict=True)) for row in rows]
 
 
 async def expected_sites(**conditions: Any) -> list[Site]:
@@ -51,7 +57,12 @@ async def expected_sites(**conditions: Any) -> list[Site]:
 
 
 def text(value: Any) -> str:
-    return "" if value is None else str(getattr(value, "value", value))
+    """A value as the default CSV shows it: labels, decimal commas."""
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return label(value)
+    return str(value).replace(".", ",") if isinstance(value, float) else str(value)
 
 
 async def test_a_national_administrator_exports_every_column(hub: Hub) -> None:
@@ -61,13 +72,24 @@ async def test_a_national_administrator_exports_every_column(hub: Hub) -> None:
     assert 'filename="sites.csv"' in response.headers["content-disposition"]
     rows = read_csv(response.content)
     sites = await expected_sites(commune_scope_code="31555")
-    assert [row["Identifiant"] for row in rows] == [to_base64("Site", s.id) for s in sites]
+    assert [row["Identifiant"] for row in rows] == [str(s.id) for s in sites]
+    assert [row["Identifiant API"] for row in rows] == [to_base64("Site", s.id) for s in sites]
     commune = await Commune.get(code="31555")
+    epci = await Epci.get(code=commune.epci_id)
+    departement = await Departement.get(code="31")
+    region = await Region.get(code=departement.region_id)
     for row, site in zip(rows, sites, strict=True):
         owners = await ParcelOwner.filter(site_id=site.id).order_by("id")
         assert row["Nom"] == text(site.name)
         assert row["Commune"] == commune.name and row["Code commune"] == site.commune_id
+        assert site.epci_code == epci.code
+        assert (row["EPCI"], row["Code EPCI"]) == (epci.name, epci.code)
+        assert (row["Département"], row["Code département"]) == ("Haute-Garonne", "31")
+        assert (row["Région"], row["Code région"]) == (region.name, region.code)
+        assert row["Type de terrain"] == text(site.field_type)
         assert row["Statut"] == text(site.status)
+        assert row["Date de déclaration"] == text(site.declared_at)  # ISO 8601
+        assert row["Dernière mise à jour (UTC)"] == site.updated_at.isoformat(timespec="seconds")
         assert row["Personnes"] == text(site.population_total)
         assert row["Adresse"] == text(site.address)
         assert row["Latitude"] == text(site.latitude)
@@ -85,7 +107,7 @@ async def test_an_operator_exports_its_departement_without_legal_data(hub: Hub) 
     assert response.status_code == 200
     rows = read_xlsx(response.content)
     sites = await expected_sites(departement_code="31")
-    assert [row["Identifiant"] for row in rows] == [to_base64("Site", s.id) for s in sites]
+    assert [row["Identifiant"] for row in rows] == [s.id for s in sites]
     assert "Procédure judiciaire" not in rows[0] and "Type de propriétaire" not in rows[0]
     for row, site in zip(rows, sites, strict=True):
         assert row["Adresse"] == site.address  # exact location: D for an operator
@@ -109,11 +131,12 @@ async def test_finances_follow_the_callers_grant(hub: Hub) -> None:
         (await download(hub, "correspondent", "/exports/actions.xlsx")).content
     )
     actions = await Action.filter(departement_id="31").order_by("id")
-    assert [r["Identifiant"] for r in correspondent] == [to_base64("Action", a.id) for a in actions]
+    assert [r["Identifiant"] for r in correspondent] == [a.id for a in actions]
     assert "Montant prévu (total)" in correspondent[0]
     for row, action in zip(correspondent, actions, strict=True):
         latest = await ActionIndicators.filter(action_id=action.id).order_by("-year").first()
         assert row["Nom"] == action.name
+        assert (row["Département"], row["Code département"]) == ("Haute-Garonne", "31")
         assert row["Année des indicateurs"] == (latest.year if latest else None)
         assert row["Personnes accompagnées"] == (latest.people if latest else None)
         planned = [f.planned_amount for f in await ActionFinance.filter(action_id=action.id)]
@@ -141,7 +164,7 @@ async def test_filters_as_of_and_audit(hub: Hub) -> None:
             )
         ).content
     )
-    key = to_base64("Site", site.id)
+    key = str(site.id)
     assert [r["Nom"] for r in now if r["Identifiant"] == key] == ["Nouveau nom"]
     assert [r["Nom"] for r in then if r["Identifiant"] == key] == [text(site.name)]
     entry = await AuditEntry.filter(kind=AuditKind.EXPORT).order_by("-id").first()
@@ -149,7 +172,7 @@ async def test_filters_as_of_and_audit(hub: Hub) -> None:
     assert site.id in entry.subject_ids and entry.departement_code == "31"
 
     for params in ({"filter": "{not json"}, {"filter": '{"statuses": ["NOPE"]}'},
-                   {"asOf": "2999-01-01"}, {"asOf": "hier"}):  # fmt: skip
+                   {"asOf": "2999-01-01"}, {"asOf": "hier"}, {"dialect": "excel"}):  # fmt: skip
         bad = await download(hub, "correspondent", "/exports/sites.csv", **params)
         assert bad.status_code == 400, params
         assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -167,6 +190,9 @@ async def test_an_export_that_sends_no_row_is_audited_all_the_same(hub: Hub) -> 
     response = await download(hub, "national_admin", "/exports/actions.csv", asOf="2000-01-01")
     assert response.status_code == 200 and read_csv(response.content) == []
     assert await AuditEntry.filter(kind=AuditKind.EXPORT).count() == before + 1
+    empty = await download(hub, "national_admin", "/exports/actions.xlsx", asOf="2000-01-01")
+    assert empty.status_code == 200 and read_xlsx(empty.content) == []
     entry = await AuditEntry.filter(kind=AuditKind.EXPORT).order_by("-id").first()
     assert entry is not None and entry.operation == "export.actions"
     assert entry.subject_ids == [] and entry.departement_code is None
+    assert await AuditEntry.filter(kind=AuditKind.EXPORT).count() == before + 2

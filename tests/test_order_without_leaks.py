@@ -33,6 +33,7 @@ from resolvers.filters import (
     SiteOrderField,
 )
 from tests.support import Hub, bearer
+from tests.test_exports import read_csv
 
 
 def _fields(text: str) -> frozenset[str]:
@@ -155,8 +156,7 @@ async def _exported(hub: Hub, who: str, site_filter: dict[str, Any]) -> list[str
         headers=bearer(await hub.token(who)),
     )
     assert response.status_code == 200, response.text
-    lines = response.content.decode().splitlines()[1:]
-    return [line.split(",", 1)[0] for line in lines]
+    return [row["Identifiant API"] for row in read_csv(response.content)]
 
 
 async def _lists(hub: Hub, who: str, site_filter: dict[str, Any]) -> tuple[list[str], ...]:

@@ -10,6 +10,10 @@ once). With ``as_of``, each chunk is rebuilt at that date as ``asOf`` rebuilds a
 out. When the export ends (or the client goes away), it is written to the audit log with
 the ids of the rows sent (an ``AuditBatch``). The sites' map (``site_features``) reads the
 same rows, with the same scope, dates and audit, as GeoJSON features (``features``).
+
+A list's export is a ``Table``: its column groups and its rows of cells (``columns``), with
+the names of the territories beside their codes (one query per level and chunk) and, where the
+hub serves GraphiQL, a link that opens each row there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import datetime
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -27,7 +32,10 @@ from hub.models import (
     ActionIndicators,
     ActionTopicLink,
     Commune,
+    Departement,
+    Epci,
     ParcelOwner,
+    Region,
     Site,
 )
 from hub.models.enums import AuditKind, HistorySubject
@@ -41,7 +49,7 @@ from resolvers.actions.lists import rebuilt as rebuilt_action_list
 from resolvers.audit.entries import AuditBatch
 from resolvers.context import Context, Loaders
 from resolvers.decisions import decided
-from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group, cell
+from resolvers.exports.columns import ACTION_GROUPS, SITE_GROUPS, Cell, Group
 from resolvers.exports.features import Feature, commune_centres, feature
 from resolvers.filters import ActionFilter, SiteFilter
 from resolvers.history.as_of import rebuilt_list, rewind
@@ -50,18 +58,38 @@ from resolvers.sites.filters import site_filter_q
 from resolvers.sites.lists import PARCELS, lists_of_sites
 
 CHUNK = 500
+TERRITORIES = {"communes": Commune, "epcis": Epci, "departements": Departement, "regions": Region}
 
 
-def groups_for(principal: Principal, groups: tuple[Group, ...]) -> tuple[Group, ...]:
-    """The groups the caller may read somewhere; the others are left out."""
+@dataclass(frozen=True)
+class Table:
+    """An export of a list: its column groups, and its rows (one cell per column)."""
+
+    groups: tuple[Group, ...]
+    rows: AsyncIterator[list[Cell]]
+
+
+def groups_for(
+    principal: Principal, groups: tuple[Group, ...], graphiql: str | None
+) -> tuple[Group, ...]:
+    """The groups the caller may read somewhere (the others are left out), without the
+    link columns when there is no GraphiQL to open."""
     return tuple(
-        g for g in groups if g.capability is None or principal.grant(g.capability).level
-        is not Level.NEVER
-    )  # fmt: skip
+        replace(g, columns=tuple(c for c in g.columns if graphiql is not None or not c.link))
+        for g in groups
+        if g.capability is None or principal.grant(g.capability).level is not Level.NEVER
+    )
 
 
-def headers(groups: tuple[Group, ...]) -> list[Cell]:
-    return [column.header for group in groups for column in group.columns]
+async def _names(rows: list[Any], **codes: str) -> dict[str, dict[str, str]]:
+    """For each level of ``TERRITORIES`` named, the names of the territories whose codes the
+    rows hold in the attribute given: one query per level."""
+    names: dict[str, dict[str, str]] = {}
+    for level, attribute in codes.items():
+        wanted = {getattr(row, attribute) for row in rows} - {None}
+        found = await TERRITORIES[level].filter(code__in=wanted).values_list("code", "name")
+        names[level] = dict(found)
+    return names
 
 
 async def _readable(
@@ -88,7 +116,7 @@ def _cells(groups: tuple[Group, ...]) -> Build[list[Cell]]:
 
     def build(row: Any, extras: dict[str, Any], capabilities: set[Capability]) -> list[Cell]:
         return [
-            cell(column.value(row, extras))
+            column.cell(row, extras)
             if group.capability is None or group.capability in capabilities
             else None
             for group in groups
@@ -152,28 +180,32 @@ async def _sites(
 
 
 async def site_rows(
-    context: Context, site_filter: SiteFilter | None, as_of: datetime.date | None
-) -> AsyncIterator[list[Cell]]:
+    context: Context,
+    site_filter: SiteFilter | None,
+    as_of: datetime.date | None,
+    graphiql: str | None,
+) -> Table:
+    """The sites' export; ``graphiql``, the address of the hub's GraphiQL, if it serves one."""
     queryset, rewound = await _sites(context, site_filter)
 
     async def extras_of(rows: list[Site]) -> dict[str, Any]:
-        codes = {row.commune_id for row in rows}
-        names = dict(await Commune.filter(code__in=codes).values_list("code", "name"))
+        names = await _names(
+            rows, communes="commune_id", epcis="epci_code", departements="departement_code",
+            regions="region_code",
+        )  # fmt: skip
         owners: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
         for owner in await ParcelOwner.filter(site_id__in=[r.id for r in rows]).order_by("id"):
             owners[owner.site_id].append({"parcel": owner.parcel, "owner_name": owner.owner_name})
         for row in rows:  # parcel owners as they were, for an export at a past date
             if (then := rebuilt_list(row, PARCELS)) is not None:
                 owners[row.id] = then
-        return {"communes": names, "owners": owners}
+        return {**names, "owners": owners, "graphiql": graphiql}
 
-    groups = groups_for(context.principal, SITE_GROUPS)
-    yield headers(groups)
-    async for values in _stream(
+    groups = groups_for(context.principal, SITE_GROUPS, graphiql)
+    return Table(groups, _stream(
         context, queryset, rewound, _gated(groups), site_place, extras_of, as_of,
         "export.sites", "site", _cells(groups),
-    ):  # fmt: skip
-        yield values
+    ))  # fmt: skip
 
 
 async def site_features(
@@ -191,8 +223,12 @@ async def site_features(
 
 
 async def action_rows(
-    context: Context, action_filter: ActionFilter | None, as_of: datetime.date | None
-) -> AsyncIterator[list[Cell]]:
+    context: Context,
+    action_filter: ActionFilter | None,
+    as_of: datetime.date | None,
+    graphiql: str | None,
+) -> Table:
+    """The actions' export; ``graphiql`` as for ``site_rows``."""
     principal = context.principal
     query = await action_filter_q(action_filter)
     queryset = Action.filter(
@@ -232,8 +268,10 @@ async def action_rows(
                      "minors": i.minors}
                     for i in rebuilt_action_list(action, INDICATOR_ROWS) or []
                 ]  # fmt: skip
+        names = await _names(rows, departements="departement_id", regions="region_code")
         return {
-            "topics": topics, "finances": finances, "sites": sites, "indicators": indicators,
+            **names, "topics": topics, "finances": finances, "sites": sites,
+            "indicators": indicators, "graphiql": graphiql,
         }  # fmt: skip
 
     def exportable(action: Action) -> bool:
@@ -243,10 +281,8 @@ async def action_rows(
         )
 
     rewound = partial(rewind, Action, HistorySubject.ACTION, lists_of_actions, exportable)
-    groups = groups_for(principal, ACTION_GROUPS)
-    yield headers(groups)
-    async for values in _stream(
+    groups = groups_for(principal, ACTION_GROUPS, graphiql)
+    return Table(groups, _stream(
         context, queryset, rewound, _gated(groups), action_place, extras_of, as_of,
         "export.actions", "action", _cells(groups),
-    ):  # fmt: skip
-        yield values
+    ))  # fmt: skip
