@@ -20,13 +20,7 @@ from hub.models.enums import EventKind, HistoryOperation, HistorySubject, Locati
 from permissions.territories import Place, places_of
 from resolvers.context import Context
 from resolvers.inputs.access import RequestAccessInput
-from resolvers.organizations.validation import (
-    JOB_TITLE_LIMIT,
-    PHONE_LIMIT,
-    check_email,
-    check_name,
-    check_optional,
-)
+from resolvers.organizations.validation import check_person
 from resolvers.sites.validation import check_text
 from resolvers.territories.locations import check_locations
 from resolvers.writes import (
@@ -99,17 +93,9 @@ def _waiting() -> UserError:
 
 async def _checked(data: RequestAccessInput) -> tuple[dict[str, Any], Place]:
     """The request's columns and where it stands; every error of the input at once."""
-    errors: list[UserError] = []
-    email, problems = check_email(data.email, "input.email")
-    errors += problems
-    first_name, problems = check_name(data.first_name, "input.firstName")
-    errors += problems
-    last_name, problems = check_name(data.last_name, "input.lastName")
-    errors += problems
-    phone, problems = check_optional(data.phone, PHONE_LIMIT, "input.phone")
-    errors += problems
-    position, problems = check_optional(data.position, JOB_TITLE_LIMIT, "input.position")
-    errors += problems
+    person, errors = check_person(
+        data.email, data.first_name, data.last_name, data.phone, data.position, "input.position"
+    )
     reason = data.reason.strip()
     errors += check_text(reason, REASON_LIMIT, "input.reason")
     if not reason:
@@ -129,11 +115,11 @@ async def _checked(data: RequestAccessInput) -> tuple[dict[str, Any], Place]:
     if errors:
         raise Refused(errors)
     return {
-        "email": email.lower(),
-        "first_name": first_name,
-        "last_name": last_name,
-        "phone": phone,
-        "position": position,
+        "email": str(person["email"]).lower(),
+        "first_name": person["first_name"],
+        "last_name": person["last_name"],
+        "phone": person["phone"],
+        "position": person["job"],
         "reason": reason,
         "role": data.role,
         "location_level": LocationLevel(data.location.level),

@@ -28,13 +28,7 @@ from permissions.rows import directory_q
 from permissions.territories import Place, places_of
 from resolvers.context import Context
 from resolvers.inputs.users import InviteUserInput
-from resolvers.organizations.validation import (
-    JOB_TITLE_LIMIT,
-    PHONE_LIMIT,
-    check_email,
-    check_name,
-    check_optional,
-)
+from resolvers.organizations.validation import check_person
 from resolvers.writes import ErrorCode, Operation, Refused, UserError, Write, in_scope, write
 
 USER = "user"
@@ -172,24 +166,20 @@ async def invite_user(
                     "The organization is deactivated: invite users into an active one.",
                 )
             )
-        email, problems = check_email(data.email, "input.email")
+        person, problems = check_person(
+            data.email, data.first_name, data.last_name, data.phone, data.job_title,
+            "input.jobTitle",
+        )  # fmt: skip
         errors += problems
-        first_name, problems = check_name(data.first_name, "input.firstName")
-        errors += problems
-        last_name, problems = check_name(data.last_name, "input.lastName")
-        errors += problems
-        phone, problems = check_optional(data.phone, PHONE_LIMIT, "input.phone")
-        errors += problems
-        job_title, problems = check_optional(data.job_title, JOB_TITLE_LIMIT, "input.jobTitle")
-        errors += problems
+        email = str(person["email"])
         if not any(e.field == "input.email" for e in errors) and await _email_used(email):
             errors.append(_email_taken())
         _refuse_if(errors)
         try:
             user = await User.create(
-                organization_id=organization.id, email=email, first_name=first_name,
-                last_name=last_name, phone=phone, job_title=job_title, role=Role(data.role),
-                status=UserStatus.PENDING, options=[],
+                organization_id=organization.id, email=email, first_name=person["first_name"],
+                last_name=person["last_name"], phone=person["phone"], job_title=person["job"],
+                role=Role(data.role), status=UserStatus.PENDING, options=[],
             )  # fmt: skip
         except IntegrityError:
             # The same address, invited by someone else meanwhile.

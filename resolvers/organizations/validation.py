@@ -66,3 +66,22 @@ def _text(value: str, limit: int, field: str) -> list[UserError]:
     if _unprintable(value):
         return [UserError(field, ErrorCode.INVALID, "Control characters are not allowed.")]
     return []
+
+
+def check_person(
+    email: str, first_name: str, last_name: str, phone: str | None, job: str | None, job_field: str
+) -> tuple[dict[str, str | None], list[UserError]]:
+    """A person's details as ``input`` gives them (``job_field`` names the job's field):
+    the cleaned values by column (the job under ``job``), and every error at once."""
+    errors: list[UserError] = []
+    values: dict[str, str | None] = {}
+    for column, (value, problems) in {
+        "email": check_email(email, "input.email"),
+        "first_name": check_name(first_name, "input.firstName"),
+        "last_name": check_name(last_name, "input.lastName"),
+        "phone": check_optional(phone, PHONE_LIMIT, "input.phone"),
+        "job": check_optional(job, JOB_TITLE_LIMIT, job_field),
+    }.items():
+        values[column] = value
+        errors += problems
+    return values, errors
