@@ -70,6 +70,13 @@ class Receiver:
         return request, json.loads(body), body
 
 
+@pytest.fixture(autouse=True)
+async def no_webhook_left(hub: Hub) -> None:
+    """Each test starts without the webhooks of the others: their receivers are gone, and
+    their failed attempts would count in this test's figures."""
+    await Webhook.all().delete()
+
+
 @pytest.fixture
 async def receiver(hub: Hub) -> AsyncIterator[Receiver]:
     found = Receiver()
