@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from hub.demo.reference import PERSONA_DOMAIN
 from hub.models import Site
@@ -170,3 +171,18 @@ class Captured(logging.Handler):
 
     def access(self) -> list[dict[str, Any]]:
         return [line for line in self.parsed() if line["logger"] == "hub.access"]
+
+
+# The Redis the rate-limit and replica tests share budgets through (.ci/run starts it).
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def delete_redis_keys(prefix: str) -> None:
+    """Removes a test's keys (those under ``prefix``) from the test Redis."""
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,9 +26,8 @@ from hub.server.ratelimit.memory import MemoryLimiter
 from hub.server.ratelimit.redis import RETRY_SECONDS
 from hub.settings import Settings, SettingsError
 from tests.processes import free_port
-from tests.support import bearer
+from tests.support import REDIS_URL, bearer, delete_redis_keys
 
-REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 QUERY = {"query": "{ __typename }"}
 # Small budgets: the fourth request in a row is refused; one request comes back every 20 s.
 # The budget per address, counted before the caller's, is off unless a test sets it.
@@ -62,13 +60,7 @@ async def redis_prefix() -> AsyncIterator[str]:
     """A prefix of this test's own, whose keys are deleted afterwards."""
     prefix = f"hub:test:{uuid.uuid4().hex}:"
     yield prefix
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
+    await delete_redis_keys(prefix)
 
 
 @asynccontextmanager

@@ -44,9 +44,15 @@ from hub.settings import Settings, SettingsError
 from tests.clusters import Cluster
 from tests.live import Subscriber, served
 from tests.processes import start_hub, stop_process
-from tests.support import SESSION_DATABASE, bearer, settings_for, use_database
+from tests.support import (
+    REDIS_URL,
+    SESSION_DATABASE,
+    bearer,
+    delete_redis_keys,
+    settings_for,
+    use_database,
+)
 
-REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITE_CHANGED = """subscription ($id: ID!) { siteChanged(id: $id) {
   activity { kind site { id name } } } }"""
 SITES_CHANGED = "subscription { sitesChanged { kind site { id name } } }"
@@ -162,13 +168,7 @@ async def redis_prefix() -> AsyncIterator[str]:
     """B's keys in the test Redis (rate limits, recent writers), removed afterwards."""
     prefix = f"hub-test-replicas-{os.getpid()}:"
     yield prefix
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
+    await delete_redis_keys(prefix)
 
 
 @pytest.fixture(scope="module")
