@@ -251,6 +251,50 @@ def _replica_url(raw: str | None) -> str | None:
     return raw
 
 
+def _mail(env: dict[str, str], environment: Environment) -> dict[str, Any]:
+    smtp_url = env.get("HUB_SMTP_URL") or None
+    if smtp_url is not None:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise SettingsError(
+                "HUB_SMTP_URL must be smtp://[user:password@]host[:port][?starttls=true] "
+                "or smtps://…"
+            )
+    public_url = (env.get("HUB_PUBLIC_URL") or "").rstrip("/") or None
+    if public_url is not None and urlsplit(public_url).scheme not in ("http", "https"):
+        raise SettingsError("HUB_PUBLIC_URL must be an http:// or https:// address")
+    secret_key = env.get("HUB_SECRET_KEY") or None
+    if secret_key is not None and len(secret_key) < 32:
+        raise SettingsError("HUB_SECRET_KEY must be at least 32 characters long")
+    if environment is Environment.PRODUCTION and smtp_url is not None:
+        missing = [
+            name
+            for name in ("HUB_PUBLIC_URL", "HUB_SECRET_KEY", "HUB_MAIL_FROM")
+            if not env.get(name)
+        ]
+        if missing:
+            raise SettingsError(
+                f"With HUB_SMTP_URL in production, set {', '.join(missing)} too: the e-mails' "
+                "links, their unsubscribe signatures and their sender depend on them"
+            )
+    return {
+        "smtp_url": smtp_url,
+        "mail_from": env.get("HUB_MAIL_FROM") or Settings.mail_from,
+        "notify": (_choice(env, "HUB_NOTIFY", ("on", "off")) or "on").lower() == "on",
+        "mail_retry_seconds": _int(env, "HUB_MAIL_RETRY_SECONDS", Settings.mail_retry_seconds),
+        "mail_max_attempts": _int(env, "HUB_MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts),
+        "public_url": public_url,
+        "secret_key": secret_key,
+        "out_of_date_reminder_days": _int(
+            env, "HUB_OUT_OF_DATE_REMINDER_DAYS", Settings.out_of_date_reminder_days, minimum=0
+        ),
+        "inactivity_days": _int(env, "HUB_INACTIVITY_DAYS", Settings.inactivity_days, minimum=0),
+        "inactivity_grace_days": _int(
+            env, "HUB_INACTIVITY_GRACE_DAYS", Settings.inactivity_grace_days
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
@@ -348,9 +392,35 @@ class Settings:
     webhook_max_attempts: int = 10
     webhook_pause_after: int = 20
     webhook_timeout_seconds: int = 10
+    # E-mail notifications (hub.server.notify): the SMTP server (none: nothing is sent, the
+    # e-mails wait in the outbox), the sender, whether `hub serve` sends them (off: a `hub
+    # notify` process does), the first retry's delay (doubled at each attempt) and the attempts
+    # before an e-mail is failed.
+    smtp_url: str | None = None
+    mail_from: str = "Plateforme bidonvilles <ne-pas-repondre@localhost>"
+    notify: bool = True
+    mail_retry_seconds: int = 60
+    mail_max_attempts: int = 8
+    # Where people reach the hub: the links of the e-mails start with it (none: the address
+    # `hub serve` listens on).
+    public_url: str | None = None
+    # Signs the e-mails' unsubscribe links; outside production a key is kept in var/.
+    secret_key: str | None = None
+    # An open site not updated for this many days gets a reminder to its actors and its
+    # département's correspondents (0: never).
+    out_of_date_reminder_days: int = 90
+    # An account unused for this many days gets a reminder, and is deactivated this many
+    # days later if still unused (0: never).
+    inactivity_days: int = 180
+    inactivity_grace_days: int = 30
     # The garbage collector's thresholds in serving processes: Python's own, measured best
     # once start-up's objects are frozen (hub.server.gc_tuning).
     gc_threshold: tuple[int, int, int] = (10_000, 10, 10)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the hub, for links sent to them."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def graphiql(self) -> bool:
@@ -478,4 +548,5 @@ class Settings:
                 env, "HUB_WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds
             ),
             gc_threshold=_gc_threshold(env.get("HUB_GC_THRESHOLD"), cls.gc_threshold),
+            **_mail(env, environment),
         )

@@ -37,6 +37,7 @@ from permissions.principal import Principal
 from permissions.territories import Place
 from resolvers.audit.entries import audit_fields
 from resolvers.context import Context
+from resolvers.notifications import events as notifications
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -248,6 +249,7 @@ class Write:
             application_id=self.principal.application_id,
         )
         self.announcements.append(announcement)
+        await notifications.queue_for(announcement)
 
 
 async def write(

@@ -6,6 +6,7 @@ from hub.models.audit import AuditEntry
 from hub.models.events import Event
 from hub.models.history import HistoryEntry
 from hub.models.journal import Comment
+from hub.models.notifications import Email
 from hub.models.organizations import (
     InterventionArea,
     Organization,
@@ -35,6 +36,7 @@ __all__ = [
     "Comment",
     "Commune",
     "Departement",
+    "Email",
     "Epci",
     "Event",
     "HistoryEntry",

@@ -278,14 +278,34 @@ class EventKind(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """Where a webhook delivery stands (``hub.models.webhooks``)."""
+    """Where a webhook delivery or an e-mail stands (``hub.models.webhooks``,
+    ``hub.models.notifications``)."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
-    # The application may not read what the event concerns: nothing was sent.
+    # The recipient may not read what it concerns (or no longer wants it): nothing was sent.
     SKIPPED = "skipped"
     # Every attempt failed: kept for the national administrators to see, sent no more.
     FAILED = "failed"
+
+
+class NotificationKind(StrEnum):
+    """The e-mails the hub sends (``hub.models.notifications``)."""
+
+    # To those who may decide on a request for access.
+    ACCESS_REQUESTED = "access.requested"
+    # To the person who asked.
+    ACCESS_APPROVED = "access.approved"
+    ACCESS_REFUSED = "access.refused"
+    # To the users and the members of the organizations a comment targets.
+    COMMENT_TARGETED = "comment.targeted"
+    # Each week, what changed on what the recipient may read in its areas.
+    WEEKLY_DIGEST = "digest.weekly"
+    # To a site's actors and its département's correspondents: an open site not updated.
+    SITE_OUT_OF_DATE = "site.out_of_date"
+    # To an account unused for months, then when it is deactivated for it.
+    ACCOUNT_INACTIVE = "account.inactive"
+    ACCOUNT_DEACTIVATED = "account.deactivated"
 
 
 class AccessRequestStatus(StrEnum):

@@ -48,6 +48,11 @@ class User(Model):
     # Per-user options (UserOption values) widening the role defaults.
     options: list[str] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the account last used the hub (a day's precision: written at most once a day), for
+    # the reminders and deactivation of unused accounts.
+    last_seen_at = fields.DatetimeField(null=True)
+    # The e-mails (NotificationKind values) the person chose not to receive.
+    notifications_off: list[str] = fields.JSONField(default=list)
 
     organization_id: int
 

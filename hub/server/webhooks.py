@@ -12,20 +12,19 @@ A 2xx answer within ``HUB_WEBHOOK_TIMEOUT_SECONDS`` delivers; anything else is r
 ``HUB_WEBHOOK_RETRY_SECONDS``, doubled at each attempt (at most an hour), up to
 ``HUB_WEBHOOK_MAX_ATTEMPTS`` (then the delivery is failed, and kept for the national
 administrators to see); ``HUB_WEBHOOK_PAUSE_AFTER`` failed attempts in a row pause the
-webhook until it is resumed. Deliveries are at least once: a delivery is claimed by one
-worker at a time (a conditional update, so several workers and nodes may send), and one sent
-whose answer was lost is sent again.
+webhook until it is resumed. Deliveries are at least once, claimed one worker at a time
+(``hub.server.outbox``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import hashlib
 import hmac
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -33,13 +32,14 @@ import orjson
 from strawberry.relay import to_base64
 from strawberry.schema import BaseSchema
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 
-from hub.live.announcements import Announcement
 from hub.live.bus import BUS, Bus
 from hub.models import PartnerApplication, Webhook, WebhookDelivery
-from hub.models.enums import DeliveryStatus, EventKind
+from hub.models.enums import EventKind
 from hub.server.auth.principals import application_principal
 from hub.server.observability.metrics import Metrics
+from hub.server.outbox import Outbox, Skipped
 from hub.settings import Settings
 from permissions.principal import HUB_SCOPES
 from resolvers.context import Context
@@ -58,12 +58,6 @@ EVENT_QUERY = """query WebhookEvent($id: ID!) {
     }
   }
 }"""
-# Deliveries claimed at once by a worker, and how long a claim holds if the worker dies.
-BATCH = 20
-LEASE = datetime.timedelta(minutes=2)
-# Without an announcement to wake it, a worker looks for due deliveries this often.
-POLL_SECONDS = 1.0
-MAX_DELAY_SECONDS = 3600
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -75,78 +69,45 @@ def delivery_key(delivery: WebhookDelivery) -> str:
     return f"whd_{delivery.id}"
 
 
-class Deliverer:
-    """Sends the due deliveries, woken by the process's announcements (a new event may have
-    deliveries) or every ``POLL_SECONDS`` (retries, and events written by other nodes)."""
+class Deliverer(Outbox[WebhookDelivery]):
+    """Sends the due webhook deliveries (``hub.server.outbox``)."""
+
+    model = WebhookDelivery
+    what = "Webhook deliveries"
 
     def __init__(
         self, settings: Settings, schema: BaseSchema, metrics: Metrics, bus: Bus = BUS
     ) -> None:
+        super().__init__(settings.webhook_retry_seconds, settings.webhook_max_attempts, bus)
         self.settings = settings
         self.schema = schema
         self.metrics = metrics
-        self.bus = bus
-        self._wake = asyncio.Event()
+        self.http = httpx.AsyncClient()
 
-    def offer(self, announcement: Announcement) -> None:
-        self._wake.set()
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(
+            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
+        ) as http:
+            self.http = http
+            yield
 
-    async def run(self) -> None:
-        self.bus.add(self)
-        try:
-            async with httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
-            ) as http:
-                while True:
-                    try:
-                        while await self.deliver_due(http):
-                            pass
-                    except Exception:
-                        # The database is down, or a bug: logged, and tried again later.
-                        log.exception("Webhook deliveries failed; trying again.")
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-        finally:
-            self.bus.remove(self)
-
-    async def deliver_due(self, http: httpx.AsyncClient) -> int:
-        """Sends one batch of due deliveries; how many were claimed."""
-        claimed = await self._claim()
-        await asyncio.gather(*(self._send(http, delivery) for delivery in claimed))
-        return len(claimed)
-
-    async def _claim(self) -> list[WebhookDelivery]:
-        now = datetime.datetime.now(datetime.UTC)
-        due = (
-            await WebhookDelivery.filter(
-                status=DeliveryStatus.PENDING,
-                next_attempt_at__lte=now,
-                webhook__paused_at__isnull=True,
-                webhook__application__active=True,
-            )
-            .order_by("id")
-            .limit(BATCH)
+    def due(self, now: datetime.datetime) -> QuerySet[WebhookDelivery]:
+        return (
+            super()
+            .due(now)
+            .filter(webhook__paused_at__isnull=True, webhook__application__active=True)
             .select_related("webhook")
         )
-        claimed = []
-        for delivery in due:
-            # Taken only if no other worker took it since: the condition and the change are
-            # one statement.
-            taken = await WebhookDelivery.filter(
-                id=delivery.id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-            ).update(next_attempt_at=now + LEASE)
-            if taken:
-                claimed.append(delivery)
-        return claimed
 
-    async def _send(self, http: httpx.AsyncClient, delivery: WebhookDelivery) -> None:
+    def count(self, outcome: str) -> None:
+        self.metrics.webhook_sent(outcome)
+
+    async def send(self, delivery: WebhookDelivery) -> str | None:
         webhook = delivery.webhook
         body = await self._body(webhook, delivery)
         if body is None:
-            await WebhookDelivery.filter(id=delivery.id).update(status=DeliveryStatus.SKIPPED)
-            self.metrics.webhook_sent("skipped")
-            return
+            raise Skipped
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
@@ -156,11 +117,10 @@ class Deliverer:
             "Hub-Signature": signature(webhook.secret, timestamp, body[0]),
         }
         try:
-            response = await http.post(webhook.url, content=body[0], headers=headers)
-            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+            response = await self.http.post(webhook.url, content=body[0], headers=headers)
         except httpx.HTTPError as failure:
-            error = f"{type(failure).__name__}: {failure}"[:500]
-        await self._record(webhook, delivery, error)
+            return f"{type(failure).__name__}: {failure}"
+        return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
     async def _body(self, webhook: Webhook, delivery: WebhookDelivery) -> tuple[bytes, str] | None:
         """The JSON sent and the event's kind; None when the application may not read the
@@ -185,36 +145,16 @@ class Deliverer:
         # The answer names the kind as GraphQL does (SITE_UPDATED); the header as the stream.
         return orjson.dumps(payload), EventKind[event["kind"]].value
 
-    async def _record(self, webhook: Webhook, delivery: WebhookDelivery, error: str | None) -> None:
-        now = datetime.datetime.now(datetime.UTC)
-        attempts = delivery.attempts + 1
-        if error is None:
-            await WebhookDelivery.filter(id=delivery.id).update(
-                status=DeliveryStatus.DELIVERED,
-                attempts=attempts,
-                delivered_at=now,
-                last_error=None,
-            )
-            await Webhook.filter(id=webhook.id).update(failures=0)
-            self.metrics.webhook_sent("delivered")
-            return
-        settings = self.settings
-        given_up = attempts >= settings.webhook_max_attempts
-        self.metrics.webhook_sent("given_up" if given_up else "failed")
-        if given_up:
-            changes: dict[str, Any] = {"status": DeliveryStatus.FAILED}
-            log.warning("Webhook %s: delivery %s failed %d times (%s); given up.",
-                        webhook.id, delivery.id, attempts, error)  # fmt: skip
-        else:
-            delay = min(settings.webhook_retry_seconds * 2 ** (attempts - 1), MAX_DELAY_SECONDS)
-            changes = {"next_attempt_at": now + datetime.timedelta(seconds=delay)}
-        await WebhookDelivery.filter(id=delivery.id).update(
-            attempts=attempts, last_error=error, **changes
-        )
+    async def after_success(self, delivery: WebhookDelivery) -> None:
+        await Webhook.filter(id=delivery.webhook_id).update(failures=0)
+
+    async def after_failure(self, delivery: WebhookDelivery, now: datetime.datetime) -> None:
+        webhook = delivery.webhook
+        pause_after = self.settings.webhook_pause_after
         await Webhook.filter(id=webhook.id).update(failures=F("failures") + 1)
         paused = await Webhook.filter(
-            id=webhook.id, paused_at__isnull=True, failures__gte=settings.webhook_pause_after
+            id=webhook.id, paused_at__isnull=True, failures__gte=pause_after
         ).update(paused_at=now)
         if paused:
             log.warning("Webhook %s (%s) paused after %d failed attempts in a row.",
-                        webhook.id, webhook.url, settings.webhook_pause_after)  # fmt: skip
+                        webhook.id, webhook.url, pause_after)  # fmt: skip

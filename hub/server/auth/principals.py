@@ -137,6 +137,12 @@ async def _person(
     else:
         user = await _link_by_email(issuer, subject, claims, settings)
     _check_standing(user)
+    return await user_principal(user)
+
+
+async def user_principal(user: User) -> Principal:
+    """What ``user`` may do, as its requests would: the token's identity aside (the
+    e-mails are read with it)."""
     rows = await InterventionArea.filter(
         Q(user_id=user.id) | Q(organization_id=user.organization_id)
     ).order_by("id")
