@@ -1,5 +1,5 @@
 """The ``hub`` command: serve, migrate, load territories, seed demo data, export the schema,
-register partner applications and the first administrator, print demo tokens."""
+register partner applications and the first administrator, send e-mails, print demo tokens."""
 
 from __future__ import annotations
 
@@ -284,6 +284,23 @@ def cmd_webhooks(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.server.notify import commands
+    from hub.server.observability.logs import configure_logging
+
+    configure_logging(settings)
+    if args.once:
+
+        async def once() -> None:
+            print(await commands.notify_once(settings))
+
+        asyncio.run(_with_database(settings, once))
+        return 0
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_with_database(settings, lambda: commands.notify_forever(settings)))
+    return 0
+
+
 def cmd_bootstrap_admin(settings: Settings, args: argparse.Namespace) -> int:
     from hub.server.auth import registration
 
@@ -405,6 +422,15 @@ def build_parser() -> argparse.ArgumentParser:
         "webhooks", help="send webhook deliveries (when HUB_WEBHOOKS=off keeps hub serve from it)"
     )
     webhooks.set_defaults(run=cmd_webhooks, database=DatabaseUse.EXISTING)
+
+    notify = commands.add_parser(
+        "notify",
+        help="send the e-mail notifications (when HUB_NOTIFY=off keeps hub serve from it)",
+    )
+    notify.add_argument(
+        "--once", action="store_true", help="queue and send what is due now, then exit (cron)"
+    )
+    notify.set_defaults(run=cmd_notify, database=DatabaseUse.EXISTING)
 
     admin = commands.add_parser(
         "bootstrap-admin", help="create an active national administrator (first set-up)"

@@ -6,7 +6,9 @@ A row is claimed by a conditional update (the condition and the change are one s
 so several workers and nodes may send from the same outbox; a claim lapses after ``LEASE``,
 so the rows of a worker that died are sent by another. A row sent whose outcome was not
 recorded (the worker died in between) is sent again: delivery is at least once, and each
-row carries a stable key its receiver can drop repeats by.
+row carries a stable key its receiver can drop repeats by. A receiver that refuses a row for
+good (``GiveUp``: an e-mail address that does not exist) fails it at once: retrying could
+only be refused again.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ MAX_DELAY_SECONDS = 3600
 class Skipped(Exception):
     """The row is not to be sent (its recipient may not read what it concerns, or no longer
     wants it): recorded as skipped, never tried again."""
+
+
+class GiveUp(Exception):
+    """The receiver refused the row for good (``str(error)`` says how): recorded as failed at
+    once, never tried again."""
 
 
 class Outbox(ABC, Generic[R]):
@@ -111,16 +118,21 @@ class Outbox(ABC, Generic[R]):
             await self.model.filter(id=row.id).update(status=DeliveryStatus.SKIPPED)
             self.count("skipped")
             return
+        except GiveUp as refused:
+            await self._record(row, str(refused) or type(refused).__name__, final=True)
+            return
         await self._record(row, error)
 
     @abstractmethod
     async def send(self, row: Any) -> str | None:
         """Sends ``row``: None once its receiver took it, else what went wrong (retried);
-        raises ``Skipped`` when it is not to be sent."""
+        raises ``Skipped`` when it is not to be sent, ``GiveUp`` when its receiver refused
+        it for good."""
 
     def count(self, outcome: str) -> None:
         """``delivered``, ``failed`` (an attempt, retried later), ``given_up`` (the last
-        attempt failed) or ``skipped``, for the metrics."""
+        attempt failed, or the receiver refused the row for good) or ``skipped``, for the
+        metrics."""
 
     async def after_success(self, row: Any) -> None:
         """Once a row is delivered."""
@@ -128,7 +140,7 @@ class Outbox(ABC, Generic[R]):
     async def after_failure(self, row: Any, now: datetime.datetime) -> None:
         """Once an attempt failed (retried or not)."""
 
-    async def _record(self, row: Any, error: str | None) -> None:
+    async def _record(self, row: Any, error: str | None, final: bool = False) -> None:
         now = datetime.datetime.now(datetime.UTC)
         attempts = row.attempts + 1
         if error is None:
@@ -139,7 +151,7 @@ class Outbox(ABC, Generic[R]):
             self.count("delivered")
             await self.after_success(row)
             return
-        given_up = attempts >= self.max_attempts
+        given_up = final or attempts >= self.max_attempts
         self.count("given_up" if given_up else "failed")
         changes: dict[str, Any]
         if given_up:

@@ -14,7 +14,8 @@
   has no pool: nothing is reported.
 - ``hub_ws_connections``, open WebSocket connections; ``hub_ws_closes_total{code}``, those the
   hub closed, by close code (``hub.server.live.Close``); ``hub_webhook_deliveries_total{outcome}``,
-  webhook deliveries by outcome (``Metrics.webhook_sent``).
+  webhook deliveries by outcome (``Metrics.webhook_sent``); ``hub_emails_total{outcome}``, the
+  e-mail notifications likewise (``Metrics.email_sent``).
 - With a read replica (``hub.replicas``): ``hub_replica_fallbacks_total{reason}``, requests
   that could have read from it and read from the primary, by why (``FALLBACK_REASONS``);
   ``hub_replica_state{state}``, 1 for the state the process sees it in (with several workers,
@@ -135,6 +136,10 @@ class Metrics:
             ["outcome"],
             registry=own,
         )
+        self.emails = Counter(
+            "hub_emails", "E-mail notifications sent (or not), by outcome.", ["outcome"],
+            registry=own,
+        )  # fmt: skip
         self._operations: set[str] = set()
 
     def observe(
@@ -179,6 +184,12 @@ class Metrics:
         """``delivered``, ``failed`` (an attempt, retried later), ``given_up`` (the last
         attempt failed) or ``skipped`` (the application may not read the event)."""
         self.webhook_attempts.labels(outcome).inc()
+
+    def email_sent(self, outcome: str) -> None:
+        """``delivered``, ``failed`` (an attempt, retried later), ``given_up`` (the last
+        attempt failed, or the server refused the recipient for good) or ``skipped`` (the
+        recipient may not read what it is about, or turned the kind off)."""
+        self.emails.labels(outcome).inc()
 
     def _operation(self, name: str) -> str:
         if name not in self._operations:
