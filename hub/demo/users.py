@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cached_property
 from itertools import accumulate
 
-from hub.demo.context import Ids, Rows, Scale, days_between, office_time
+from hub.demo.context import Ids, Rows, Scale, at, days_between, office_time
 from hub.demo.geography import Geography
 from hub.demo.names import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES, ORG_JOB_TITLES
 from hub.demo.organizations import Organizations, OrgInfo, UserInfo, slug
@@ -144,8 +144,9 @@ class UserFactory:
         email = email or self.email(first, last, org)
         self.emails.add(email)
         joined = days_between(rng, org.model.created_at.date(), REFERENCE_DATE - timedelta(days=2))
+        model_id = self.ids.next(User)
         model = User(
-            id=self.ids.next(User),
+            id=model_id,
             organization_id=org.id,
             first_name=first,
             last_name=last,
@@ -158,6 +159,14 @@ class UserFactory:
             status=status,
             options=options if options is not None else _options(rng, role),
             created_at=office_time(rng, joined),
+            # Active accounts were used in the month before the reference date, so that the
+            # unused-account reminders do not all start with the demo. Derived from the id,
+            # not drawn: the other draws of the demo stay as they were.
+            last_seen_at=(
+                at(REFERENCE_DATE - timedelta(days=model_id % 30), 9, 0, 0)
+                if status is UserStatus.ACTIVE
+                else None
+            ),
         )
         self.rows.add(model)
         info = UserInfo(model, org)

@@ -5,6 +5,19 @@ from orjson import loads
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.fields.db_defaults import SqlDefault
+import datetime
+
+
+async def accounts_in_use_from_now(apps, schema_editor):
+    # Accounts active before last use was recorded count as used now, not at their creation:
+    # otherwise the first reminders of unused accounts would go to every older account.
+    client = schema_editor.client
+    parameter = "$1" if client.capabilities.dialect == "postgres" else "?"
+    await client.execute_query(
+        f'UPDATE "user" SET "last_seen_at" = {parameter} WHERE "status" = \'active\'',
+        [datetime.datetime.now(datetime.UTC)],
+    )
 
 class Migration(migrations.Migration):
     dependencies = [('hub', '0009_access_requests')]
@@ -40,6 +53,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='notifications_off',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default=SqlDefault("'[]'"), encoder=JSON_DUMPS, decoder=loads),
         ),
+        ops.RunPython(accounts_in_use_from_now, ops.RunPython.noop),
     ]

@@ -1,6 +1,7 @@
 """Organizations, their users and partner applications."""
 
 from tortoise import fields
+from tortoise.fields.db_defaults import SqlDefault
 from tortoise.models import Model
 
 from hub.models.enums import (
@@ -52,7 +53,8 @@ class User(Model):
     # the reminders and deactivation of unused accounts.
     last_seen_at = fields.DatetimeField(null=True)
     # The e-mails (NotificationKind values) the person chose not to receive.
-    notifications_off: list[str] = fields.JSONField(default=list)
+    # (A database default too: the column was added to tables already holding accounts.)
+    notifications_off: list[str] = fields.JSONField(default=list, db_default=SqlDefault("'[]'"))
 
     organization_id: int
 
