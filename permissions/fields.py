@@ -22,7 +22,7 @@ def _fields(text: str) -> frozenset[str]:
 PUBLIC: dict[str, frozenset[str]] = {
     "Query": _fields(
         "node me sites site actions action organizations organization territory communeAt "
-        "auditLog activity webhooks accessRequests "
+        "auditLog activity webhooks accessRequests emails "
         # Federation: entities resolve like `node`, within the caller's scope.
         "_entities _service"
     ),
@@ -37,12 +37,19 @@ PUBLIC: dict[str, frozenset[str]] = {
     "AccessRequest": _fields(
         "id createdAt status firstName lastName email phone position organizationName "
         "organizationType role reason decidedAt decisionReason organization decidedBy user "
-        "location history"
+        "location history signedInWith"
     ),
     # Reachable by national administrators only (rows.webhooks_q); the secret is shown once,
     # in CreateWebhookPayload, never read back.
     "Webhook": _fields("id url kinds failures pausedAt createdAt application deliveries"),
     "WebhookDelivery": _fields("id status attempts nextAttemptAt lastError deliveredAt event"),
+    # Reachable by national administrators only (rows.emails_q): the addresses are personal
+    # data, and what a message is about is read when it is sent, not here.
+    "Email": _fields(
+        "id kind address status attempts nextAttemptAt lastError createdAt deliveredAt"
+    ),
+    # The caller's own choices (Me.notificationSettings: null for anyone without an account).
+    "NotificationSetting": _fields("kind enabled"),
     # Only reachable by holders of audit.read (row scope).
     "AuditEntry": _fields(
         "at kind operation subjectType subjectIds departementCode user application"
@@ -50,7 +57,7 @@ PUBLIC: dict[str, frozenset[str]] = {
     "UserError": _fields("field code message currentVersion"),
     "Me": _fields(
         "role interventionAreas options scopes mayWrite user organization application "
-        "permissions can"
+        "permissions can notificationSettings"
     ),
     "PartnerApplication": _fields("clientId name role scopes active organization"),
     "Permission": _fields("capability level"),

@@ -66,10 +66,21 @@ MUTATIONS: dict[str, MutationRule] = {
         "powers (a local administrator: intervener role only)",
     ),
     "refuseAccessRequest": MutationRule(C.USER_MANAGE, "where the request stands"),
+    # The e-mails' dead letters hold addresses (personal data) of everyone: national only.
+    "retryEmail": MutationRule(C.USER_MANAGE, "national administrators only"),
 }
 
 # Mutations anyone may call, anonymous callers included: what guards them instead.
 PUBLIC: dict[str, str] = {
     "requestAccess": "rate-limited per address and per e-mail address; one open request per "
-    "e-mail address",
+    "e-mail address; a person signed in whom the hub does not know asks for the address their "
+    "provider verified",
+}
+
+# Mutations a signed-in person makes on their own account: each person decides these for
+# themselves, whatever their role, so no capability is needed; anonymous callers and partner
+# applications (which have no account) are refused. What guards them instead.
+OWN_ACCOUNT: dict[str, str] = {
+    "updateNotificationSettings": "a signed-in person, on their own account only (not a "
+    "partner application); the e-mails about their access or account cannot be turned off",
 }

@@ -25,6 +25,18 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Newcomer:
+    """A person signed in through a trusted provider whom the hub does not know: they may
+    ask for an account (``requestAccess``), nothing else (``hub.server.auth.newcomers``)."""
+
+    issuer: str
+    subject: str
+    # The token's e-mail address when the provider verified it (``email_verified``); None
+    # when it gave none or did not verify it.
+    verified_email: str | None
+
+
+@dataclass(frozen=True)
 class Principal:
     role: Role | None
     user_id: int | None = None
@@ -36,6 +48,8 @@ class Principal:
     scopes: frozenset[str] | None = None
     # What the policy grants, per capability (absent: never). Anonymous callers hold nothing.
     grants: Mapping[Capability, Grant] = field(default_factory=dict)
+    # A signed-in person without an account, otherwise anonymous: holds nothing.
+    newcomer: Newcomer | None = None
 
     @property
     def anonymous(self) -> bool:

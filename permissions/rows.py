@@ -162,6 +162,12 @@ def webhooks_q(principal: Principal) -> Q:
     return EVERYWHERE if principal.national_admin else NOTHING
 
 
+def emails_q(principal: Principal) -> Q:
+    """The e-mails of the outbox: national administrators only. They hold everyone's
+    addresses (personal data) and what the messages are about, whatever the territory."""
+    return EVERYWHERE if principal.national_admin else NOTHING
+
+
 def access_requests_q(principal: Principal) -> Q:
     """Requests for access the caller may decide on: every one for national administrators;
     for a local administrator, those standing in its areas that ask for the intervener role

@@ -48,3 +48,6 @@ PermissionLevel = strawberry.enum(
     description="How far a capability reaches: N, A, D, opt, own or never (DOMAIN.md).",
 )
 AccessRequestStatus = strawberry.enum(enums.AccessRequestStatus)
+NotificationKind = strawberry.enum(
+    enums.NotificationKind, description="A kind of e-mail the hub sends."
+)

@@ -13,6 +13,7 @@ from resolvers.actions.loaders import action_by_id
 from resolvers.activity.loaders import activity_by_id
 from resolvers.context import Context, LoaderFactory
 from resolvers.journal.loaders import comment_by_id
+from resolvers.notifications.queries import email_by_id
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.sites.loaders import site_by_id
 from resolvers.territories import loaders as territory_loaders
@@ -30,6 +31,7 @@ _BY_INTEGER_ID: dict[str, LoaderFactory] = {
     "AccessRequest": access_request_by_id,
     "Webhook": webhook_by_id,
     "WebhookDelivery": delivery_by_id,
+    "Email": email_by_id,
 }
 _BY_CODE: dict[str, LoaderFactory] = {
     "Region": territory_loaders.region_by_code,

@@ -32,7 +32,7 @@ from hub.live.announcements import Announcement
 from hub.models import AuditEntry, HistoryEntry
 from hub.models.enums import AuditKind, EventKind, HistoryOperation, HistorySubject
 from permissions.capabilities import Capability, Level
-from permissions.mutations import MUTATIONS, PUBLIC
+from permissions.mutations import MUTATIONS, OWN_ACCOUNT, PUBLIC
 from permissions.principal import Principal
 from permissions.territories import Place
 from resolvers.audit.entries import audit_fields
@@ -118,7 +118,8 @@ class Operation:
     event: EventKind | None = None
 
     def __post_init__(self) -> None:
-        if self.mutation is not None and self.mutation not in MUTATIONS | PUBLIC.keys():
+        known = MUTATIONS.keys() | PUBLIC.keys() | OWN_ACCOUNT.keys()
+        if self.mutation is not None and self.mutation not in known:
             raise ValueError(f"{self.mutation} has no rule in permissions.mutations.MUTATIONS")
 
     @property
@@ -126,6 +127,12 @@ class Operation:
         """No capability is needed: anyone may call it, anonymous callers included
         (``permissions.mutations.PUBLIC``), or the hub makes it itself."""
         return self.mutation is None or self.mutation in PUBLIC
+
+    @property
+    def own_account(self) -> bool:
+        """A signed-in person's change to their own account (``OWN_ACCOUNT``): no capability,
+        but an account (neither anonymous callers nor partner applications)."""
+        return self.mutation in OWN_ACCOUNT
 
     @property
     def capability(self) -> Capability:
@@ -163,7 +170,8 @@ class Write:
         """The operation's capability where its object stands (``attached``: the caller is
         attached to it, for ``own`` grants); before its version, before its input."""
         operation = self.operation
-        if operation.public:
+        if operation.public or operation.own_account:
+            # Who may make it was settled before the work ran (``write``).
             self.allowed = True
             return
         if not self.principal.can(operation.capability, place, attached=attached):
@@ -274,6 +282,11 @@ async def write(
 def _refusal(principal: Principal, operation: Operation) -> list[UserError] | None:
     """Why a caller may not make this write anywhere, whatever its input (None: it may
     somewhere)."""
+    if operation.own_account:
+        if principal.user_id is None or principal.application_id is not None:
+            message = "Not allowed: only a signed-in person changes their own account."
+            return [UserError(None, ErrorCode.FORBIDDEN, message)]
+        return None
     if not principal.may_write:
         reason = (
             "Sign in to write."

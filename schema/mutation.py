@@ -12,6 +12,7 @@ from schema.mutations.access import AccessMutations
 from schema.mutations.actions import ActionMutations
 from schema.mutations.actors import ActorMutations
 from schema.mutations.journal import JournalMutations
+from schema.mutations.notifications import NotificationMutations
 from schema.mutations.sites import SiteMutations
 from schema.mutations.users import UserMutations
 from schema.mutations.webhooks import WebhookMutations
@@ -26,5 +27,6 @@ class Mutation(
     ActionMutations,
     WebhookMutations,
     AccessMutations,
+    NotificationMutations,
 ):
     pass

@@ -8,7 +8,7 @@ from strawberry import Schema
 
 from permissions.capabilities import OPTION_OF, READS, Capability, Level
 from permissions.fields import BEHIND_GATE
-from permissions.mutations import MUTATIONS, PUBLIC
+from permissions.mutations import MUTATIONS, OWN_ACCOUNT, PUBLIC
 from permissions.policy import MATRIX, NOTES, ROLES
 from schema.field_decisions import gate_of
 
@@ -54,7 +54,10 @@ applications without `hub:write` too. A caller who holds it elsewhere gets `NOT_
 object it cannot read (the same answer as for a missing object), and `FORBIDDEN` for an
 object it can read but may not change there. Only then is the version compared (`CONFLICT`),
 the input validated, and the capabilities of the field groups it touches checked. A refused
-mutation writes nothing: no version change, no history, no audit entry.
+mutation writes nothing: no version change, no history, no audit entry. Two kinds need no
+capability: `requestAccess` (anyone may ask for an account) and a person's changes to their
+own account ("own account": refused `FORBIDDEN` to anonymous callers and partner
+applications, which have none).
 """
 
 _ACCOUNTS = """\
@@ -156,6 +159,7 @@ def render(schema: Schema) -> str:
         for name, rule in MUTATIONS.items()
     ]
     lines += [f"| `{name}` | anyone | {guard} |" for name, guard in PUBLIC.items()]
+    lines += [f"| `{name}` | own account | {guard} |" for name, guard in OWN_ACCOUNT.items()]
     lines += ["", _ACCOUNTS, _STATISTICS, _DENIALS]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -24,7 +24,9 @@ from resolvers.filters import (
     SiteFilter,
     SiteOrder,
 )
+from resolvers.inputs.notifications import EmailFilter
 from resolvers.nodes import resolve_node
+from resolvers.notifications.queries import list_emails
 from resolvers.organizations.queries import list_organizations
 from resolvers.sites.queries import list_sites, site_as_of
 from resolvers.territories.places import BORDER_TOLERANCE_M, commune_at
@@ -35,6 +37,7 @@ from schema.types.access import AccessRequest
 from schema.types.actions import Action
 from schema.types.activity import Activity
 from schema.types.audit import AuditEntry
+from schema.types.notifications import Email
 from schema.types.organizations import Me, Organization
 from schema.types.sites import SITE_COLUMNS, Site
 from schema.types.territories import Commune, Territory
@@ -141,6 +144,19 @@ class Query:
         self, info: Ctx, first: int | None = None, after: str | None = None
     ) -> Connection[Webhook]:
         return Connection.of(await list_webhooks(info.context, first, after))
+
+    @strawberry.field(
+        description="The e-mails the hub sent or is sending, newest first (national "
+        "administrators; empty for others): `filter: {status: FAILED}` lists the dead letters."
+    )
+    async def emails(
+        self,
+        info: Ctx,
+        filter: EmailFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Email]:
+        return Connection.of(await list_emails(info.context, filter, first, after))
 
     @strawberry.field(
         description="Requests for access the caller may decide on, oldest first: every one "

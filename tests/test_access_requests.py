@@ -10,7 +10,15 @@ import httpx
 from strawberry.relay import to_base64
 
 from hub.demo.reference import PERSONA_ASSOCIATION
-from hub.models import AccessRequest, AuditEntry, Event, HistoryEntry, Organization, User
+from hub.models import (
+    AccessRequest,
+    AuditEntry,
+    Event,
+    HistoryEntry,
+    Organization,
+    User,
+    UserIdentity,
+)
 from hub.models.enums import (
     AccessRequestStatus,
     EventKind,
@@ -243,3 +251,138 @@ async def test_an_invited_account_still_waits_for_its_activation(hub: Hub) -> No
     response = await hub.http.post("/graphql", json={"query": ME}, headers=bearer(token))
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "ACCOUNT_PENDING"
+
+
+def newcomer_token(hub: Hub, subject: str, **claims: Any) -> str:
+    """A token of a person the hub does not know, signed in through a trusted provider."""
+    return hub.issuer.mint(subject, "hub-cli", "openid email", **claims)
+
+
+async def ask_signed_in(hub: Hub, token: str, **changes: Any) -> httpx.Response:
+    variables = asking(changes.pop("email", ""), **changes)
+    if not variables["input"]["email"]:
+        del variables["input"]["email"]
+    return await hub.http.post(
+        "/graphql", json={"query": REQUEST, "variables": variables}, headers=bearer(token)
+    )
+
+
+def refused_as_unknown(response: httpx.Response) -> bool:
+    body = response.json()
+    return (
+        response.status_code == 403
+        and set(body) == {"errors"}
+        and body["errors"][0]["extensions"]["code"] == "ACCOUNT_UNKNOWN"
+        and "requestAccess" in body["errors"][0]["message"]
+    )
+
+
+async def test_a_person_signed_in_but_unknown_asks_with_the_verified_address(hub: Hub) -> None:
+    token = newcomer_token(
+        hub, "newcomer-1", email="Nadia.Belkacem@Asso.example", email_verified=True
+    )
+    # The address is taken from the token when left out.
+    response = await ask_signed_in(hub, token)
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["requestAccess"]
+    assert payload["errors"] == [] and payload["accessRequestId"], payload
+    request = await AccessRequest.get(email="nadia.belkacem@asso.example")
+    assert (request.issuer, request.subject) == (hub.issuer.trusted.issuer, "newcomer-1")
+    # Its deciders see that the person asked signed in, and with which provider.
+    body = await hub.ask(
+        "national_admin", "query ($id: ID!) { node(id: $id) { ... on AccessRequest { "
+        "email signedInWith } } }", {"id": payload["accessRequestId"]},
+    )  # fmt: skip
+    assert body["data"]["node"] == {
+        "email": "nadia.belkacem@asso.example", "signedInWith": hub.issuer.trusted.issuer,
+    }  # fmt: skip
+    # Audited, as an anonymous request is: nobody with an account asked.
+    entry = await AuditEntry.filter(operation="access.request").order_by("-id").first()
+    assert entry is not None and entry.subject_ids == [request.id] and entry.user_id is None
+
+
+async def test_a_person_signed_in_but_unknown_may_do_nothing_else(hub: Hub) -> None:
+    token = newcomer_token(hub, "newcomer-2", email="only.ask@example.org", email_verified=True)
+    others = [
+        ME,
+        "query { __typename }",
+        "{ territory(level: NATION) { name } }",
+        # requestAccess beside something else, or behind a fragment, or twice-defined.
+        REQUEST.replace("requestAccess(input: $input)", "me { role } requestAccess(input: $input)"),
+        "mutation ($input: RequestAccessInput!) { ...Ask } fragment Ask on Mutation { "
+        "requestAccess(input: $input) { accessRequestId } }",
+        REQUEST + " query Other { me { role } }",
+        'mutation { refuseAccessRequest(id: "QWNjZXNzUmVxdWVzdDox", reason: "x") { '
+        "errors { code } } }",
+    ]
+    for query in others:
+        response = await hub.http.post(
+            "/graphql",
+            json={"query": query, "variables": asking("only.ask@example.org")},
+            headers=bearer(token),
+        )
+        assert refused_as_unknown(response), (query, response.text)
+    # Nor by GET, nor in a batch, nor with a body that is not JSON.
+    get = await hub.http.get("/graphql", params={"query": "{ me { role } }"}, headers=bearer(token))
+    assert refused_as_unknown(get), get.text
+    for content in (b"[]", b"not json", b'{"query": 1}'):
+        response = await hub.http.post(
+            "/graphql",
+            content=content,
+            headers={**bearer(token), "content-type": "application/json"},
+        )
+        assert refused_as_unknown(response), content
+    assert not await AccessRequest.exists(email="only.ask@example.org")
+
+
+async def test_a_signed_in_request_is_for_the_verified_address_only(hub: Hub) -> None:
+    before = await AccessRequest.all().count()
+    verified = newcomer_token(hub, "newcomer-3", email="mine@example.org", email_verified=True)
+    other = await ask_signed_in(hub, verified, email="someone.else@example.org")
+    errors = other.json()["data"]["requestAccess"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("input.email", "INVALID")]
+    assert "mine@example.org" in errors[0]["message"]
+    for claims in ({"email": "unverified@example.org", "email_verified": False}, {}):
+        token = newcomer_token(hub, "newcomer-4", **claims)
+        for changes in ({}, {"email": "unverified@example.org"}):
+            response = await ask_signed_in(hub, token, **changes)
+            errors = response.json()["data"]["requestAccess"]["errors"]
+            assert [(e["field"], e["code"]) for e in errors] == [("input.email", "FORBIDDEN")]
+            assert "verified" in errors[0]["message"]
+    # Anonymous, the address is required.
+    variables = asking("ignored@example.org")
+    del variables["input"]["email"]
+    body = await graphql(hub.http, REQUEST, variables)
+    errors = body["data"]["requestAccess"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("input.email", "REQUIRED")]
+    # The same address in another case is the verified one.
+    same = await ask_signed_in(hub, verified, email="MINE@example.org")
+    assert same.json()["data"]["requestAccess"]["errors"] == []
+    assert await AccessRequest.all().count() == before + 1
+
+
+async def test_the_approval_links_the_identity_that_asked(hub: Hub) -> None:
+    asked = newcomer_token(hub, "newcomer-5", email="linked@example.org", email_verified=True)
+    key = (await ask_signed_in(hub, asked)).json()["data"]["requestAccess"]["accessRequestId"]
+    # Before the decision, the person is still unknown (and may only ask).
+    assert refused_as_unknown(
+        await hub.http.post("/graphql", json={"query": ME}, headers=bearer(asked))
+    )
+    approved = await hub.call(
+        "national_admin", APPROVE, {"id": key, "input": {"role": "INTERVENER"}}
+    )
+    assert approved["errors"] == [], approved
+    # The first sign-in of that identity, whatever address its token now carries (none
+    # here), finds the account the approval created, links and activates it.
+    token = newcomer_token(hub, "newcomer-5")
+    body = await graphql(hub.http, ME, token=token)
+    assert body["data"]["me"]["role"] == "INTERVENER", body
+    assert body["data"]["me"]["user"]["status"] == "ACTIVE"
+    user = await User.get(email="linked@example.org")
+    assert await UserIdentity.exists(
+        user_id=user.id, issuer=hub.issuer.trusted.issuer, subject="newcomer-5"
+    )
+    # Another identity without the verified address gets nothing of it.
+    stranger = newcomer_token(hub, "newcomer-6", email="linked@example.org")
+    response = await hub.http.post("/graphql", json={"query": ME}, headers=bearer(stranger))
+    assert refused_as_unknown(response)

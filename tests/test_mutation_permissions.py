@@ -38,6 +38,7 @@ from hub.models import (
     User,
     Webhook,
 )
+from hub.models import Email as EmailRow
 from hub.models.enums import (
     ActionLocationKind,
     ActorTheme,
@@ -51,7 +52,7 @@ from hub.models.enums import (
 )
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
-from permissions.mutations import MUTATIONS, PUBLIC
+from permissions.mutations import MUTATIONS, OWN_ACCOUNT, PUBLIC
 from schema.build import build_schema
 from tests.support import Hub, graphql
 from tests.test_policy import CALLERS, Caller, expected_level
@@ -364,6 +365,11 @@ CASES: dict[str, Case] = {
         C.USER_MANAGE, (), _doc("resumeWebhook", "$id: ID!"),
         lambda t: _same({"id": to_base64("Webhook", 1)}),
     ),
+    # National administrators only, like webhooks: refused before the e-mail is read.
+    "retryEmail": Case(
+        C.USER_MANAGE, (), _doc("retryEmail", "$id: ID!"),
+        lambda t: _same({"id": to_base64("Email", 1)}),
+    ),
 }  # fmt: skip
 
 
@@ -393,8 +399,11 @@ def expected(caller: Caller, case: Case, input_name: str) -> str | None:
 def test_every_mutation_of_the_schema_has_its_case_and_its_rule() -> None:
     mutation_type = build_schema()._schema.mutation_type
     assert mutation_type is not None
-    # Those anyone may call (requestAccess) refuse no one: tested with what guards them.
-    assert set(mutation_type.fields) - set(PUBLIC) == set(CASES) == set(MUTATIONS)
+    # Those anyone may call (requestAccess) refuse no one: tested with what guards them;
+    # those on one's own account, below.
+    others = set(PUBLIC) | set(OWN_ACCOUNT)
+    assert set(mutation_type.fields) - others == set(CASES) == set(MUTATIONS)
+    assert set(OWN_ACCOUNT) == set(OWN_ACCOUNT_CASES) and not set(PUBLIC) & set(OWN_ACCOUNT)
     # The policy's rule is the capability the resolvers check (Operation reads it).
     assert {name: case.capability for name, case in CASES.items()} == {
         name: rule.capability for name, rule in MUTATIONS.items()
@@ -513,3 +522,48 @@ async def test_a_caller_without_the_capability_is_refused_and_nothing_is_written
             assert await _footprint(targets) == before, where
             checked += 1
     assert checked >= len(inputs)
+
+
+# Mutations on one's own account: no capability, so refused only to those who have no
+# account (anonymous callers, partner applications, with or without hub:write); their
+# document and an empty, a minimal and a full input.
+OWN_ACCOUNT_CASES: dict[str, tuple[str, Inputs]] = {
+    "updateNotificationSettings": (
+        _doc("updateNotificationSettings", "$input: UpdateNotificationSettingsInput!"),
+        {
+            "empty": {"input": {"settings": []}},
+            "minimal": {"input": {"settings": [{"kind": "WEEKLY_DIGEST", "enabled": False}]}},
+            "full": {"input": {"settings": [
+                {"kind": kind, "enabled": False}
+                for kind in ("ACCESS_REQUESTED", "COMMENT_TARGETED", "WEEKLY_DIGEST",
+                             "SITE_OUT_OF_DATE")
+            ]}},
+        },
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mutation", sorted(OWN_ACCOUNT_CASES))
+async def test_a_caller_without_an_account_is_refused_its_own_account_mutations(
+    hub: Hub, targets: Targets, mutation: str
+) -> None:
+    document, inputs = OWN_ACCOUNT_CASES[mutation]
+
+    async def footprint() -> tuple[Any, ...]:
+        return (
+            await _footprint(targets),
+            await User.all().order_by("id").values_list("notifications_off", flat=True),
+            await EmailRow.all().count(),
+        )
+
+    before = await footprint()
+    applications = [caller.who for caller in CALLERS if caller.who.startswith("demo-")]
+    assert applications, "the partner applications are among the callers"
+    for who in [None, *applications]:
+        token = await hub.token(who) if who else None
+        for input_name, variables in inputs.items():
+            body = await graphql(hub.http, document, variables, token=token)
+            assert "errors" not in body, body
+            codes = [error["code"] for error in body["data"][mutation]["errors"]]
+            assert codes == ["FORBIDDEN"], (who, input_name, body)
+            assert await footprint() == before, (who, input_name)

@@ -49,6 +49,11 @@ class AccessRequest(Model):
         "hub.User", related_name="access_decisions", null=True, on_delete=fields.SET_NULL
     )
     decision_reason = fields.TextField(null=True)
+    # The identity (OIDC issuer and subject) of a person who asked while signed in: its
+    # approval links this identity to the account at their first sign-in, whatever the
+    # e-mail address their token then carries.
+    issuer = fields.CharField(max_length=255, null=True)
+    subject = fields.CharField(max_length=255, null=True)
     # The account an approval created (pending until its first sign-in).
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "hub.User", related_name="access_requests", null=True, on_delete=fields.SET_NULL

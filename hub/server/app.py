@@ -42,6 +42,7 @@ from hub.server.exports import export_routes
 from hub.server.faults import DatabaseFaultsAsUnavailable, nothing_but_unavailable
 from hub.server.http_errors import CancelledAsUnavailable, error_response
 from hub.server.live import AddressLimitedSocket, Socket, Sockets, listen
+from hub.server.notify.unsubscribe import unsubscribe_routes
 from hub.server.observability.metrics import Metrics, metrics_routes
 from hub.server.observability.middleware import Observe
 from hub.server.observability.operation import RecordOperation
@@ -274,14 +275,22 @@ def create_app(
             if settings.webhooks
             else None
         )
+        # Each worker of each node sends (each e-mail claimed by one at a time) unless
+        # HUB_NOTIFY=off leaves it to a `hub notify` process; none without an SMTP server.
+        notifications = None
+        if settings.notify and settings.smtp_url:
+            from hub.server.notify.commands import send_notifications
+
+            notifications = asyncio.create_task(send_notifications(settings, view.schema, metrics))
         if when_ready is not None:
             when_ready()
         try:
             yield
         finally:
-            if deliveries is not None:
-                deliveries.cancel()
-                await asyncio.gather(deliveries, return_exceptions=True)
+            for task in (deliveries, notifications):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             if listener is not None:
                 await listener.stop()
             await rate_limits.close()
@@ -296,7 +305,8 @@ def create_app(
     view = HubGraphQL(settings, authenticator, rate_limits, reads, metrics)
     # Nothing of the body is read before the address, the token and the caller's budget pass.
     body = LimitBody(view, settings.max_body_bytes, settings.body_timeout_seconds)
-    graphql = guarded(body, authenticator, rate_limits)
+    # A person signed in whom the hub does not know may still ask for an account there.
+    graphql = guarded(body, authenticator, rate_limits, newcomers=True)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", AddressLimitedSocket(view, rate_limits)),
@@ -304,6 +314,7 @@ def create_app(
         Route("/ready", readiness(settings, reads), methods=["GET"]),
     ]
     routes += export_routes(settings, authenticator, view.schema, rate_limits, reads)
+    routes += unsubscribe_routes(settings, authenticator, rate_limits)
     if settings.graphiql:
         routes.append(Mount("/graphiql", StaticFiles(directory=STATIC / "graphiql")))
     if settings.environment in (Environment.DEMO, Environment.DEVELOPMENT):

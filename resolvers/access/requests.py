@@ -4,6 +4,12 @@ Anyone may ask, anonymous callers included; what guards it instead: a budget per
 and per e-mail address (``ADDRESS_BUDGET``, ``EMAIL_BUDGET``), one open request per e-mail
 address, and the checks every input gets. The request, its history entry, its audit entry
 and its event are written in one transaction.
+
+A person signed in through a trusted provider whom the hub does not know (a ``Newcomer``)
+asks for the address the provider verified, and no other: the decision goes where they
+sign in. Their identity (issuer, subject) is kept on the request, so that its approval
+links that identity to the account at their first sign-in
+(``hub.server.auth.principals``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from hub.errors import BadUserInput
 from hub.ids import decode_id
 from hub.models import AccessRequest, Organization, User
 from hub.models.enums import EventKind, HistoryOperation, HistorySubject, LocationLevel, Role
+from permissions.principal import Newcomer
 from permissions.territories import Place, places_of
 from resolvers.context import Context
 from resolvers.inputs.access import RequestAccessInput
@@ -51,7 +58,8 @@ async def request_access(
 ) -> AccessRequest | list[UserError]:
     async def work(w: Write) -> AccessRequest:
         w.allow(Place())
-        fields, place = await _checked(data)
+        newcomer = context.principal.newcomer
+        fields, place = await _checked(data, newcomer)
         await _within_budget(context, fields["email"])
         if await User.filter(email__iexact=fields["email"]).exists():
             raise Refused(
@@ -72,6 +80,8 @@ async def request_access(
                 departement_code=place.departement,
                 epci_code=place.epci,
                 commune_scope_code=place.commune,
+                issuer=newcomer.issuer if newcomer is not None else None,
+                subject=newcomer.subject if newcomer is not None else None,
             )
         except IntegrityError:
             raise Refused([_waiting()]) from None
@@ -91,11 +101,43 @@ def _waiting() -> UserError:
     )
 
 
-async def _checked(data: RequestAccessInput) -> tuple[dict[str, Any], Place]:
+def _email(data: RequestAccessInput, newcomer: Newcomer | None) -> tuple[str, list[UserError]]:
+    """The address asked for: the one given, without a token; with one, the address the
+    token's provider verified (the one given, if any, must be it)."""
+    field = "input.email"
+    if newcomer is None:
+        if data.email is None:
+            message = "Give the e-mail address you will sign in with."
+            return "", [UserError(field, ErrorCode.REQUIRED, message)]
+        return data.email, []
+    verified = newcomer.verified_email
+    if verified is None:
+        message = (
+            "Your identity provider has not verified your e-mail address (email_verified), "
+            "where the decision would be sent and which your account would be found by: "
+            "have it verified there, then ask again."
+        )
+        return "", [UserError(field, ErrorCode.FORBIDDEN, message)]
+    if data.email is not None and data.email.strip().lower() != verified.strip().lower():
+        message = (
+            f"Signed in, you ask for the address your identity provider verified, {verified}: "
+            "give it, or leave email out."
+        )
+        return "", [UserError(field, ErrorCode.INVALID, message)]
+    return verified, []
+
+
+async def _checked(
+    data: RequestAccessInput, newcomer: Newcomer | None
+) -> tuple[dict[str, Any], Place]:
     """The request's columns and where it stands; every error of the input at once."""
+    email, email_errors = _email(data, newcomer)
     person, errors = check_person(
-        data.email, data.first_name, data.last_name, data.phone, data.position, "input.position"
+        email, data.first_name, data.last_name, data.phone, data.position, "input.position"
     )
+    if email_errors:
+        # What is wrong with the address is said once, by its own error.
+        errors = email_errors + [error for error in errors if error.field != "input.email"]
     reason = data.reason.strip()
     errors += check_text(reason, REASON_LIMIT, "input.reason")
     if not reason:

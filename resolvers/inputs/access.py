@@ -13,7 +13,12 @@ from resolvers.filters import LocationInput
 class RequestAccessInput:
     first_name: str
     last_name: str
-    email: str = strawberry.field(description="Where the decision is sent; the sign-in address.")
+    email: str | None = strawberry.field(
+        default=None,
+        description="Where the decision is sent; the sign-in address. Required without a "
+        "token; with one (a person the hub does not know yet, signed in), the token's "
+        "verified address: left out, it is taken from the token.",
+    )
     phone: str | None = None
     position: str | None = strawberry.field(default=None, description="The job held.")
     organization_id: strawberry.ID | None = strawberry.field(

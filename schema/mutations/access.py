@@ -35,8 +35,9 @@ class AccessRequestPayload:
 @strawberry.type
 class AccessMutations:
     @strawberry.mutation(
-        description="Ask for an account (anyone, anonymous included). Those who may decide "
-        "on it are told; the decision goes to the e-mail address given."
+        description="Ask for an account (anyone, anonymous included; signed in, a person the "
+        "hub does not know yet asks for the address its provider verified). Those who may "
+        "decide on it are told; the decision goes to the e-mail address given."
     )
     async def request_access(self, info: Ctx, input: RequestAccessInput) -> RequestAccessPayload:
         result = await request_access(info.context, input)

@@ -57,6 +57,14 @@ class AccessRequest(relay.Node):
     def location(root: Row) -> Location:
         return Location(level=root.location_level, code=root.location_code)
 
+    @strawberry.field(
+        description="The identity provider (issuer) the person was signed in with when asking, "
+        "if any: an approval links that identity to the account at its first sign-in."
+    )
+    def signed_in_with(root: Row) -> str | None:
+        # The subject stays between the hub and the provider.
+        return root.issuer
+
     @strawberry.field(description="The request's history: made, then decided.")
     async def history(
         root: Row, info: Info[Context, None], first: int | None = None, after: str | None = None

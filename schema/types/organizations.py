@@ -27,6 +27,7 @@ from permissions.territories import places_of
 from resolvers.context import Context
 from resolvers.filters import LocationInput
 from resolvers.nodes import resolve_entity
+from resolvers.notifications.settings import read_settings
 from resolvers.organizations import loaders
 from resolvers.pagination import child_page
 from resolvers.territories.locations import check_locations
@@ -34,6 +35,7 @@ from schema.execution.batched import loaded
 from schema.gates import gated, holds
 from schema.pagination import Connection
 from schema.rows import rows_of
+from schema.types.notifications import NotificationSetting
 from schema.types.refs import ActionRef, SiteActorRef
 
 
@@ -211,6 +213,16 @@ class Me:
         (level, code), *_ = await check_locations([location])
         places = (await places_of([(level, code)])).get((level, code), [])
         return any(self.principal.can(capability, place) for place in places)
+
+    @strawberry.field(
+        description="For each kind of e-mail the caller may turn off, whether it receives it "
+        "(`updateNotificationSettings` changes them); the others, about its access or its "
+        "account, are always sent. Null for a caller without an account."
+    )
+    async def notification_settings(self) -> list[NotificationSetting] | None:
+        found = await read_settings(self.principal)
+        # strawberry reads the type's fields off the dataclasses it is given.
+        return None if found is None else list(found)  # type: ignore[arg-type]
 
     @strawberry.field(description="The partner application calling with its own token.")
     async def application(self, info: Info[Context, None]) -> PartnerApplication | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from permissions.principal import Newcomer
+
 
 class AuthError(Exception):
     status = 401
@@ -41,9 +43,11 @@ class AccessDenied(AuthError):
 
     status = 403
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, newcomer: Newcomer | None = None) -> None:
         super().__init__(message)
         self.code = code
+        # A person the hub does not know: who may still ask for an account (requestAccess).
+        self.newcomer = newcomer
 
 
 class InsufficientScope(AccessDenied):

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.server.auth.dev_issuer import DevIssuer
-from hub.server.auth.errors import AuthError, BadAuthorization, InsufficientScope
+from hub.server.auth.errors import AccessDenied, AuthError, BadAuthorization, InsufficientScope
 from hub.server.auth.keys import RemoteKeys, StaticKeys
 from hub.server.auth.principals import principal_for
 from hub.server.auth.tokens import TokenValidator, Trust
@@ -129,11 +129,14 @@ class Authenticator:
 
 
 class RequireIdentity:
-    """ASGI wrapper that puts the caller in ``scope["state"]["principal"]``."""
+    """ASGI wrapper that puts the caller in ``scope["state"]["principal"]``. With
+    ``newcomers``, a person the hub does not know goes on as a newcomer instead of being
+    refused: ``app`` must then let them ask for access only (``newcomers.AskOnly``)."""
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, newcomers: bool = False) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.newcomers = newcomers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,12 +144,16 @@ class RequireIdentity:
             return
         try:
             principal = await self.authenticator.principal(Headers(scope=scope))
+        except AccessDenied as error:
+            if not self.newcomers or error.newcomer is None:
+                await _refuse(error, scope, receive, send)
+                return
+            principal = Principal(role=None, newcomer=error.newcomer)
         except AuthError as error:
-            log.info("Refused a request (%s %s): %s", error.status, error.code, error.message)
-            await refusal(error)(scope, receive, send)
+            await _refuse(error, scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        if principal.anonymous:
+        if principal.anonymous and principal.newcomer is None:
             await self.app(scope, receive, send)
             return
 
@@ -158,6 +165,11 @@ class RequireIdentity:
             await send(message)
 
         await self.app(scope, receive, no_store)
+
+
+async def _refuse(error: AuthError, scope: Scope, receive: Receive, send: Send) -> None:
+    log.info("Refused a request (%s %s): %s", error.status, error.code, error.message)
+    await refusal(error)(scope, receive, send)
 
 
 def principal_of(scope: Scope) -> Principal:

@@ -3,11 +3,14 @@
 A token whose subject is its own client (``sub`` absent or equal to ``client_id``, as
 RFC 9068 prescribes for the client-credentials grant) is a partner application's; any other
 is a person's, identified by (issuer, ``sub``). A person signing in for the first time is
-linked to the active user with the same verified e-mail address.
+linked to the account an approved request of that same identity created, else to the user
+with the same verified e-mail address. A person matching neither is refused
+``ACCOUNT_UNKNOWN``, which still lets them ask for an account (``newcomers``).
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
@@ -15,19 +18,27 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from hub.models import (
+    AccessRequest,
     InterventionArea,
     PartnerApplication,
     PermissionOverride,
     User,
     UserIdentity,
 )
-from hub.models.enums import Role, UserOption, UserStatus
+from hub.models.enums import AccessRequestStatus, Role, UserOption, UserStatus
 from hub.server.auth.errors import AccessDenied, InsufficientScope, InvalidToken
 from hub.server.auth.tokens import AccessToken
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from permissions.policy import grants_for
-from permissions.principal import ADMIN_ROLES, HUB_SCOPES, WRITE_SCOPE, Location, Principal
+from permissions.principal import (
+    ADMIN_ROLES,
+    HUB_SCOPES,
+    WRITE_SCOPE,
+    Location,
+    Newcomer,
+    Principal,
+)
 from permissions.territories import reach_of
 from resolvers.access.activation import activate_on_first_sign_in, approved_access
 
@@ -37,9 +48,9 @@ KNOWN_OPTIONS = frozenset(option.value for option in UserOption)
 
 ACCOUNT_UNKNOWN = (
     "No hub account matches your identity. Request access to the hub with the requestAccess "
-    "mutation (no token needed): a local administrator of your departement decides. If you "
-    "already have an account, check that your identity provider shares your verified e-mail "
-    "address."
+    "mutation, the one operation your token may send (for the e-mail address your identity "
+    "provider verified): a local administrator of your departement decides. If you already "
+    "have an account, check that your identity provider shares your verified e-mail address."
 )
 ACCOUNT_PENDING = (
     "Your access request is waiting for validation by a local administrator of your "
@@ -137,7 +148,24 @@ async def _person(
     else:
         user = await _link_by_email(issuer, subject, claims, settings)
     _check_standing(user)
+    await _seen(user)
     return await user_principal(user)
+
+
+async def _seen(user: User) -> None:
+    """Notes that the person used the hub today, for the reminders and deactivation of
+    unused accounts (``hub.server.notify.schedule``). A day's precision is all they need:
+    the row loaded with the identity tells whether today is noted already, and the
+    conditional UPDATE writes at most once a day even when requests race. It runs on the
+    primary, as every write does (``hub.database``: only reads go to a replica)."""
+    today = datetime.datetime.now(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if user.last_seen_at is not None and user.last_seen_at >= today:
+        return
+    now = datetime.datetime.now(datetime.UTC)
+    await User.filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=today), id=user.id).update(
+        last_seen_at=now
+    )
+    user.last_seen_at = now
 
 
 async def user_principal(user: User) -> Principal:
@@ -211,19 +239,43 @@ def _check_standing(user: User) -> None:
         raise AccessDenied("ACCOUNT_DEACTIVATED", ORGANIZATION_DEACTIVATED)
 
 
+def verified_email(claims: dict[str, Any]) -> str | None:
+    """The token's e-mail address if its provider verified it (some send "true")."""
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return email.strip() if claims.get("email_verified") in (True, "true") else None
+
+
+async def _requested_by(issuer: str, subject: str) -> User | None:
+    """The account that the approval of this identity's own request created."""
+    request = (
+        await AccessRequest.filter(
+            issuer=issuer, subject=subject, status=AccessRequestStatus.APPROVED
+        )
+        .exclude(user_id=None)
+        .order_by("-id")
+        .first()
+    )
+    if request is None:
+        return None
+    return await User.get_or_none(id=request.user_id).select_related("organization")
+
+
 async def _link_by_email(
     issuer: str, subject: str, claims: dict[str, Any], settings: Settings
 ) -> User:
-    email = claims.get("email")
-    # Only an address the provider has verified may claim an account (some send "true").
-    verified = claims.get("email_verified") in (True, "true")
-    if not isinstance(email, str) or not email.strip() or not verified:
-        raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN)
-    user = await User.filter(email__iexact=email.strip()).select_related("organization").first()
+    # Only an address the provider has verified may claim an account.
+    email = verified_email(claims)
+    user = await _requested_by(issuer, subject)
+    if user is None and email is not None:
+        user = await User.filter(email__iexact=email).select_related("organization").first()
     if user is None:
-        raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN)
+        newcomer = Newcomer(issuer, subject, email)
+        raise AccessDenied("ACCOUNT_UNKNOWN", ACCOUNT_UNKNOWN, newcomer)
     if user.status == UserStatus.PENDING and await approved_access(user):
-        # Approved on request: this first sign-in with the verified address activates it.
+        # Approved on request: this first sign-in, by the identity that asked or with the
+        # verified address, activates it.
         await activate_on_first_sign_in(user, settings)
     # Pending and deactivated users are told so, and stay unlinked.
     _check_standing(user)

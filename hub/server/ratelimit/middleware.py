@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.server.auth.middleware import Authenticator, RequireIdentity, principal_of
+from hub.server.auth.newcomers import AskOnly
 from hub.server.http_errors import error_response
 from hub.server.ratelimit.limiter import Decision, Limiter, Rate
 from hub.server.ratelimit.memory import MemoryLimiter
@@ -155,10 +156,17 @@ class AddressLimited:
         await self.app(scope, receive, send)
 
 
-def guarded(app: ASGIApp, authenticator: Authenticator, limits: RateLimits) -> ASGIApp:
+def guarded(
+    app: ASGIApp, authenticator: Authenticator, limits: RateLimits, newcomers: bool = False
+) -> ASGIApp:
     """``app`` behind the address's budget, then the caller's identity, then the caller's
-    budget: each refusal is made before the next step's cost (and before any body is read)."""
-    return AddressLimited(RequireIdentity(RateLimited(app, limits), authenticator), limits)
+    budget: each refusal is made before the next step's cost (and before any body is read).
+    With ``newcomers`` (``/graphql``), a person the hub does not know may still ask for an
+    account, and nothing else (``hub.server.auth.newcomers``), counted as anonymous."""
+    if newcomers:
+        app = AskOnly(app, authenticator.settings)
+    identity = RequireIdentity(RateLimited(app, limits), authenticator, newcomers=newcomers)
+    return AddressLimited(identity, limits)
 
 
 def _headers(decision: Decision) -> dict[str, str]:
