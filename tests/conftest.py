@@ -20,6 +20,7 @@ from hub.server.app import create_app
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.server.observability.logs import configure_logging
 from hub.settings import LogFormat, Settings
+from tests.mail import SmtpServer, smtp_server
 from tests.support import (
     SESSION_DATABASE,
     Captured,
@@ -134,6 +135,13 @@ async def hub(own_database: Settings, request: pytest.FixtureRequest) -> AsyncIt
     transport = httpx.ASGITransport(app=create_app(own_database, manage_database=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield kind(own_database, DevIssuer.load(own_database), http)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free loopback port, for the test (tests/mail.py)."""
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from hub.server.notify.mailer import Mailer
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -115,3 +117,11 @@ class SmtpServer:
 def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
     with SmtpServer(credentials) as server:
         yield server
+
+
+async def send_due(mailer: Mailer) -> Mailer:
+    """Sends every e-mail due now, as one pass of the mailer's loop does."""
+    async with mailer.session():
+        while await mailer.send_due():
+            pass
+    return mailer

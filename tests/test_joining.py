@@ -21,13 +21,12 @@ from hub.server.notify.mailer import Mailer
 from hub.server.observability.metrics import Metrics
 from hub.settings import Settings, TrustedIssuer
 from schema.build import build_schema
-from tests.mail import SmtpServer, body, smtp_server
+from tests.mail import SmtpServer, body, send_due
 from tests.oidc_provider import OidcProvider, generate_jwks
 from tests.support import bearer
 from tests.test_access_requests import APPROVE, QUEUE, REQUEST
+from tests.test_oidc import BROWSER_CLIENT, HUB, WEB_CLIENT
 
-HUB = "https://hub.test"
-WEB_CLIENT = "hub-web"
 NEWCOMER = "ines.garcia@mediation-garonne.example"
 LOCAL_ADMIN = f"local_admin@{PERSONA_DOMAIN}"
 ME = "{ me { role user { email status organization { name } } } }"
@@ -46,24 +45,9 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]
             {"sub": "ines", "email": NEWCOMER, "email_verified": True},
             {"sub": "admin-31", "email": LOCAL_ADMIN, "email_verified": True},
         ],
-        clients=[
-            {
-                "client_id": WEB_CLIENT,
-                "token_endpoint_auth_method": "none",
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-                "redirect_uris": ["http://127.0.0.1:9/callback"],
-                "scope": "openid email hub:read hub:write",
-            }
-        ],
+        clients=[BROWSER_CLIENT],
     ) as running:
         yield running
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture
@@ -95,10 +79,7 @@ async def sign_in(provider: OidcProvider, login: str) -> str:
 
 async def send_mail(settings: Settings) -> None:
     """What `hub notify` does when woken: every e-mail due now is sent."""
-    mailer = Mailer(settings, build_schema(settings.limits), Metrics())
-    async with mailer.session():
-        while await mailer.send_due():
-            pass
+    await send_due(Mailer(settings, build_schema(settings.limits), Metrics()))
 
 
 async def ask(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> httpx.Response:

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,7 +29,7 @@ from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
 from schema.build import build_schema
 from tests.live import served
-from tests.mail import SmtpServer, body, smtp_server
+from tests.mail import SmtpServer, body, send_due, smtp_server
 from tests.support import Hub
 from tests.test_access_requests import APPROVE, REFUSE, ask
 from tests.test_webhooks import until
@@ -48,12 +47,6 @@ def persona(name: str) -> str:
 async def empty_outbox(hub: Hub) -> None:
     """Each test sends only its own e-mails."""
     await Email.all().delete()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +68,6 @@ def mail_settings(hub: Hub, smtp: SmtpServer) -> Settings:
 @pytest.fixture
 def mailer(mail_settings: Settings, schema: BaseSchema) -> Mailer:
     return Mailer(mail_settings, schema, Metrics())
-
-
-async def send_all(mailer: Mailer) -> None:
-    """Sends every e-mail due now, as one pass of the mailer's loop does."""
-    async with mailer.session():
-        while await mailer.send_due():
-            pass
 
 
 async def later() -> None:
@@ -114,7 +100,7 @@ async def test_a_request_for_access_reaches_those_who_may_decide_on_it(
     )  # fmt: skip
     reason = "Nous intervenons <chaque semaine> à Toulouse & alentours.\nMerci."
     await ask(hub, "mail.request@example.org", reason=reason, role="INTERVENER")
-    await send_all(mailer)
+    await send_due(mailer)
 
     queued = by_status(await rows(NotificationKind.ACCESS_REQUESTED))
     assert queued[persona("national_admin")] is DeliveryStatus.DELIVERED
@@ -150,7 +136,7 @@ async def test_a_request_its_deciders_may_not_decide_on_is_not_sent_to_them(
 ) -> None:
     # A local administrator gives the intervener role only: an operator's request is not its.
     await ask(hub, "mail.operator@example.org", role="OPERATOR")
-    await send_all(mailer)
+    await send_due(mailer)
     queued = by_status(await rows(NotificationKind.ACCESS_REQUESTED))
     assert queued[persona("local_admin")] is DeliveryStatus.SKIPPED
     assert not smtp.inbox.to(persona("local_admin"))
@@ -167,7 +153,7 @@ async def test_the_decision_reaches_the_person_who_asked(
     assert (await hub.call("national_admin", APPROVE, approval))["errors"] == []
     refusal = {"id": refused, "reason": "Votre structure n'intervient pas <ici>."}
     assert (await hub.call("local_admin", REFUSE, refusal))["errors"] == []
-    await send_all(mailer)
+    await send_due(mailer)
 
     [welcome] = sent(smtp, "mail.approved@example.org")
     assert welcome["Subject"] == "Votre accès à la plateforme bidonvilles est accepté"
@@ -211,7 +197,7 @@ async def test_a_targeted_comment_reaches_its_targets_and_no_one_else(
         hub, "correspondent", site, "Visite prévue jeudi :\nmerci de prévenir les familles.",
         targetUsers=targets, targetOrganizations=[to_base64("Organization", toulouse.id)],
     )  # fmt: skip
-    await send_all(mailer)
+    await send_due(mailer)
 
     received = {m["X-Envelope-To"] for m in smtp.inbox.messages}
     assert {persona("intervener"), persona("national_admin"), persona("institutional_partner")} <= (
@@ -240,7 +226,7 @@ async def test_the_message_id_is_the_same_at_every_attempt(
     hub: Hub, smtp: SmtpServer, mailer: Mailer
 ) -> None:
     await ask(hub, "mail.repeat@example.org")
-    await send_all(mailer)
+    await send_due(mailer)
     first = {m["X-Envelope-To"]: m["Message-ID"] for m in smtp.inbox.messages}
     assert len(set(first.values())) == len(first) >= 2
     assert all(mid.endswith("@hub.example>") for mid in first.values())
@@ -248,7 +234,7 @@ async def test_the_message_id_is_the_same_at_every_attempt(
     await Email.all().update(status=DeliveryStatus.PENDING, attempts=0)
     await later()
     smtp.inbox.clear()
-    await send_all(mailer)
+    await send_due(mailer)
     again = {m["X-Envelope-To"]: m["Message-ID"] for m in smtp.inbox.messages}
     assert again == first
 
@@ -260,19 +246,19 @@ async def test_while_the_server_is_down_nothing_is_lost_and_then_each_is_sent_on
     queued = await rows()
     assert len(queued) >= 2
     smtp.stop()
-    await send_all(mailer)
+    await send_due(mailer)
     waiting = await rows()
     assert {(e.status, e.attempts) for e in waiting} == {(DeliveryStatus.PENDING, 1)}
     assert all("ConnectionRefusedError" in (e.last_error or "") for e in waiting)
     assert all(e.next_attempt_at > datetime.datetime.now(datetime.UTC) for e in waiting)
     # Not due yet: the next pass sends nothing.
-    await send_all(mailer)
+    await send_due(mailer)
     assert {e.attempts for e in await rows()} == {1}
 
     smtp.start()
     await later()
-    await send_all(mailer)
-    await send_all(mailer)
+    await send_due(mailer)
+    await send_due(mailer)
     done = await rows()
     assert {(e.status, e.attempts, e.last_error) for e in done} == {
         (DeliveryStatus.DELIVERED, 2, None)
@@ -292,7 +278,7 @@ async def test_two_mailers_at_once_send_each_e_mail_once(
         Mailer(mail_settings, schema, Metrics()),
         Mailer(mail_settings, schema, Metrics()),
     )
-    await asyncio.gather(send_all(first), send_all(second))
+    await asyncio.gather(send_due(first), send_due(second))
     ids = [m["Message-ID"] for m in smtp.inbox.messages]
     assert len(ids) == len(set(ids)) == len(queued) > 8
     assert {e.status for e in await rows()} == {DeliveryStatus.DELIVERED}
@@ -304,14 +290,14 @@ async def test_a_temporary_refusal_is_retried_then_the_last_one_fails_the_e_mail
 ) -> None:
     await ask(hub, "mail.busy@example.org")
     smtp.inbox.refusing = "451 4.3.0 Mailbox busy, try again later"
-    await send_all(mailer)
+    await send_due(mailer)
     [row, *_] = await rows()
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
     assert row.last_error == "message refused: 451 4.3.0 Mailbox busy, try again later"
     await later()
-    await send_all(mailer)
+    await send_due(mailer)
     await later()
-    await send_all(mailer)
+    await send_due(mailer)
     failed = await rows()
     assert {(e.status, e.attempts) for e in failed} == {(DeliveryStatus.FAILED, 3)}
     assert not smtp.inbox.messages
@@ -325,10 +311,10 @@ async def test_a_temporary_refusal_is_delivered_at_the_next_attempt(
 ) -> None:
     await ask(hub, "mail.later@example.org")
     smtp.inbox.refusing = "451 4.3.0 Try again later"
-    await send_all(mailer)
+    await send_due(mailer)
     smtp.inbox.refusing = None
     await later()
-    await send_all(mailer)
+    await send_due(mailer)
     done = await rows()
     assert {(e.status, e.attempts, e.last_error) for e in done} == {
         (DeliveryStatus.DELIVERED, 2, None)
@@ -343,7 +329,7 @@ async def test_a_recipient_refused_for_good_fails_at_once(
     key = (await ask(hub, "mail.nobody@example.org"))["accessRequestId"]
     refusal = {"id": key, "reason": "Inconnu."}
     assert (await hub.call("national_admin", REFUSE, refusal))["errors"] == []
-    await send_all(mailer)
+    await send_due(mailer)
     [row] = await rows(NotificationKind.ACCESS_REFUSED)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
     assert row.last_error == "recipient refused: 550 5.1.1 No such mailbox"
@@ -359,7 +345,7 @@ async def test_a_recipient_who_turned_the_kind_off_gets_nothing(
     local_admin = await User.get(email=persona("local_admin"))
     await User.filter(id=local_admin.id).update(notifications_off=["access.requested"])
     try:
-        await send_all(mailer)
+        await send_due(mailer)
     finally:
         await User.filter(id=local_admin.id).update(notifications_off=[])
     queued = by_status(await rows())
@@ -373,7 +359,7 @@ async def test_without_an_smtp_server_the_e_mails_wait(
 ) -> None:
     await ask(hub, "mail.unconfigured@example.org")
     unconfigured = replace(mail_settings, smtp_url=None)
-    await send_all(Mailer(unconfigured, schema, Metrics()))
+    await send_due(Mailer(unconfigured, schema, Metrics()))
     waiting = await rows()
     assert {(e.status, e.attempts) for e in waiting} == {(DeliveryStatus.PENDING, 0)}
     said = await notify_once(unconfigured)
@@ -410,13 +396,13 @@ async def test_the_credentials_of_the_smtp_url_are_given_to_the_server(
     with smtp_server(credentials=("hub@relay", "s3cret:pass")) as relay:
         base = f"127.0.0.1:{relay.port}"
         wrong = replace(mail_settings, smtp_url=f"smtp://hub%40relay:guess@{base}")
-        await send_all(Mailer(wrong, schema, Metrics()))
+        await send_due(Mailer(wrong, schema, Metrics()))
         refused = await rows()
         assert {(e.status, e.attempts) for e in refused} == {(DeliveryStatus.PENDING, 1)}
         assert all((e.last_error or "").startswith("refused: 535") for e in refused)
         await later()
         right = replace(mail_settings, smtp_url=f"smtp://hub%40relay:s3cret%3Apass@{base}")
-        await send_all(Mailer(right, schema, Metrics()))
+        await send_due(Mailer(right, schema, Metrics()))
         assert {e.status for e in await rows()} == {DeliveryStatus.DELIVERED}
         assert len(relay.inbox.messages) == len(refused)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from email.message import EmailMessage
 from typing import Any
@@ -56,7 +56,7 @@ from hub.server.notify.scheduled_messages import LINES_PER_GROUP, french_date
 from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
 from schema.build import build_schema
-from tests.mail import SmtpServer, body, smtp_server
+from tests.mail import SmtpServer, body, send_due
 from tests.support import Hub
 
 SECRET_KEY = "a test key that signs the unsubscribe links"
@@ -94,12 +94,6 @@ async def empty_outbox(hub: Hub) -> None:
     await Email.all().delete()
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def schema(own_database: Settings) -> BaseSchema:
     return build_schema(own_database.limits)
@@ -113,12 +107,7 @@ def mail_settings(hub: Hub, smtp: SmtpServer, **changes: Any) -> Settings:
 
 
 async def send_all(settings: Settings, schema: BaseSchema) -> Mailer:
-    """Sends every e-mail due now, as one pass of the mailer's loop does."""
-    mailer = Mailer(settings, schema, Metrics())
-    async with mailer.session():
-        while await mailer.send_due():
-            pass
-    return mailer
+    return await send_due(Mailer(settings, schema, Metrics()))
 
 
 async def user_id(name: str) -> int:

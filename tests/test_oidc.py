@@ -62,15 +62,17 @@ def _confidential(client_id: str, scope: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+# A front-end: people sign in through it with the authorization code and PKCE.
+BROWSER_CLIENT = {
+    "client_id": WEB_CLIENT,
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["authorization_code"],
+    "response_types": ["code"],
+    "redirect_uris": ["http://127.0.0.1:9/callback"],
+    "scope": "openid email hub:read hub:write",
+}
 CLIENTS = [
-    {
-        "client_id": WEB_CLIENT,
-        "token_endpoint_auth_method": "none",
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
-        "redirect_uris": ["http://127.0.0.1:9/callback"],
-        "scope": "openid email hub:read hub:write",
-    },
+    BROWSER_CLIENT,
     _confidential("association-app", "hub:read hub:write other:read"),
     _confidential("readonly-app", "hub:read"),
     _confidential("short-lived-app", "hub:read", access_token_ttl=1),
