@@ -100,9 +100,6 @@ async def measure_all(
     http: httpx.AsyncClient, local: httpx.AsyncClient, repeat: int, budget_seconds: float
 ) -> list[QueryResult]:
     sheet_site = await pick_sheet_site(Sql(connections.get("default")))
-    # The caller's first request of the day also records its use (User.last_seen_at): made
-    # here, so that the statements counted are those of the queries alone.
-    await local.post("/graphql", json={"query": "{ __typename }"})
     results = []
     for query in canonical_queries(sheet_site):
         # A broken query is reported in the table; the others are still worth measuring.

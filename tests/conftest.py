@@ -132,9 +132,10 @@ async def own_database(
 async def hub(own_database: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Hub]:
     """The hub over the module's own database; a module may extend ``Hub`` under that name."""
     kind = getattr(request.module, "Hub", Hub)
-    transport = httpx.ASGITransport(app=create_app(own_database, manage_database=False))
+    app = create_app(own_database, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-        yield kind(own_database, DevIssuer.load(own_database), http)
+        yield kind(own_database, DevIssuer.load(own_database), http, app)
 
 
 @pytest.fixture

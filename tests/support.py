@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from redis.asyncio import Redis
+from starlette.applications import Starlette
 
 from hub.demo.reference import PERSONA_DOMAIN
 from hub.models import Site
@@ -75,6 +76,8 @@ class Hub:
     settings: Settings
     issuer: DevIssuer
     http: httpx.AsyncClient
+    # The app served, when the test needs its parts (``app.state.authenticator``).
+    app: Starlette | None = None
 
     async def token(self, who: str) -> str:
         email = who if "@" in who or who.startswith("demo-") else f"{who}@{PERSONA_DOMAIN}"

@@ -293,8 +293,6 @@ async def test_every_list_input_is_bounded_before_anything_runs(
     bounded: Hub, place: Place, as_variables: bool
 ) -> None:
     token = await bounded.token("national_admin")
-    # The caller's first request of the day also records its use (User.last_seen_at).
-    await graphql(bounded.http, "{ __typename }", token=token)
     with count_statements() as identifying:
         await graphql(bounded.http, "{ __typename }", token=token)
     over = request_for(place, SMALL + 1, as_variables)

@@ -25,6 +25,7 @@ from dataclasses import replace
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 import pytest
 from strawberry.relay import to_base64
 from strawberry.schema import BaseSchema
@@ -50,14 +51,17 @@ from hub.models.enums import (
     SiteStatus,
     UserStatus,
 )
+from hub.server.app import create_app
+from hub.server.auth.uses import Uses
 from hub.server.notify import schedule
 from hub.server.notify.mailer import Mailer
 from hub.server.notify.scheduled_messages import LINES_PER_GROUP, french_date
 from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
 from schema.build import build_schema
+from tests.live import serving
 from tests.mail import SmtpServer, body, send_due
-from tests.support import Hub
+from tests.support import Hub, graphql
 
 SECRET_KEY = "a test key that signs the unsubscribe links"
 PUBLIC_URL = "https://hub.example"
@@ -150,32 +154,63 @@ async def comment(hub: Hub, who: str, site: Site, text: str, **extra: Any) -> No
 # Last use of the hub.
 
 
+def uses_of(hub: Hub) -> Uses:
+    """The uses noted by the hub's app, which its lifespan writes every minute."""
+    assert hub.app is not None
+    uses: Uses = hub.app.state.authenticator.uses
+    return uses
+
+
 async def test_a_person_using_the_hub_is_noted_once_a_day(hub: Hub) -> None:
+    uses = uses_of(hub)
+    await uses.write()
     operator = await user_id("operator")
     await User.filter(id=operator).update(last_seen_at=None)
     before = now()
-    await hub.ask("operator", "{ me { role } }")
-    seen = (await User.get(id=operator)).last_seen_at
-    assert seen is not None and before <= seen <= now()
-
-    # Earlier today: not written again, and no statement tries to.
-    today = seen.replace(hour=0, minute=0, second=1, microsecond=0)
-    await User.filter(id=operator).update(last_seen_at=today)
     with count_statements() as statements:
         await hub.ask("operator", "{ me { role } }")
-    assert (await User.get(id=operator)).last_seen_at == today
+    # Noted, not written by the request: a read never waits on this write.
     assert not [sql for sql in statements.statements if sql.lstrip().upper().startswith("UPDATE")]
+    assert (await User.get(id=operator)).last_seen_at is None
+    assert await uses_of(hub).write() == 1
+    seen = (await User.get(id=operator)).last_seen_at
+    assert seen is not None and before <= seen <= now()
+    assert await uses_of(hub).write() == 0
 
-    # Yesterday: today's use is noted.
+    # Earlier today: not noted again.
+    today = seen.replace(hour=0, minute=0, second=1, microsecond=0)
+    await User.filter(id=operator).update(last_seen_at=today)
+    await hub.ask("operator", "{ me { role } }")
+    assert await uses_of(hub).write() == 0
+    assert (await User.get(id=operator)).last_seen_at == today
+
+    # Yesterday: today's use is noted; written once, even if another process noted it too.
     await User.filter(id=operator).update(last_seen_at=today - datetime.timedelta(days=1))
     await hub.ask("operator", "{ me { role } }")
+    other_process = Uses()
+    other_process.note(await User.get(id=operator))
+    assert await uses_of(hub).write() == 1
+    assert await other_process.write() == 0
     again = (await User.get(id=operator)).last_seen_at
     assert again is not None and again >= before
 
     # A partner application's token notes nobody.
     await User.filter(organization__name=TOULOUSE).update(last_seen_at=None)
     await hub.ask("demo-commune-app", "{ me { role } }")
+    await uses_of(hub).write()
     assert await User.filter(organization__name=TOULOUSE, last_seen_at__isnull=False).count() == 0
+
+
+async def test_a_served_hub_writes_the_uses_it_noted(hub: Hub) -> None:
+    """Every minute, and when it stops: here, when it stops."""
+    operator = await user_id("operator")
+    await User.filter(id=operator).update(last_seen_at=None)
+    async with serving(create_app(hub.settings, manage_database=False), hub.settings) as base:
+        token = await hub.token("operator")
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert "errors" not in await graphql(http, "{ me { role } }", token=token)
+        assert (await User.get(id=operator)).last_seen_at is None
+    assert (await User.get(id=operator)).last_seen_at is not None
 
 
 # The weekly digest.
@@ -523,6 +558,7 @@ async def test_an_unused_account_is_reminded_then_deactivated_after_the_grace(
 
     # The intervener comes back; the others are still unused when the grace has passed.
     await hub.ask("intervener", "{ me { role } }")
+    await uses_of(hub).write()
     await Email.filter(kind=INACTIVE).update(created_at=moment - datetime.timedelta(days=31))
     deactivated = await schedule.plan(settings, moment)
     gone = set(

@@ -42,6 +42,7 @@ from hub.server.exports import export_routes
 from hub.server.faults import DatabaseFaultsAsUnavailable, nothing_but_unavailable
 from hub.server.http_errors import CancelledAsUnavailable, error_response
 from hub.server.live import AddressLimitedSocket, Socket, Sockets, listen
+from hub.server.notify.commands import send_notifications
 from hub.server.notify.unsubscribe import unsubscribe_routes
 from hub.server.observability.metrics import Metrics, metrics_routes
 from hub.server.observability.middleware import Observe
@@ -277,17 +278,19 @@ def create_app(
         )
         # Each worker of each node sends (each e-mail claimed by one at a time) unless
         # HUB_NOTIFY=off leaves it to a `hub notify` process; none without an SMTP server.
-        notifications = None
-        if settings.notify and settings.smtp_url:
-            from hub.server.notify.commands import send_notifications
-
-            notifications = asyncio.create_task(send_notifications(settings, view.schema, metrics))
+        notifications = (
+            asyncio.create_task(send_notifications(settings, view.schema, metrics))
+            if settings.notify and settings.smtp_url
+            else None
+        )
+        # Cancelled last of them: it writes once more then (hub.server.auth.uses).
+        uses = asyncio.create_task(authenticator.uses.run())
         if when_ready is not None:
             when_ready()
         try:
             yield
         finally:
-            for task in (deliveries, notifications):
+            for task in (deliveries, notifications, uses):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)

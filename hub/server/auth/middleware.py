@@ -24,6 +24,7 @@ from hub.server.auth.errors import AccessDenied, AuthError, BadAuthorization, In
 from hub.server.auth.keys import RemoteKeys, StaticKeys
 from hub.server.auth.principals import principal_for
 from hub.server.auth.tokens import TokenValidator, Trust
+from hub.server.auth.uses import Uses
 from hub.server.http_errors import error_response
 from hub.settings import Settings
 from permissions.principal import ANONYMOUS, HUB_SCOPES, Principal
@@ -91,6 +92,8 @@ class Authenticator:
         self.cache = cache or PrincipalCache(0)
         # What a first sign-in's writes run with (an account activated then).
         self.settings = settings or Settings()
+        # When people used the hub, written by the app's lifespan.
+        self.uses = Uses()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
@@ -122,7 +125,7 @@ class Authenticator:
         if cached is not None:
             return cached
         access = await self.validator.validate(token)
-        principal = await principal_for(access, self.settings)
+        principal = await principal_for(access, self.settings, self.uses)
         expires_at = float(access.claims["exp"])
         self.cache.put(token, principal, expires_at)
         return principal, expires_at

@@ -10,7 +10,6 @@ with the same verified e-mail address. A person matching neither is refused
 
 from __future__ import annotations
 
-import datetime
 import logging
 from typing import Any
 
@@ -28,6 +27,7 @@ from hub.models import (
 from hub.models.enums import AccessRequestStatus, Role, UserOption, UserStatus
 from hub.server.auth.errors import AccessDenied, InsufficientScope, InvalidToken
 from hub.server.auth.tokens import AccessToken
+from hub.server.auth.uses import Uses
 from hub.settings import Settings
 from permissions.capabilities import Capability, Level
 from permissions.policy import grants_for
@@ -70,7 +70,8 @@ IDENTITY_CONFLICT = (
 )
 
 
-async def principal_for(token: AccessToken, settings: Settings) -> Principal:
+async def principal_for(token: AccessToken, settings: Settings, uses: Uses) -> Principal:
+    """The caller of a validated token; a person's use of the hub is noted in ``uses``."""
     claims = token.claims
     client_id = claims.get("client_id", claims.get("azp"))
     subject = claims.get("sub")
@@ -80,7 +81,7 @@ async def principal_for(token: AccessToken, settings: Settings) -> Principal:
         return await _application(client_id, claims)
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("the token's sub claim is invalid")
-    return await _person(token.issuer, subject, claims, settings)
+    return await _person(token.issuer, subject, claims, settings, uses)
 
 
 async def _application(client_id: str, claims: dict[str, Any]) -> Principal:
@@ -138,7 +139,7 @@ def _scopes(claims: dict[str, Any]) -> set[str]:
 
 
 async def _person(
-    issuer: str, subject: str, claims: dict[str, Any], settings: Settings
+    issuer: str, subject: str, claims: dict[str, Any], settings: Settings, uses: Uses
 ) -> Principal:
     identity = await UserIdentity.get_or_none(issuer=issuer, subject=subject).select_related(
         "user__organization"
@@ -148,24 +149,8 @@ async def _person(
     else:
         user = await _link_by_email(issuer, subject, claims, settings)
     _check_standing(user)
-    await _seen(user)
+    uses.note(user)
     return await user_principal(user)
-
-
-async def _seen(user: User) -> None:
-    """Notes that the person used the hub today, for the reminders and deactivation of
-    unused accounts (``hub.server.notify.schedule``). A day's precision is all they need:
-    the row loaded with the identity tells whether today is noted already, and the
-    conditional UPDATE writes at most once a day even when requests race. It runs on the
-    primary, as every write does (``hub.database``: only reads go to a replica)."""
-    today = datetime.datetime.now(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if user.last_seen_at is not None and user.last_seen_at >= today:
-        return
-    now = datetime.datetime.now(datetime.UTC)
-    await User.filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=today), id=user.id).update(
-        last_seen_at=now
-    )
-    user.last_seen_at = now
 
 
 async def user_principal(user: User) -> Principal:
