@@ -284,7 +284,7 @@ def create_app(
             else None
         )
         # Cancelled last of them: it writes once more then (hub.server.auth.uses).
-        uses = asyncio.create_task(authenticator.uses.run())
+        uses = asyncio.create_task(view.authenticator.uses.run())
         if when_ready is not None:
             when_ready()
         try:
