@@ -8,13 +8,19 @@ the batches in flight to finish, then for the woken resolvers to reach their nex
 and all waiting loaders are dispatched together: one wave per level of the query. A key
 already loaded is answered with the next wave too, not at once: otherwise what depends on it
 would reach its own loaders a wave early and split their batches.
+
+A statement may read, beside its own values, the rows another loader gives by key (the
+actions linked to sites, with the rows of those actions): ``Priming`` names that loader, which
+is primed with them (``prime_fresh``). Until the next wave leaves, those keys are answered at
+once: the resolvers woken by the statement ask for them before the next wave, all together,
+so answering them then would cost a wave and split nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch, failed_dispatch
@@ -35,6 +41,8 @@ class Waves:
         self._cached: list[tuple[asyncio.Future[Any], Callable[[asyncio.Future[Any]], None]]] = []
         self._running = 0
         self._armed = False
+        # Loaders holding keys primed by the wave in flight, answered at once until the next.
+        self._fresh: list[WaveLoader[Any, Any]] = []
         # Strong references: the event loop keeps only weak ones to running tasks.
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -48,6 +56,9 @@ class Waves:
         self._cached.append((cached, answer))
         self._arm()
 
+    def fresh(self, loader: WaveLoader[Any, Any]) -> None:
+        self._fresh.append(loader)
+
     def _arm(self) -> None:
         if self._armed or self._running:
             return
@@ -59,6 +70,9 @@ class Waves:
             asyncio.get_running_loop().call_soon(self._settle, ticks - 1)
             return
         self._armed = False
+        for loader in self._fresh:
+            loader._fresh.clear()
+        self._fresh = []
         for cached, answer in self._cached:
             cached.add_done_callback(answer)
         self._cached = []
@@ -119,10 +133,11 @@ def _pick(source: asyncio.Future[dict[Any, Any]], target: asyncio.Future[Any], k
 async def _values_of(
     keys: list[Any],
     singles: dict[Any, asyncio.Future[Any]],
-    bulks: dict[Any, asyncio.Future[dict[Any, Any]]],
-    bulk_of: dict[Any, Bulk],
+    by_bulk: dict[Any, asyncio.Future[dict[Any, Any]]],
 ) -> list[Any]:
-    waited = [*singles.values(), *bulks.values()]
+    waited = list(
+        {id(future): future for future in (*singles.values(), *by_bulk.values())}.values()
+    )
     try:
         for future in waited:
             await future
@@ -133,13 +148,39 @@ async def _values_of(
                 future.exception()
         raise
     values = [
-        singles[key].result() if key in singles else bulks[id(bulk_of[key])].result()[key]
-        for key in keys
+        singles[key].result() if key in singles else by_bulk[key].result()[key] for key in keys
     ]
     for value in values:
         if isinstance(value, Exception):
             raise value
     return values
+
+
+class Priming:
+    """A batch function whose statement also reads rows that the loader of ``target`` gives
+    by key: ``load(keys)`` returns the values of the keys and those rows by the target's key
+    (None for a key the target answers with None). The request's loaders prime the target
+    with them (``resolvers.context.Loaders``)."""
+
+    __slots__ = ("load", "target")
+
+    def __init__(
+        self,
+        target: Callable[[Any], BatchLoad[Any, Any]],
+        load: Callable[[list[Any]], Awaitable[tuple[list[Any], Mapping[Any, Any]]]],
+    ) -> None:
+        self.target = target
+        self.load = load
+
+    def bound(self, target: WaveLoader[Any, Any]) -> BatchLoad[Any, Any]:
+        load = self.load
+
+        async def batch(keys: list[Any]) -> list[Any]:
+            values, rows = await load(keys)
+            target.prime_fresh(rows)
+            return values
+
+        return batch
 
 
 class WaveLoader(DataLoader[KeyT, ValueT]):
@@ -149,6 +190,29 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         self._waves = waves
         # Every key a bulk asked for, in flight or loaded: later loads find them there.
         self._bulk_of: dict[Any, Bulk] = {}
+        # Keys primed by the wave in flight (``prime_fresh``), answered at once until the next.
+        self._fresh: set[Any] = set()
+
+    def prime_fresh(self, values: Mapping[KeyT, ValueT]) -> None:
+        """Values read by another loader's statement of this wave: loads of their keys are
+        answered at once until the next wave leaves (with the value this loader holds
+        already, for a key it loaded before)."""
+        cache = self._cache
+        fresh = self._fresh
+        was_fresh = bool(fresh)
+        for key, value in values.items():
+            cache_key = self.get_cache_key(key)
+            if cache_key in cache or key in self._bulk_of:
+                # Asked for already: answered with its own value (loaded, or in flight in
+                # this wave) at once too.
+                fresh.add(cache_key)
+                continue
+            future: asyncio.Future[ValueT] = self.loop.create_future()
+            future.set_result(value)
+            cache[cache_key] = future
+            fresh.add(cache_key)
+        if fresh and not was_fresh:
+            self._waves.fresh(self)
 
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ValueT]) -> None:
         self._queue.append(Loader(key=key, future=future))
@@ -159,8 +223,11 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         if key is None:
             return super().load(key)  # aiodataloader's error
         reply: asyncio.Future[ValueT]
-        cached = self._cache.get(self.get_cache_key(key))
+        cache_key = self.get_cache_key(key)
+        cached = self._cache.get(cache_key)
         if cached is not None:
+            if cache_key in self._fresh:
+                return cached
             reply = self.loop.create_future()
             self._waves.answer_with_next_wave(cached, functools.partial(_copy, target=reply))
             return reply
@@ -168,7 +235,10 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         if bulk is not None:
             reply = self.loop.create_future()
             answer = functools.partial(_pick, target=reply, key=key)
-            self._waves.answer_with_next_wave(bulk.future, answer)
+            if cache_key in self._fresh:
+                bulk.future.add_done_callback(answer)
+            else:
+                self._waves.answer_with_next_wave(bulk.future, answer)
             return reply
         return super().load(key)
 
@@ -179,7 +249,9 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
         wave, as ``load`` answers them."""
         wanted = list(keys)
         singles: dict[Any, asyncio.Future[Any]] = {}
-        bulks: dict[Any, asyncio.Future[dict[Any, Any]]] = {}
+        # The future of the values of the bulk holding each key (by bulk, and whether fresh).
+        by_bulk: dict[Any, asyncio.Future[dict[Any, Any]]] = {}
+        chosen: dict[tuple[int, bool], asyncio.Future[dict[Any, Any]]] = {}
         missing: list[Any] = []
         bulk_of = self._bulk_of
         for key in dict.fromkeys(wanted):
@@ -189,17 +261,22 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
                     singles[key] = self.load(key)
                 else:
                     missing.append(key)
-            elif id(bulk) not in bulks:
-                bulks[id(bulk)] = self._bulk_values(bulk)
+                continue
+            fresh = key in self._fresh
+            future = chosen.get((id(bulk), fresh))
+            if future is None:
+                future = bulk.future if fresh else self._bulk_values(bulk)
+                chosen[(id(bulk), fresh)] = future
+            by_bulk[key] = future
         if missing:
             bulk = Bulk(missing, self.loop.create_future())
             for key in missing:
                 bulk_of[key] = bulk
+                by_bulk[key] = bulk.future
             self._queue.append(bulk)  # type: ignore[arg-type]
             if len(self._queue) == 1:
                 self._waves.enqueue(self)
-            bulks[id(bulk)] = bulk.future
-        return _values_of(wanted, singles, bulks, bulk_of)
+        return _values_of(wanted, singles, by_bulk)
 
     def _bulk_values(self, bulk: Bulk) -> asyncio.Future[dict[Any, Any]]:
         """A bulk's values: with this wave if it has not left yet, else with the next."""
@@ -211,6 +288,7 @@ class WaveLoader(DataLoader[KeyT, ValueT]):
 
     def clear(self, key: KeyT) -> WaveLoader[KeyT, ValueT]:
         self._bulk_of.pop(key, None)
+        self._fresh.discard(self.get_cache_key(key))
         super().clear(key)
         return self
 

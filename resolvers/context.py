@@ -13,10 +13,11 @@ from hub.models.enums import AuditKind
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.audit.entries import AuditBatch
-from resolvers.batching import BatchLoad, WaveLoader, Waves
+from resolvers.batching import BatchLoad, Priming, WaveLoader, Waves
 
-# A factory gives the batch function of one loader, for one principal.
-LoaderFactory = Callable[[Principal], BatchLoad[Any, Any]]
+# A factory gives the batch function of one loader, for one principal (or a ``Priming``: a
+# batch function that also fills another loader of the request).
+LoaderFactory = Callable[[Principal], BatchLoad[Any, Any] | Priming]
 
 
 @dataclass
@@ -34,7 +35,10 @@ class Loaders:
     def __getitem__(self, factory: LoaderFactory) -> WaveLoader[Any, Any]:
         loader = self._built.get(factory)
         if loader is None:
-            loader = WaveLoader(factory(self.principal), self._waves)
+            batch = factory(self.principal)
+            if isinstance(batch, Priming):
+                batch = batch.bound(self[batch.target])
+            loader = WaveLoader(batch, self._waves)
             self._built[factory] = loader
         return loader
 

@@ -9,6 +9,10 @@ text do not depend on the number of keys. Rows come back as the ORM's models.
 ``selected_rows`` runs a queryset the same way when it needs nothing of tortoise's own select
 (related rows, prefetching, annotations): the statement as tortoise writes it, the rows built
 by ``hub.models.rows.from_records``.
+
+``linked_rows_by_keys`` reads the links of a many-to-many relation and, in the same statement,
+the rows they lead to that a queryset (a row scope) keeps: what a loader of linked ids and
+the loader of those rows by id would read in two waves.
 """
 
 from __future__ import annotations
@@ -48,6 +52,30 @@ class _OneOf(Criterion):
 
     def get_sql(self, ctx: SqlContext) -> str:
         return _one_of(self.dialect, self.column.get_sql(ctx), self.keys.get_sql(ctx))
+
+
+class _LinkedTo(Criterion):
+    """``column`` is the key of a row linked to one of ``keys`` through a link table."""
+
+    def __init__(
+        self, column: Field, through: str, row_key: str, link_key: str, keys: Any, dialect: str
+    ) -> None:
+        super().__init__()
+        self.column = column
+        self.through = through
+        self.row_key = row_key
+        self.link_key = link_key
+        self.dialect = dialect
+        self.keys = ValueWrapper(keys)
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        linked = _one_of(
+            self.dialect, f'"{self.through}"."{self.link_key}"', self.keys.get_sql(ctx)
+        )
+        return (
+            f'{self.column.get_sql(ctx)} IN (SELECT "{self.through}"."{self.row_key}"'
+            f' FROM "{self.through}" WHERE {linked})'
+        )
 
 
 async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[Any]) -> list[ModelT]:
@@ -109,3 +137,56 @@ async def selected_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
     sql, params = queryset.query.get_parameterized_sql()
     _, rows = await queryset._db.execute_query(sql, list(params))
     return from_records(queryset.model, rows)
+
+
+async def linked_rows_by_keys(
+    readable: QuerySet[ModelT], relation: str, keys: Sequence[Any], order: Sequence[str]
+) -> tuple[list[tuple[Any, Any]], dict[Any, ModelT | None]]:
+    """``linked_by_keys`` of ``readable``'s model, and in the same statement the rows of
+    ``readable`` among those linked, by id (None for a linked row ``readable`` leaves out:
+    what ``rows_by_keys(readable, "id", ids)`` leaves out)."""
+    if not keys:
+        return [], {}
+    model = readable.model
+    field: Any = model._meta.fields_map[relation]
+    readable._choose_db_if_not_chosen()
+    readable._make_query()
+    db = readable._db
+    dialect = db.capabilities.dialect
+    table, through = model._meta.db_table, field.through
+    parameter = _keys_parameter(dialect, keys)
+    column = Field(model._meta.db_pk_column, table=model._meta.basetable)
+    scoped = readable.query.where(
+        _LinkedTo(column, through, field.backward_key, field.forward_key, parameter, dialect)
+    )
+    inner, params = scoped.get_parameterized_sql()
+    params = list(params)
+    outer = f"${len(params) + 1}" if dialect == "postgres" else "?"
+    terms = ", ".join(
+        f'"{table}"."{term.lstrip("-")}" {"DESC" if term.startswith("-") else "ASC"}'
+        for term in order
+    )
+    linked = f'"{through}"."{field.forward_key}"'
+    sql = (
+        f'SELECT {linked} AS hub_key, "{table}"."id" AS hub_id, hub_row.*'
+        f' FROM "{table}" JOIN "{through}"'
+        f' ON "{table}"."id" = "{through}"."{field.backward_key}"'
+        f' LEFT JOIN ({inner}) AS hub_row ON hub_row."id" = "{table}"."id"'
+        f" WHERE {_one_of(dialect, linked, outer)}"
+        f" ORDER BY {terms}"
+    )
+    _, records = await db.execute_query(sql, [*params, parameter])
+    pairs: list[tuple[Any, Any]] = []
+    rows: dict[Any, ModelT | None] = {}
+    readable_records: list[dict[str, Any]] = []
+    for record in records:
+        values = dict(record)
+        row_id = values.pop("hub_id")
+        pairs.append((row_id, values.pop("hub_key")))
+        if row_id not in rows:
+            rows[row_id] = None
+            if values["id"] is not None:
+                readable_records.append(values)
+    for row in from_records(model, readable_records):
+        rows[row.pk] = row
+    return pairs, rows

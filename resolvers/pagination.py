@@ -3,11 +3,15 @@
 Cursors are opaque base64 strings holding an offset. Pages of children (a site's journal,
 a territory's communes…) are computed for every parent of a batch in one SQL statement
 with ``ROW_NUMBER() OVER (PARTITION BY parent)``, so the statement count of a request
-does not grow with the number of parents.
+does not grow with the number of parents. The same statement counts each parent's children
+(``COUNT(*) OVER (PARTITION BY parent)``), which a first page's ``totalCount`` takes; and
+for a connection whose rows are the children's own (``child_connection(rows_in_page=True)``)
+it reads the rows too, instead of their ids then the rows by id a wave later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections import defaultdict
@@ -21,10 +25,11 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet, ValuesQuery
 
 from hub.errors import BadUserInput
+from hub.models.rows import from_records
 from hub.settings import Settings
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad
-from resolvers.fetching import linked_by_keys, selected_rows
+from resolvers.batching import BatchLoad, Priming
+from resolvers.fetching import linked_by_keys, linked_rows_by_keys, selected_rows
 from resolvers.selection import names_below
 
 RowT = TypeVar("RowT")
@@ -177,52 +182,124 @@ class ChildList:
         return keys
 
 
-async def window_ids(
-    children: ChildList, parents: Sequence[Hashable], page: PageRequest, principal: Principal
-) -> dict[Hashable, list[Any]]:
-    """Ids of up to ``page.first + 1`` children of each parent, in one statement.
+@dataclass
+class Window:
+    """Up to ``page.first + 1`` children of each parent: their ids, each parent's number of
+    children (of every page), and with ``rows`` the children's rows by id."""
+
+    ids: dict[Hashable, list[Any]]
+    totals: dict[Hashable, int]
+    rows: dict[Any, Any]
+
+
+async def window(
+    children: ChildList,
+    parents: Sequence[Hashable],
+    page: PageRequest,
+    principal: Principal,
+    rows: bool = False,
+) -> Window:
+    """The children of a page for every parent, in one statement.
 
     The distinct (child, parent) pairs are numbered per parent by ``ROW_NUMBER()``, so a
-    child reached twice through a join still counts once.
+    child reached twice through a join still counts once (the order's keys are the child's
+    own, so a pair is one child of one parent). With ``rows``, the children's own rows are
+    numbered: the parent and the order's keys are columns of the children's table, and the
+    queryset reaches each child once (``child_connection(rows_in_page=True)``).
     """
-    pairs = children.of(parents, principal).distinct().values(*children.columns)
-    inner, params = sql_and_params(pairs)
+    queryset = children.of(parents, principal)
+    names: dict[str, str] = {}
+    if rows:
+        names = queryset.model._meta.fields_db_projection
+        inner, params = sql_and_params(queryset)
+        db = queryset._db
+    else:
+        pairs = queryset.distinct().values(*children.columns)
+        inner, params = sql_and_params(pairs)
+        db = pairs._db
+
+    def column(key: str) -> str:
+        return f'"{names.get(key, key)}"'
+
     order = ", ".join(
-        f'pairs."{key.lstrip("-")}" {"DESC" if key.startswith("-") else "ASC"}'
+        f"pairs.{column(key.lstrip('-'))} {'DESC' if key.startswith('-') else 'ASC'}"
         for key in children.order
     )
-    child, parent = f'"{children.id_field}"', f'"{children.parent_field}"'
+    child, parent = column(children.id_field), column(children.parent_field)
     low, high = int(page.offset), int(page.offset + page.first + 1)
+    selected = "numbered.*" if rows else f"numbered.{child}, numbered.{parent}, numbered.hub_total"
     sql = (
-        f"SELECT numbered.{child}, numbered.{parent} FROM ("
+        f"SELECT {selected} FROM ("
         f"SELECT pairs.*, ROW_NUMBER() OVER (PARTITION BY pairs.{parent} ORDER BY {order})"
-        f" AS hub_row_number FROM ({inner}) AS pairs) AS numbered"
+        f" AS hub_row_number, COUNT(*) OVER (PARTITION BY pairs.{parent}) AS hub_total"
+        f" FROM ({inner}) AS pairs) AS numbered"
         f" WHERE numbered.hub_row_number > {low} AND numbered.hub_row_number <= {high}"
         f" ORDER BY numbered.{parent}, numbered.hub_row_number"
     )
-    rows = await pairs._db.execute_query_dict(sql, params)
-    found: dict[Hashable, list[Any]] = defaultdict(list)
-    for row in rows:
-        found[row[children.parent_field]].append(row[children.id_field])
+    _, records = await db.execute_query(sql, params)
+    found = Window(defaultdict(list), {}, {})
+    child_key = names.get(children.id_field, children.id_field)
+    parent_key = names.get(children.parent_field, children.parent_field)
+    kept: list[dict[str, Any]] = []
+    for record in records:
+        values = dict(record)
+        key = values[parent_key]
+        found.ids[key].append(values[child_key])
+        found.totals[key] = values.pop("hub_total")
+        if rows:
+            del values["hub_row_number"]
+            kept.append(values)
+    if rows:
+        model = queryset.model
+        found.rows = {getattr(row, children.id_field): row for row in from_records(model, kept)}
     return found
+
+
+def _pages_of(
+    children: ChildList, principal: Principal, rows: bool
+) -> Callable[[list[tuple[Hashable, PageRequest]]], Awaitable[tuple[list[Any], dict[Any, Any]]]]:
+    async def load(
+        keys: list[tuple[Hashable, PageRequest]],
+    ) -> tuple[list[tuple[list[Any], int]], dict[Any, Any]]:
+        by_page: dict[PageRequest, list[Hashable]] = defaultdict(list)
+        for parent, page in keys:
+            by_page[page].append(parent)
+        results: dict[PageRequest, Window] = {}
+        primed: dict[Any, Any] = {}
+        for page, parents in by_page.items():
+            if page.first:
+                found = await window(children, parents, page, principal, rows)
+                primed |= found.rows
+            else:
+                found = Window({}, {}, {})
+            results[page] = found
+        values = [
+            (results[page].ids.get(parent, []), results[page].totals.get(parent, 0))
+            for parent, page in keys
+        ]
+        return values, primed
+
+    return load
 
 
 def child_page_loader(
     children: ChildList, principal: Principal
-) -> BatchLoad[tuple[Hashable, PageRequest], list[Any]]:
-    """Loads (parent, page) → ids; one statement per distinct page size and offset."""
+) -> BatchLoad[tuple[Hashable, PageRequest], tuple[list[Any], int]]:
+    """Loads (parent, page) → (ids, the parent's number of children); one statement per
+    distinct page size and offset (the number is the window's: 0 for an empty first page)."""
+    pages = _pages_of(children, principal, rows=False)
 
-    async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[list[Any]]:
-        by_page: dict[PageRequest, list[Hashable]] = defaultdict(list)
-        for parent, page in keys:
-            by_page[page].append(parent)
-        results: dict[PageRequest, dict[Hashable, list[Any]]] = {}
-        for page, parents in by_page.items():
-            found = await window_ids(children, parents, page, principal) if page.first else {}
-            results[page] = found
-        return [results[page].get(parent, []) for parent, page in keys]
+    async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[tuple[list[Any], int]]:
+        return (await pages(keys))[0]
 
     return load
+
+
+def child_rows_loader(
+    children: ChildList, principal: Principal, rows: Callable[[Any], Any]
+) -> Priming:
+    """``child_page_loader`` whose statement also reads the children's rows, for ``rows``."""
+    return Priming(rows, _pages_of(children, principal, rows=True))
 
 
 def child_count_loader(children: ChildList, principal: Principal) -> BatchLoad[Hashable, int]:
@@ -283,15 +360,25 @@ def grouped_loader(
 class ChildConnection:
     """The three loaders behind a nested connection: pages of ids, counts, rows by id."""
 
-    pages: Callable[[Any], BatchLoad[Any, list[Any]]]
+    pages: Callable[[Any], BatchLoad[Any, tuple[list[Any], int]] | Priming]
     counts: Callable[[Any], BatchLoad[Any, int]]
     rows: Callable[[Any], BatchLoad[Any, Any]]
 
 
 def child_connection(
-    children: ChildList, rows: Callable[[Any], BatchLoad[Any, Any]]
+    children: ChildList, rows: Callable[[Any], BatchLoad[Any, Any]], rows_in_page: bool = False
 ) -> ChildConnection:
-    """Built once at import, so the factories are stable keys of the request's loaders."""
+    """Built once at import, so the factories are stable keys of the request's loaders.
+
+    ``rows_in_page``: ``rows`` gives, for a child's id, the child's row as ``children`` reads
+    it (the same table, scope and columns), so a page reads its rows in its own statement;
+    the parent and the order's keys must be columns of that table."""
+    if rows_in_page:
+        return ChildConnection(
+            pages=lambda principal: child_rows_loader(children, principal, rows),
+            counts=lambda principal: child_count_loader(children, principal),
+            rows=rows,
+        )
     return ChildConnection(
         pages=lambda principal: child_page_loader(children, principal),
         counts=lambda principal: child_count_loader(children, principal),
@@ -319,11 +406,16 @@ async def child_page(
     loaders = info.context.loaders
     page = PageRequest.parse(info.context.settings, first, after)
     count_loader = loaders[children.counts]
-    early_count = count_loader.load(parent) if selects_total_count(info) else None
-    ids = await loaders[children.pages].load((parent, page))
+    # A first page's statement counts every child of the parent; another page's does not
+    # tell a parent without children from one whose children are all before the page.
+    counted = page.offset == 0 and page.first > 0
+    early_count = count_loader.load(parent) if selects_total_count(info) and not counted else None
+    ids, total = await loaders[children.pages].load((parent, page))
     rows = await loaders[children.rows].load_many(ids[: page.first])
 
     def count() -> Awaitable[int]:
+        if counted:
+            return _ready(total)
         return early_count if early_count is not None else count_loader.load(parent)
 
     return Page(
@@ -332,3 +424,29 @@ async def child_page(
         has_next=len(ids) > page.first,
         count=count,
     )
+
+
+def _ready(value: int) -> Awaitable[int]:
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
+
+
+def linked_rows_loader(
+    readable: Callable[[], QuerySet[Any]],
+    relation: str,
+    order: Sequence[str],
+    rows: Callable[[Any], Any],
+) -> Priming:
+    """``linked_ids_loader`` of ``readable``'s model whose statement also reads the linked
+    rows ``readable()`` keeps, for ``rows``: the loader of those rows by id, which must read
+    them through the same queryset (None for those it leaves out)."""
+
+    async def load(keys: list[Any]) -> tuple[list[list[Any]], dict[Any, Any]]:
+        pairs, found = await linked_rows_by_keys(readable(), relation, keys, order)
+        linked: dict[Any, list[Any]] = defaultdict(list)
+        for row_id, key in pairs:
+            linked[key].append(row_id)
+        return [linked.get(k, []) for k in keys], found
+
+    return Priming(rows, load)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import httpx
+from tortoise import connections
 
 from hub.database import count_statements
 from hub.models import Action, Comment, ParcelOwner, Site, SiteActor
@@ -69,3 +71,58 @@ async def test_statement_count_does_not_grow_with_rows(client: httpx.AsyncClient
             if small.count(k) != large.count(k)
         )
     )
+
+
+async def test_sheet_reads_rows_with_their_links(client: httpx.AsyncClient) -> None:
+    """The benchmark's site sheet: the statements per table, as many however many rows the
+    site has. Each list comes with its rows: a site's actions with their links to it, its
+    history's and its journal's first pages with their rows and their count, the operators
+    of its actions with their links. A loader answering
+    a row it was primed with a wave late, or a list read as ids then rows, changes a count."""
+    from bench.canonical import SHEET_CHILDREN, document
+    from bench.floor import pick_sheet_site
+    from bench.sql import Sql, global_id
+
+    site = await pick_sheet_site(Sql(connections.get("default")))
+    variables = {"id": global_id("Site", site), "children": SHEET_CHILDREN}
+    with count_statements() as counter:
+        body = await graphql(client, document("sheet"), variables)
+    assert "errors" not in body, body["errors"][:3]
+    read = [_table(sql) for sql in counter.statements]
+    # From the site on: before it, the request builds its caller (tests/conftest.py).
+    tables = Counter(read[read.index("site") :])
+    expected = {
+        "site": 1,
+        "commune": 1,
+        "epci": 1,
+        "departement": 1,
+        "region": 1,
+        # created and updated by; then the actors' users and the journal's and history's authors
+        "user": 2,
+        "site_actor": 1,
+        "action_site": 1,  # the site's actions with their rows
+        "site_reinstallation": 1,
+        "comment": 1,  # the journal's first page with its comments and their count
+        "history_entry": 1,  # the history's first page with its entries and their count
+        "action_topic": 1,
+        "action_operator": 1,  # the operators with their rows
+        "site_parcel_owner": 1,
+        "site_closing_solution": 1,
+        "site_resorption_phase": 1,
+        "action_finance": 1,
+        "action_indicators": 1,
+        # the actors' organizations; then the authors' and the operators' together
+        "organization": 2,
+        "audit_entry": 1,
+    }
+    assert dict(tables) == expected, "\n".join(counter.statements)
+
+
+def _table(sql: str) -> str:
+    """The table a statement reads (the link table for a list read with its links, the
+    children's table for a page of them) or writes."""
+    if sql.startswith("INSERT INTO "):
+        return sql.split('"')[1]
+    if " AS hub_key" in sql:
+        return re.findall(r'JOIN "(\w+)" ON', sql)[0]
+    return re.findall(r'FROM "(\w+)"', sql)[0]

@@ -103,16 +103,27 @@ def _by_field(model: type[Model]) -> Build:
 def _python_value(field: Any) -> Convert:
     """The field's conversion of a column's value; for a date and time, the driver's UTC
     value moved to tortoise's time zone at once, as tortoise does it after looking the zone
-    up again for every value."""
+    up again for every value. SQLite gives dates and times as text with their offset
+    (``2026-11-01 09:30:00+00:00``): read by ``datetime.fromisoformat``, a C function, where
+    tortoise reads them with a regular expression (iso8601) to the same instant; any other
+    text takes tortoise's way."""
     convert: Convert = field.to_python_value
     if not isinstance(field, DatetimeField) or not timezone.get_use_tz():
         return convert
     zone = timezone.get_default_timezone()
     utc = datetime.UTC
+    parse = datetime.datetime.fromisoformat
 
     def moved(value: Any) -> Any:
         if type(value) is datetime.datetime and value.tzinfo is utc:
             return value.astimezone(zone)
+        if type(value) is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return convert(value)
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(zone)
         return convert(value)
 
     return moved

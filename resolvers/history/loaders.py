@@ -33,9 +33,16 @@ def _history_of(subject: HistorySubject, before: datetime.datetime | None = None
     return ChildList(queryset, "subject_id", _NEWEST_FIRST)
 
 
-SITE_HISTORY = child_connection(_history_of(HistorySubject.SITE), history_entry_by_id)
-ACTION_HISTORY = child_connection(_history_of(HistorySubject.ACTION), history_entry_by_id)
-REQUEST_HISTORY = child_connection(_history_of(HistorySubject.REQUEST), history_entry_by_id)
+# A page reads its entries in its own statement: they are the rows ``history_entry_by_id`` reads.
+SITE_HISTORY = child_connection(
+    _history_of(HistorySubject.SITE), history_entry_by_id, rows_in_page=True
+)
+ACTION_HISTORY = child_connection(
+    _history_of(HistorySubject.ACTION), history_entry_by_id, rows_in_page=True
+)
+REQUEST_HISTORY = child_connection(
+    _history_of(HistorySubject.REQUEST), history_entry_by_id, rows_in_page=True
+)
 
 
 @lru_cache(maxsize=256)

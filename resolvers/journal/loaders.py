@@ -51,11 +51,16 @@ def _action_comments(parents: Sequence[Hashable]) -> Any:
     return Comment.filter(action_id__in=parents)
 
 
+# A page reads its comments itself: ``comment_by_id`` reads the same table in the same scope.
 SITE_JOURNAL = child_connection(
-    ChildList(_site_comments, "site_id", _NEWEST_FIRST, scope=comments_q), comment_by_id
+    ChildList(_site_comments, "site_id", _NEWEST_FIRST, scope=comments_q),
+    comment_by_id,
+    rows_in_page=True,
 )
 ACTION_JOURNAL = child_connection(
-    ChildList(_action_comments, "action_id", _NEWEST_FIRST, scope=comments_q), comment_by_id
+    ChildList(_action_comments, "action_id", _NEWEST_FIRST, scope=comments_q),
+    comment_by_id,
+    rows_in_page=True,
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from hub.models import Action, InterventionArea, Organization, PartnerApplication, SiteActor, User
 from permissions.principal import Principal
 from permissions.rows import actions_q, directory_q, site_actors_q
@@ -21,9 +23,15 @@ def organization_by_id(principal: Principal) -> BatchLoad[int, Organization | No
     return by_key_loader(fetch, key=lambda row: row.id)
 
 
+def readable_users(principal: Principal) -> QuerySet[User]:
+    """The users the caller may read: what ``user_by_id`` reads, and what a statement priming
+    it reads."""
+    return User.filter(directory_q(principal))
+
+
 def user_by_id(principal: Principal) -> BatchLoad[int, User | None]:
     async def fetch(ids: list[int]) -> list[User]:
-        return await rows_by_keys(User.filter(directory_q(principal)), "id", ids)
+        return await rows_by_keys(readable_users(principal), "id", ids)
 
     return by_key_loader(fetch, key=lambda row: row.id)
 

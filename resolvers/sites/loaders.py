@@ -15,10 +15,16 @@ from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.actions.lists import SITES
-from resolvers.batching import BatchLoad
+from resolvers.actions.loaders import action_by_id, readable_actions
+from resolvers.batching import BatchLoad, Priming
 from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import AsOfKey, end_of
-from resolvers.pagination import by_key_loader, grouped_loader, linked_ids_loader
+from resolvers.pagination import (
+    by_key_loader,
+    grouped_loader,
+    linked_ids_loader,
+    linked_rows_loader,
+)
 
 
 def site_by_id(principal: Principal) -> BatchLoad[int, Site | None]:
@@ -77,8 +83,12 @@ def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:
     return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
-def action_ids_by_site(_: Principal) -> BatchLoad[int, list[int]]:
-    return linked_ids_loader(Action, "sites", order=("-started_at", "-id"))
+def action_ids_by_site(principal: Principal) -> Priming:
+    """The ids of each site's actions, most recent first, and in the same statement the rows
+    ``action_by_id`` gives for them."""
+    return linked_rows_loader(
+        lambda: readable_actions(principal), "sites", ("-started_at", "-id"), action_by_id
+    )
 
 
 def parcel_owners_by_site(_: Principal) -> BatchLoad[int, list[ParcelOwner]]:

@@ -13,6 +13,8 @@ does it: to the nearest nullable position, dropping errors below a position alre
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, cast
@@ -115,14 +117,22 @@ class Run:
         return self.data
 
     async def _level(self, plan: SelectionPlan, slots: list[Slot]) -> None:
+        rest = self._start(plan, slots)
+        if rest is not None:
+            await rest
+
+    def _start(self, plan: SelectionPlan, slots: list[Slot]) -> Awaitable[Any] | None:
+        """Runs the level as far as it goes without waiting: what remains to await, if
+        anything. A level whose fields (and those of the levels below) all have their
+        values at once is run to its end here, without a task of its own."""
         if self.data is None:
-            return
+            return None
         if self._nulled:
             # What an error took out of the response is not resolved further (nor audited),
             # as graphql-core stops resolving below a field whose error nulls its parent.
             slots = [slot for slot in slots if self._attached(slot)]
         if not slots:
-            return
+            return None
         for slot in slots:
             result = slot.result
             for field in plan.fields:
@@ -138,10 +148,34 @@ class Run:
                 fields.append(field)
                 waiting.append(values)
         if waiting:
+            return self._finish(plan, slots, computed, fields, waiting)
+        return self._completed(plan, slots, computed)
+
+    async def _finish(
+        self,
+        plan: SelectionPlan,
+        slots: list[Slot],
+        computed: list[tuple[FieldPlan, list[Any]]],
+        fields: list[FieldPlan],
+        waiting: list[Awaitable[list[Any]]],
+    ) -> None:
+        if len(waiting) == 1:
+            computed.append((fields[0], await waiting[0]))
+        else:
             computed += zip(fields, await asyncio.gather(*waiting), strict=True)
-        # Complete in the selection's order, whatever order the values came in.
-        order = {id(field): index for index, field in enumerate(plan.fields)}
-        computed.sort(key=lambda pair: order[id(pair[0])])
+        rest = self._completed(plan, slots, computed)
+        if rest is not None:
+            await rest
+
+    def _completed(
+        self, plan: SelectionPlan, slots: list[Slot], computed: list[tuple[FieldPlan, list[Any]]]
+    ) -> Awaitable[Any] | None:
+        """Completes the level's values, then starts the next levels of every field: those
+        that wait are awaited together (what is returned)."""
+        if len(computed) > 1:
+            # Complete in the selection's order, whatever order the values came in.
+            order = {id(field): index for index, field in enumerate(plan.fields)}
+            computed.sort(key=lambda pair: order[id(pair[0])])
         pending: Pending = {}
         for field, values in computed:
             if field.coerce is not None:
@@ -155,8 +189,16 @@ class Run:
                 continue
             for slot, value in zip(slots, values, strict=True):
                 self._complete_field(field, slot, value, pending)
-        if pending:
-            await asyncio.gather(*(self._level(sub, more) for sub, more in pending.values()))
+        waiting: list[Awaitable[Any]] = []
+        for sub, more in pending.values():
+            rest = self._start(sub, more)
+            if rest is not None:
+                waiting.append(rest)
+        if not waiting:
+            return None
+        if len(waiting) == 1:
+            return waiting[0]
+        return asyncio.gather(*waiting)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -656,9 +698,81 @@ def _merged(
 
 
 async def _settled(values: list[Any], awaiting: list[int]) -> list[Any]:
-    done = await asyncio.gather(*(values[index] for index in awaiting), return_exceptions=True)
-    for index, value in zip(awaiting, done, strict=True):
-        if isinstance(value, BaseException) and not isinstance(value, Exception):
-            raise value
-        values[index] = value
+    """The awaitable values (at ``awaiting``) replaced by what they give, or the exception
+    they raise, as ``asyncio.gather(..., return_exceptions=True)`` gives them, without a
+    task each: each is stepped here, in a context of its own as a task would run it, until
+    it finishes or waits for a future; those waiting are stepped again once their future
+    is done. A resolver declared ``async`` that awaits nothing, or only a load answered at
+    once, finishes at its first step."""
+    loop = asyncio.get_running_loop()
+    ready: list[tuple[int, Any, contextvars.Context]] = []
+    for index in awaiting:
+        value = values[index]
+        try:
+            steps = value.__await__()
+        except Exception as error:
+            values[index] = error
+            continue
+        ready.append((index, steps, contextvars.copy_context()))
+    started = [steps for _, steps, _context in ready]
+    waiting = 0
+    wake: asyncio.Future[None] | None = None
+    woken: list[tuple[int, Any, contextvars.Context]] = []
+
+    def resume(entry: tuple[int, Any, contextvars.Context], _: Any) -> None:
+        woken.append(entry)
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    try:
+        while ready or waiting:
+            for entry in ready:
+                index, steps, context = entry
+                try:
+                    yielded = context.run(steps.send, None)
+                except StopIteration as stop:
+                    values[index] = stop.value
+                    continue
+                except Exception as error:
+                    values[index] = error
+                    continue
+                if yielded is None:  # a bare yield (``asyncio.sleep(0)``): a turn of the loop
+                    loop.call_soon(resume, entry, None)
+                elif getattr(yielded, "_asyncio_future_blocking", None):
+                    yielded._asyncio_future_blocking = False
+                    yielded.add_done_callback(functools.partial(resume, entry))
+                else:
+                    bad = RuntimeError(f"Task got bad yield: {yielded!r}")
+                    loop.call_soon(resume, (index, _Thrown(steps, bad), context), None)
+                waiting += 1
+            ready = []
+            if not waiting:
+                break
+            if not woken:
+                wake = loop.create_future()
+                await wake
+                wake = None
+            waiting -= len(woken)
+            ready, woken = woken, []
+    except BaseException:
+        # Cancelled, or a step raised what a task would not catch: what has not finished
+        # is closed, as cancelling the tasks of a gather would stop them.
+        for steps in started:
+            steps.close()
+        raise
     return values
+
+
+class _Thrown:
+    """Steps that throw ``error`` into ``steps`` at the next step (a bad yield, as a task
+    answers it)."""
+
+    def __init__(self, steps: Any, error: Exception) -> None:
+        self.steps = steps
+        self.error = error
+
+    def send(self, _: None) -> Any:
+        return self.steps.throw(self.error)
+
+    def close(self) -> None:
+        self.steps.close()
