@@ -14,12 +14,14 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from strawberry.schema import BaseSchema
 
-from hub.models import AuditEntry
+from hub.models import AuditEntry, Email
 from hub.server.app import create_app
 from hub.server.auth.dev_issuer import DevIssuer
 from hub.server.observability.logs import configure_logging
 from hub.settings import LogFormat, Settings
+from schema.build import build_schema
 from tests.mail import SmtpServer, smtp_server
 from tests.support import (
     SESSION_DATABASE,
@@ -143,6 +145,18 @@ def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server on a free loopback port, for the test (tests/mail.py)."""
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture
+async def empty_outbox(hub: Hub) -> None:
+    """No e-mail in the module's outbox (``pytestmark = pytest.mark.usefixtures(...)``)."""
+    await Email.all().delete()
+
+
+@pytest.fixture(scope="module")
+def schema(own_database: Settings) -> BaseSchema:
+    """The hub's schema over the module's database, for what runs outside HTTP (the mailer)."""
+    return build_schema(own_database.limits)
 
 
 @pytest.fixture

@@ -27,12 +27,14 @@ from hub.server.notify.mailer import Mailer
 from hub.server.notify.smtp import Relay
 from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
-from schema.build import build_schema
 from tests.live import served
 from tests.mail import SmtpServer, body, send_due, smtp_server
 from tests.support import Hub
 from tests.test_access_requests import APPROVE, REFUSE, ask
 from tests.test_webhooks import until
+
+# Each test reads and sends only its own e-mails.
+pytestmark = pytest.mark.usefixtures("empty_outbox")
 
 SECRET_KEY = "a test key that signs the unsubscribe links"
 COMMENT = """mutation ($input: CreateCommentInput!) {
@@ -41,17 +43,6 @@ COMMENT = """mutation ($input: CreateCommentInput!) {
 
 def persona(name: str) -> str:
     return f"{name}@{PERSONA_DOMAIN}"
-
-
-@pytest.fixture(autouse=True)
-async def empty_outbox(hub: Hub) -> None:
-    """Each test sends only its own e-mails."""
-    await Email.all().delete()
-
-
-@pytest.fixture(scope="module")
-def schema(own_database: Settings) -> BaseSchema:
-    return build_schema(own_database.limits)
 
 
 @pytest.fixture

@@ -58,10 +58,12 @@ from hub.server.notify.mailer import Mailer
 from hub.server.notify.scheduled_messages import LINES_PER_GROUP, french_date
 from hub.server.observability.metrics import Metrics
 from hub.settings import Settings
-from schema.build import build_schema
 from tests.live import serving
 from tests.mail import SmtpServer, body, send_due
 from tests.support import Hub, graphql
+
+# Each test reads and sends only its own e-mails.
+pytestmark = pytest.mark.usefixtures("empty_outbox")
 
 SECRET_KEY = "a test key that signs the unsubscribe links"
 PUBLIC_URL = "https://hub.example"
@@ -90,17 +92,6 @@ def persona(name: str) -> str:
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-async def empty_outbox(hub: Hub) -> None:
-    """Each test reads only its own e-mails."""
-    await Email.all().delete()
-
-
-@pytest.fixture(scope="module")
-def schema(own_database: Settings) -> BaseSchema:
-    return build_schema(own_database.limits)
 
 
 def mail_settings(hub: Hub, smtp: SmtpServer, **changes: Any) -> Settings:

@@ -56,7 +56,7 @@ class LimitBody:
             return
         if body is None:  # the client went away
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         """The whole body; None if the client disconnected first."""
@@ -84,7 +84,8 @@ class LimitBody:
         return error_response(408, "REQUEST_TIMEOUT", message, {"Connection": "close"})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """The ``receive`` of an app downstream of one that read the whole ``body``."""
     message: Message = {"type": "http.request", "body": body, "more_body": False}
     delivered = False
 

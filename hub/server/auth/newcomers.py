@@ -17,12 +17,12 @@ import json
 import logging
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.server.auth.errors import AccessDenied
 from hub.server.auth.middleware import principal_of, refusal
 from hub.server.auth.principals import ACCOUNT_UNKNOWN
-from hub.server.body_limit import LimitBody
+from hub.server.body_limit import LimitBody, replay_body
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class AskOnly:
             log.info("Refused a request (%s %s): %s", error.status, error.code, error.message)
             await refusal(error)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 async def _body(receive: Receive) -> bytes:
@@ -90,16 +90,3 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()  # after the body: wait for the disconnect
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
