@@ -13,8 +13,6 @@ does it: to the nearest nullable position, dropping errors below a position alre
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 from collections.abc import Awaitable, Callable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any, cast
@@ -699,80 +697,12 @@ def _merged(
 
 async def _settled(values: list[Any], awaiting: list[int]) -> list[Any]:
     """The awaitable values (at ``awaiting``) replaced by what they give, or the exception
-    they raise, as ``asyncio.gather(..., return_exceptions=True)`` gives them, without a
-    task each: each is stepped here, in a context of its own as a task would run it, until
-    it finishes or waits for a future; those waiting are stepped again once their future
-    is done. A resolver declared ``async`` that awaits nothing, or only a load answered at
-    once, finishes at its first step."""
-    loop = asyncio.get_running_loop()
-    ready: list[tuple[int, Any, contextvars.Context]] = []
-    for index in awaiting:
-        value = values[index]
-        try:
-            steps = value.__await__()
-        except Exception as error:
-            values[index] = error
-            continue
-        ready.append((index, steps, contextvars.copy_context()))
-    started = [steps for _, steps, _context in ready]
-    waiting = 0
-    wake: asyncio.Future[None] | None = None
-    woken: list[tuple[int, Any, contextvars.Context]] = []
-
-    def resume(entry: tuple[int, Any, contextvars.Context], _: Any) -> None:
-        woken.append(entry)
-        if wake is not None and not wake.done():
-            wake.set_result(None)
-
-    try:
-        while ready or waiting:
-            for entry in ready:
-                index, steps, context = entry
-                try:
-                    yielded = context.run(steps.send, None)
-                except StopIteration as stop:
-                    values[index] = stop.value
-                    continue
-                except Exception as error:
-                    values[index] = error
-                    continue
-                if yielded is None:  # a bare yield (``asyncio.sleep(0)``): a turn of the loop
-                    loop.call_soon(resume, entry, None)
-                elif getattr(yielded, "_asyncio_future_blocking", None):
-                    yielded._asyncio_future_blocking = False
-                    yielded.add_done_callback(functools.partial(resume, entry))
-                else:
-                    bad = RuntimeError(f"Task got bad yield: {yielded!r}")
-                    loop.call_soon(resume, (index, _Thrown(steps, bad), context), None)
-                waiting += 1
-            ready = []
-            if not waiting:
-                break
-            if not woken:
-                wake = loop.create_future()
-                await wake
-                wake = None
-            waiting -= len(woken)
-            ready, woken = woken, []
-    except BaseException:
-        # Cancelled, or a step raised what a task would not catch: what has not finished
-        # is closed, as cancelling the tasks of a gather would stop them.
-        for steps in started:
-            steps.close()
-        raise
+    they raise. Each runs as a task of its own: stepping them in this task instead would put
+    their timeouts (``asyncio.timeout`` cancels the task it runs in) on this one, and a
+    statement's timeout would end the whole request as cancelled."""
+    done = await asyncio.gather(*(values[index] for index in awaiting), return_exceptions=True)
+    for index, value in zip(awaiting, done, strict=True):
+        if isinstance(value, BaseException) and not isinstance(value, Exception):
+            raise value
+        values[index] = value
     return values
-
-
-class _Thrown:
-    """Steps that throw ``error`` into ``steps`` at the next step (a bad yield, as a task
-    answers it)."""
-
-    def __init__(self, steps: Any, error: Exception) -> None:
-        self.steps = steps
-        self.error = error
-
-    def send(self, _: None) -> Any:
-        return self.steps.throw(self.error)
-
-    def close(self) -> None:
-        self.steps.close()
