@@ -50,21 +50,14 @@ def render(name: str, values: Mapping[str, Any], unsubscribe_url: str | None = N
     """The message of the templates ``name``.subject, .txt and .html filled with ``values``
     (escaped in the HTML, but for ``Safe`` ones). A value missing from ``values`` is a bug,
     raised as one."""
-    text_values = {key: str(value) for key, value in values.items()}
-    html_values = {
-        key: value if isinstance(value, Safe) else html.escape(str(value))
-        for key, value in values.items()
-    }
-    return Message(
-        subject=_template(f"{name}.subject").substitute(text_values).strip(),
-        text=_template(f"{name}.txt").substitute(text_values),
-        html=_template(f"{name}.html").substitute(html_values),
-        unsubscribe_url=unsubscribe_url,
-    )
+    subject = _template(f"{name}.subject").substitute({k: str(v) for k, v in values.items()})
+    text, markup = render_block(name, values)
+    return Message(subject.strip(), text, markup, unsubscribe_url)
 
 
 def render_block(name: str, values: Mapping[str, Any]) -> tuple[str, Safe]:
-    """One repeated piece (a digest's line): ``name``.txt and ``name``.html filled."""
+    """``name``.txt and ``name``.html filled: a whole message's bodies, or one repeated piece
+    of them (a digest's line)."""
     text = _template(f"{name}.txt").substitute({k: str(v) for k, v in values.items()})
     markup = _template(f"{name}.html").substitute(
         {k: v if isinstance(v, Safe) else html.escape(str(v)) for k, v in values.items()}
