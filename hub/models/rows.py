@@ -12,14 +12,14 @@ tortoise's detour through keyword arguments.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tortoise import timezone
 from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
-Build = Callable[[dict[str, Any]], Model]
+Build = Callable[[list[dict[str, Any]]], list[Model]]
 Convert = Callable[[Any], Any]
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -32,19 +32,23 @@ def build_rows_quickly(model: type[Model]) -> None:
     """Gives ``model`` the quicker ``_init_from_db``."""
 
     def init_from_db(cls: type[Model], **row: Any) -> Model:
-        return _build_of(cls)(row)
+        return _builder_of(cls)([row])[0]
 
     model._init_from_db = classmethod(init_from_db)  # type: ignore[assignment,method-assign]
 
 
-def from_records(model: type[ModelT], records: Iterable[Mapping[str, Any]]) -> list[ModelT]:
+def from_records(model: type[ModelT], records: Sequence[Mapping[str, Any]]) -> list[ModelT]:
     """Instances of ``model`` from rows as the driver gives them (asyncpg's records,
-    sqlite3's rows), as tortoise's own select builds them."""
-    build = _build_of(model)
-    return [build(dict(record)) for record in records]  # type: ignore[misc]
+    sqlite3's rows), as tortoise's own select builds them. The rows of one statement have
+    the same columns: what to convert is worked out once for all of them. A row given as a
+    dict becomes its instance's ``__dict__`` as it is: the caller hands it over."""
+    if not records:
+        return []
+    rows = [record if type(record) is dict else dict(record) for record in records]
+    return _builder_of(model)(rows)  # type: ignore[return-value]
 
 
-def _build_of(model: type[Model]) -> Build:
+def _builder_of(model: type[Model]) -> Build:
     key = (model, id(model._meta.db_native_fields))
     build = _BUILT.get(key)
     if build is None:
@@ -67,29 +71,36 @@ def _builder(model: type[Model]) -> Build:
     # The conversions and the partiality of each shape of row (its columns, in order): a
     # model of a hundred columns read through a handful would otherwise try each of its
     # conversions on every row.
-    shapes: dict[tuple[str, ...], tuple[list[tuple[str, Convert]], bool]] = {}
+    shapes: dict[tuple[str, ...], tuple[list[tuple[str, Convert]], dict[str, bool]]] = {}
 
-    def shape(keys: tuple[str, ...]) -> tuple[list[tuple[str, Convert]], bool]:
+    def shape(keys: tuple[str, ...]) -> tuple[list[tuple[str, Convert]], dict[str, bool]]:
         found = shapes.get(keys)
         if found is None:
             present = set(keys)
             conversions = [(key, convert) for key, convert in converted if key in present]
-            found = shapes[keys] = (conversions, not columns <= present)
+            flags = {
+                "_partial": not columns <= present,
+                "_saved_in_db": True,
+                "_custom_generated_pk": custom_pk,
+            }
+            found = shapes[keys] = (conversions, flags)
         return found
 
-    def build(values: dict[str, Any]) -> Model:
-        # ``values`` is a dict of the builder's own (the row's columns, named as the
-        # attributes, and what the statement added): it becomes the instance's.
-        instance = new(model)
-        conversions, partial = shape(tuple(values))
+    def build(rows: list[dict[str, Any]]) -> list[Model]:
+        # Each row is a dict of the builder's own (the row's columns, named as the
+        # attributes, and what the statement added): it becomes its instance's.
+        conversions, flags = shape(tuple(rows[0]))
         for key, convert in conversions:
-            values[key] = convert(values[key])
-        values["_partial"] = partial
-        values["_saved_in_db"] = True
-        values["_custom_generated_pk"] = custom_pk
-        values["_await_when_save"] = {}
-        set_attribute(instance, "__dict__", values)  # not through tortoise's __setattr__
-        return instance
+            for values in rows:
+                values[key] = convert(values[key])
+        built = []
+        for values in rows:
+            values.update(flags)
+            values["_await_when_save"] = {}
+            instance = new(model)
+            set_attribute(instance, "__dict__", values)  # not through tortoise's __setattr__
+            built.append(instance)
+        return built
 
     return build
 
@@ -97,7 +108,7 @@ def _builder(model: type[Model]) -> Build:
 def _by_field(model: type[Model]) -> Build:
     """For a model whose columns and attributes differ in name: tortoise's own way."""
     init_from_db = Model._init_from_db.__func__  # type: ignore[attr-defined]
-    return lambda row: init_from_db(model, **row)
+    return lambda rows: [init_from_db(model, **row) for row in rows]
 
 
 def _python_value(field: Any) -> Convert:
