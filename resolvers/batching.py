@@ -9,11 +9,11 @@ and all waiting loaders are dispatched together: one wave per level of the query
 already loaded is answered with the next wave too, not at once: otherwise what depends on it
 would reach its own loaders a wave early and split their batches.
 
-A statement may read, beside its own values, the rows other loaders give by key (the actions
-linked to sites, with the rows of those actions; users with their organizations): ``Priming``
-names those loaders, which are primed with them (``prime_fresh``). Until the next wave leaves,
-those keys are answered at once: the resolvers woken by the statement ask for them before the
-next wave, all together, so answering them then would cost a wave and split nothing.
+A statement may read, beside its own values, the rows another loader gives by key (the
+actions linked to sites, with the rows of those actions): ``Priming`` names that loader, which
+is primed with them (``prime_fresh``). Until the next wave leaves, those keys are answered at
+once: the resolvers woken by the statement ask for them before the next wave, all together,
+so answering them then would cost a wave and split nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ from aiodataloader import DataLoader, Loader, dispatch_queue_batch, failed_dispa
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
 BatchLoad = Callable[[list[KeyT]], Awaitable[list[ValueT]]]
-# What builds a loader of the request, for its principal: its batch function or a Priming.
-Factory = Callable[[Any], "BatchLoad[Any, Any] | Priming"]
-# Rows a statement read for other loaders than its own: by loader, then by key.
-Primed = dict[Factory, dict[Any, Any]]
 
 # Ticks granted to woken resolvers to reach their next load(): their await chains
 # (resolver → loader future → nested resolver) are a few ticks deep, whatever the row count.
@@ -161,28 +157,27 @@ async def _values_of(
 
 
 class Priming:
-    """A batch function whose statement also reads rows that the loaders of ``targets`` give
-    by key: ``load(keys)`` returns the values of the keys and those rows by loader and key
-    (None for a key the loader answers with None). The request's loaders prime the targets
+    """A batch function whose statement also reads rows that the loader of ``target`` gives
+    by key: ``load(keys)`` returns the values of the keys and those rows by the target's key
+    (None for a key the target answers with None). The request's loaders prime the target
     with them (``resolvers.context.Loaders``)."""
 
-    __slots__ = ("load", "targets")
+    __slots__ = ("load", "target")
 
     def __init__(
         self,
-        targets: Sequence[Factory],
-        load: Callable[[list[Any]], Awaitable[tuple[list[Any], Primed]]],
+        target: Callable[[Any], BatchLoad[Any, Any]],
+        load: Callable[[list[Any]], Awaitable[tuple[list[Any], Mapping[Any, Any]]]],
     ) -> None:
-        self.targets = tuple(targets)
+        self.target = target
         self.load = load
 
-    def bound(self, targets: Mapping[Factory, WaveLoader[Any, Any]]) -> BatchLoad[Any, Any]:
+    def bound(self, target: WaveLoader[Any, Any]) -> BatchLoad[Any, Any]:
         load = self.load
 
         async def batch(keys: list[Any]) -> list[Any]:
-            values, primed = await load(keys)
-            for target, rows in primed.items():
-                targets[target].prime_fresh(rows)
+            values, rows = await load(keys)
+            target.prime_fresh(rows)
             return values
 
         return batch

@@ -37,7 +37,7 @@ class Loaders:
         if loader is None:
             batch = factory(self.principal)
             if isinstance(batch, Priming):
-                batch = batch.bound({target: self[target] for target in batch.targets})
+                batch = batch.bound(self[batch.target])
             loader = WaveLoader(batch, self._waves)
             self._built[factory] = loader
         return loader

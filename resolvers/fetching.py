@@ -13,33 +13,20 @@ by ``hub.models.rows.from_records``.
 ``linked_rows_by_keys`` reads the links of a many-to-many relation and, in the same statement,
 the rows they lead to that a queryset (a row scope) keeps: what a loader of linked ids and
 the loader of those rows by id would read in two waves.
-
-A statement may read, with each of its rows, the row a to-one relation leads to (``ToOne``: a
-user's organization, a commune's département) as the loader of those rows by key reads them
-(``Readable``): a LEFT JOIN onto that loader's queryset as a subquery, so that a row its scope
-leaves out is read as None, as that loader would answer. The joined columns are named
-``hub_<n>__<column>`` (n: the relation's place), so that no name of one table hides one of
-the other; they are taken apart from the row's own (``joined_rows``) and given by loader and
-key (``Primed``), for ``resolvers.batching.Priming`` to prime those loaders with.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pypika_tortoise.context import SqlContext
-from pypika_tortoise.enums import JoinType
-from pypika_tortoise.queries import JoinOn, QueryBuilder
-from pypika_tortoise.terms import Criterion, Field, Term, ValueWrapper
+from pypika_tortoise.terms import Criterion, Field, ValueWrapper
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from hub.models.rows import from_records
-from resolvers.batching import Factory, Primed
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -91,165 +78,19 @@ class _LinkedTo(Criterion):
         )
 
 
-@dataclass(frozen=True)
-class Readable:
-    """The rows a loader by key (``loader``) gives: those ``queryset`` keeps (its row scope),
-    read with the rows of their to-one relations ``joined``. A statement priming that loader
-    reads them the same way, so that the two cannot disagree on what the caller may read."""
-
-    queryset: QuerySet[Any]
-    loader: Factory
-    joined: tuple[ToOne, ...] = ()
-
-
-@dataclass(frozen=True)
-class ToOne:
-    """A to-one relation read in the statement of the rows holding its key (``key``, a field
-    of theirs): the row it leads to, by primary key, as ``rows`` gives it."""
-
-    key: str
-    rows: Readable
-
-
-def primed_loaders(joined: Sequence[ToOne]) -> tuple[Factory, ...]:
-    """The loaders a statement reading the rows of ``joined`` primes."""
-    found: dict[Factory, None] = {}
-    for relation in joined:
-        found[relation.rows.loader] = None
-        found.update(dict.fromkeys(primed_loaders(relation.rows.joined)))
-    return tuple(found)
-
-
-def _made(queryset: QuerySet[ModelT]) -> QuerySet[ModelT]:
-    """``queryset`` with its query built afresh (a ``Readable``'s queryset is read by every
-    batch of its loader: its statement is written before anything else runs)."""
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    return queryset
-
-
-def joined_query(queryset: QuerySet[Any], joined: Sequence[ToOne]) -> QueryBuilder:
-    """The statement of ``queryset`` (its query built) also reading, for each row, the rows
-    ``joined`` lead to, under the names ``joined_rows`` takes apart."""
-    query: QueryBuilder = queryset.query
-    meta = queryset.model._meta
-    for index, relation in enumerate(joined):
-        target = _made(relation.rows.queryset)
-        alias = _alias(index)
-        inner = joined_query(target, relation.rows.joined)
-        inner.alias = alias
-        key = Field(meta.fields_db_projection[relation.key], table=meta.basetable)
-        target_key = Field(target.model._meta.db_pk_column, table=inner)
-        # Appended as they are, not through the builder's join() and select(): those copy
-        # the query and check the tables by hashing it, which its rendering costs over again.
-        # (pypika types a join's condition as a query, and the selected terms as fields.)
-        query._joins.append(JoinOn(inner, JoinType.left, target_key == key))  # type: ignore[arg-type]
-        query._selects.append(_columns_of(alias, tuple(_names(inner))))  # type: ignore[arg-type]
-    return query
-
-
-def _alias(index: int) -> str:
-    return f"hub_{index}"
-
-
-class _Columns(Term):
-    """The columns of a joined row under the names ``joined_rows`` takes apart, written once
-    for every statement reading them."""
-
-    def __init__(self, names: Sequence[str], sql: str) -> None:
-        super().__init__()
-        self.names = names
-        self.sql = sql
-
-    def get_sql(self, ctx: SqlContext) -> str:
-        return self.sql
-
-
-@functools.lru_cache(maxsize=256)
-def _columns_of(alias: str, names: tuple[str, ...]) -> _Columns:
-    renamed = [f"{alias}__{name}" for name in names]
-    sql = ",".join(f'"{alias}"."{name}" "{new}"' for name, new in zip(names, renamed, strict=True))
-    return _Columns(renamed, sql)
-
-
-def _names(query: QueryBuilder) -> list[str]:
-    """The names of the columns ``query`` gives."""
-    names: list[str] = []
-    for term in query._selects:
-        if isinstance(term, _Columns):
-            names += term.names
-        elif isinstance(term, Field):
-            names.append(term.alias or term.name)
-        else:
-            raise TypeError(f"A joined row is read by its columns, not by {term!r}.")
-    return names
-
-
-def joined_rows(
-    model: type[Model], records: Sequence[Mapping[str, Any]], joined: Sequence[ToOne]
-) -> tuple[Sequence[Mapping[str, Any]], Primed]:
-    """``records`` of ``model`` without the columns ``joined_query`` added, and the rows those
-    columns hold, by loader and key (None for a key whose row the loader leaves out)."""
-    primed: Primed = {}
-    if not joined or not records:
-        return records, primed
-    return _apart(model, records, joined, primed), primed
-
-
-def _apart(
-    model: type[Model],
-    records: Sequence[Mapping[str, Any]],
-    joined: Sequence[ToOne],
-    primed: Primed,
-) -> list[dict[str, Any]]:
-    names = list(records[0].keys())
-    prefixes = tuple(f"{_alias(index)}__" for index in range(len(joined)))
-    for prefix, relation in zip(prefixes, joined, strict=True):
-        columns = [(name, name.removeprefix(prefix)) for name in names if name.startswith(prefix)]
-        target = relation.rows.queryset.model
-        target_key = f"{prefix}{target._meta.db_pk_column}"
-        key_column = model._meta.fields_db_projection[relation.key]
-        found = primed.setdefault(relation.rows.loader, {})
-        # The rows of the distinct keys: many rows may lead to the same one.
-        read: dict[Any, dict[str, Any]] = {}
-        for record in records:
-            key = record[key_column]
-            if key is None or key in read:
-                continue
-            if record[target_key] is None:
-                found.setdefault(key, None)
-            else:
-                read[key] = {short: record[name] for name, short in columns}
-        kept: Sequence[Mapping[str, Any]] = list(read.values())
-        if relation.rows.joined and kept:
-            kept = _apart(target, kept, relation.rows.joined, primed)
-        found.update(zip(read, from_records(target, kept), strict=True))
-    own = [name for name in names if not name.startswith(prefixes)]
-    return [{name: record[name] for name in own} for record in records]
-
-
-async def joined_rows_by_keys(
-    queryset: QuerySet[ModelT], field: str, keys: Sequence[Any], joined: Sequence[ToOne]
-) -> tuple[list[ModelT], Primed]:
-    """The rows of ``queryset`` whose ``field`` is one of ``keys``, and in the same statement
-    the rows ``joined`` lead to, by loader and key (``joined_rows``)."""
-    if not keys:
-        return [], {}
-    model = queryset.model
-    made = _made(queryset)
-    db = made._db
-    column = Field(model._meta.fields_db_projection[field], table=model._meta.basetable)
-    query = joined_query(made, joined).where(_OneOf(column, keys, db.capabilities.dialect))
-    sql, params = query.get_parameterized_sql()
-    _, records = await db.execute_query(sql, list(params))
-    own, primed = joined_rows(model, records, joined)
-    return from_records(model, own), primed
-
-
 async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[Any]) -> list[ModelT]:
     """The rows of ``queryset`` whose ``field`` is one of ``keys``."""
-    rows, _ = await joined_rows_by_keys(queryset, field, keys, ())
-    return rows
+    if not keys:
+        return []
+    model = queryset.model
+    queryset._choose_db_if_not_chosen()
+    queryset._make_query()
+    db = queryset._db
+    column = Field(model._meta.fields_db_projection[field], table=model._meta.basetable)
+    query = queryset.query.where(_OneOf(column, keys, db.capabilities.dialect))
+    sql, params = query.get_parameterized_sql()
+    _, rows = await db.execute_query(sql, list(params))
+    return from_records(model, rows)
 
 
 async def linked_by_keys(
@@ -299,23 +140,23 @@ async def selected_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
 
 
 async def linked_rows_by_keys(
-    readable: Readable, relation: str, keys: Sequence[Any], order: Sequence[str]
-) -> tuple[list[tuple[Any, Any]], Primed]:
-    """``linked_by_keys`` of ``readable``'s model, and in the same statement the rows
-    ``readable`` gives among those linked, for its loader by id (None for a linked row its
-    queryset leaves out: what ``rows_by_keys(queryset, "id", ids)`` leaves out), with the
-    rows of their to-one relations for theirs."""
+    readable: QuerySet[ModelT], relation: str, keys: Sequence[Any], order: Sequence[str]
+) -> tuple[list[tuple[Any, Any]], dict[Any, ModelT | None]]:
+    """``linked_by_keys`` of ``readable``'s model, and in the same statement the rows of
+    ``readable`` among those linked, by id (None for a linked row ``readable`` leaves out:
+    what ``rows_by_keys(readable, "id", ids)`` leaves out)."""
     if not keys:
         return [], {}
-    queryset = _made(readable.queryset)
-    model = queryset.model
+    model = readable.model
     field: Any = model._meta.fields_map[relation]
-    db = queryset._db
+    readable._choose_db_if_not_chosen()
+    readable._make_query()
+    db = readable._db
     dialect = db.capabilities.dialect
     table, through = model._meta.db_table, field.through
     parameter = _keys_parameter(dialect, keys)
     column = Field(model._meta.db_pk_column, table=model._meta.basetable)
-    scoped = joined_query(queryset, readable.joined).where(
+    scoped = readable.query.where(
         _LinkedTo(column, through, field.backward_key, field.forward_key, parameter, dialect)
     )
     inner, params = scoped.get_parameterized_sql()
@@ -336,7 +177,7 @@ async def linked_rows_by_keys(
     )
     _, records = await db.execute_query(sql, [*params, parameter])
     pairs: list[tuple[Any, Any]] = []
-    rows: dict[Any, Model | None] = {}
+    rows: dict[Any, ModelT | None] = {}
     readable_records: list[dict[str, Any]] = []
     for record in records:
         values = dict(record)
@@ -346,8 +187,6 @@ async def linked_rows_by_keys(
             rows[row_id] = None
             if values["id"] is not None:
                 readable_records.append(values)
-    own, primed = joined_rows(model, readable_records, readable.joined)
-    for row in from_records(model, own):
+    for row in from_records(model, readable_records):
         rows[row.pk] = row
-    primed.setdefault(readable.loader, {}).update(rows)
-    return pairs, primed
+    return pairs, rows

@@ -28,18 +28,8 @@ from hub.errors import BadUserInput
 from hub.models.rows import from_records
 from hub.settings import Settings
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad, Factory, Primed, Priming
-from resolvers.fetching import (
-    Readable,
-    ToOne,
-    joined_query,
-    joined_rows,
-    joined_rows_by_keys,
-    linked_by_keys,
-    linked_rows_by_keys,
-    primed_loaders,
-    selected_rows,
-)
+from resolvers.batching import BatchLoad, Priming
+from resolvers.fetching import linked_by_keys, linked_rows_by_keys, selected_rows
 from resolvers.selection import names_below
 
 RowT = TypeVar("RowT")
@@ -172,9 +162,7 @@ class ChildList:
     ``values()`` key naming a child's parent (``site_id``, or a relation path such as
     ``operators__organization_id``); ``order`` lists ``values()`` keys (``-`` for descending)
     and ends with a unique key so that pages are stable. ``scope`` gives the condition
-    (``permissions/rows.py``) keeping out the children the caller may not read. ``joined``
-    gives the to-one relations whose rows a page reading its children's rows reads with them
-    (a comment's author).
+    (``permissions/rows.py``) keeping out the children the caller may not read.
     """
 
     queryset: Callable[[Sequence[Hashable]], QuerySet[Any]]
@@ -182,10 +170,6 @@ class ChildList:
     order: tuple[str, ...]
     id_field: str = "id"
     scope: Callable[[Principal], Q] | None = None
-    joined: Callable[[Principal], tuple[ToOne, ...]] | None = None
-
-    def joined_for(self, principal: Principal) -> tuple[ToOne, ...]:
-        return () if self.joined is None else self.joined(principal)
 
     def of(self, parents: Sequence[Hashable], principal: Principal) -> QuerySet[Any]:
         children = self.queryset(parents)
@@ -201,13 +185,11 @@ class ChildList:
 @dataclass
 class Window:
     """Up to ``page.first + 1`` children of each parent: their ids, each parent's number of
-    children (of every page), and with ``rows`` the children's rows by id and those of their
-    to-one relations (``ChildList.joined``) by loader and key."""
+    children (of every page), and with ``rows`` the children's rows by id."""
 
     ids: dict[Hashable, list[Any]]
     totals: dict[Hashable, int]
     rows: dict[Any, Any]
-    joined: Primed
 
 
 async def window(
@@ -227,13 +209,9 @@ async def window(
     """
     queryset = children.of(parents, principal)
     names: dict[str, str] = {}
-    joined = children.joined_for(principal) if rows else ()
     if rows:
         names = queryset.model._meta.fields_db_projection
-        queryset._choose_db_if_not_chosen()
-        queryset._make_query()
-        inner, params = joined_query(queryset, joined).get_parameterized_sql()
-        params = list(params)
+        inner, params = sql_and_params(queryset)
         db = queryset._db
     else:
         pairs = queryset.distinct().values(*children.columns)
@@ -259,7 +237,7 @@ async def window(
         f" ORDER BY numbered.{parent}, numbered.hub_row_number"
     )
     _, records = await db.execute_query(sql, params)
-    found = Window(defaultdict(list), {}, {}, {})
+    found = Window(defaultdict(list), {}, {})
     child_key = names.get(children.id_field, children.id_field)
     parent_key = names.get(children.parent_field, children.parent_field)
     kept: list[dict[str, Any]] = []
@@ -273,30 +251,27 @@ async def window(
             kept.append(values)
     if rows:
         model = queryset.model
-        own, found.joined = joined_rows(model, kept, joined)
-        found.rows = {getattr(row, children.id_field): row for row in from_records(model, own)}
+        found.rows = {getattr(row, children.id_field): row for row in from_records(model, kept)}
     return found
 
 
 def _pages_of(
-    children: ChildList, principal: Principal, rows: Factory | None
-) -> Callable[[list[tuple[Hashable, PageRequest]]], Awaitable[tuple[list[Any], Primed]]]:
+    children: ChildList, principal: Principal, rows: bool
+) -> Callable[[list[tuple[Hashable, PageRequest]]], Awaitable[tuple[list[Any], dict[Any, Any]]]]:
     async def load(
         keys: list[tuple[Hashable, PageRequest]],
-    ) -> tuple[list[tuple[list[Any], int]], Primed]:
+    ) -> tuple[list[tuple[list[Any], int]], dict[Any, Any]]:
         by_page: dict[PageRequest, list[Hashable]] = defaultdict(list)
         for parent, page in keys:
             by_page[page].append(parent)
         results: dict[PageRequest, Window] = {}
-        primed: Primed = {}
+        primed: dict[Any, Any] = {}
         for page, parents in by_page.items():
             if page.first:
-                found = await window(children, parents, page, principal, rows is not None)
-                if rows is not None:
-                    _merge(primed, {rows: found.rows})
-                _merge(primed, found.joined)
+                found = await window(children, parents, page, principal, rows)
+                primed |= found.rows
             else:
-                found = Window({}, {}, {}, {})
+                found = Window({}, {}, {})
             results[page] = found
         values = [
             (results[page].ids.get(parent, []), results[page].totals.get(parent, 0))
@@ -312,7 +287,7 @@ def child_page_loader(
 ) -> BatchLoad[tuple[Hashable, PageRequest], tuple[list[Any], int]]:
     """Loads (parent, page) → (ids, the parent's number of children); one statement per
     distinct page size and offset (the number is the window's: 0 for an empty first page)."""
-    pages = _pages_of(children, principal, rows=None)
+    pages = _pages_of(children, principal, rows=False)
 
     async def load(keys: list[tuple[Hashable, PageRequest]]) -> list[tuple[list[Any], int]]:
         return (await pages(keys))[0]
@@ -320,16 +295,11 @@ def child_page_loader(
     return load
 
 
-def child_rows_loader(children: ChildList, principal: Principal, rows: Factory) -> Priming:
-    """``child_page_loader`` whose statement also reads the children's rows, for ``rows``, and
-    the rows of their to-one relations (``ChildList.joined``), for their loaders."""
-    joined = primed_loaders(children.joined_for(principal))
-    return Priming((rows, *joined), _pages_of(children, principal, rows))
-
-
-def _merge(primed: Primed, more: Primed) -> None:
-    for loader, rows in more.items():
-        primed.setdefault(loader, {}).update(rows)
+def child_rows_loader(
+    children: ChildList, principal: Principal, rows: Callable[[Any], Any]
+) -> Priming:
+    """``child_page_loader`` whose statement also reads the children's rows, for ``rows``."""
+    return Priming(rows, _pages_of(children, principal, rows=True))
 
 
 def child_count_loader(children: ChildList, principal: Principal) -> BatchLoad[Hashable, int]:
@@ -392,11 +362,11 @@ class ChildConnection:
 
     pages: Callable[[Any], BatchLoad[Any, tuple[list[Any], int]] | Priming]
     counts: Callable[[Any], BatchLoad[Any, int]]
-    rows: Factory
+    rows: Callable[[Any], BatchLoad[Any, Any]]
 
 
 def child_connection(
-    children: ChildList, rows: Factory, rows_in_page: bool = False
+    children: ChildList, rows: Callable[[Any], BatchLoad[Any, Any]], rows_in_page: bool = False
 ) -> ChildConnection:
     """Built once at import, so the factories are stable keys of the request's loaders.
 
@@ -462,51 +432,21 @@ def _ready(value: int) -> Awaitable[int]:
     return future
 
 
-def linked_rows_loader(readable: Readable, relation: str, order: Sequence[str]) -> Priming:
+def linked_rows_loader(
+    readable: Callable[[], QuerySet[Any]],
+    relation: str,
+    order: Sequence[str],
+    rows: Callable[[Any], Any],
+) -> Priming:
     """``linked_ids_loader`` of ``readable``'s model whose statement also reads the linked
-    rows ``readable`` gives, for its loader (None for those its queryset leaves out), and the
-    rows of their to-one relations, for theirs."""
+    rows ``readable()`` keeps, for ``rows``: the loader of those rows by id, which must read
+    them through the same queryset (None for those it leaves out)."""
 
-    async def load(keys: list[Any]) -> tuple[list[list[Any]], Primed]:
-        pairs, primed = await linked_rows_by_keys(readable, relation, keys, order)
+    async def load(keys: list[Any]) -> tuple[list[list[Any]], dict[Any, Any]]:
+        pairs, found = await linked_rows_by_keys(readable(), relation, keys, order)
         linked: dict[Any, list[Any]] = defaultdict(list)
         for row_id, key in pairs:
             linked[key].append(row_id)
-        return [linked.get(k, []) for k in keys], primed
+        return [linked.get(k, []) for k in keys], found
 
-    return Priming((readable.loader, *primed_loaders(readable.joined)), load)
-
-
-def readable_by_key_loader(readable: Readable) -> BatchLoad[Any, Any] | Priming:
-    """The loader ``readable`` names: its rows by primary key (None for a key its queryset
-    leaves out), read with the rows of their to-one relations for their loaders."""
-    return joined_loader(readable.queryset, readable.queryset.model._meta.pk_attr, readable.joined)
-
-
-def joined_loader(
-    queryset: QuerySet[Any],
-    field: str,
-    joined: Sequence[ToOne],
-    grouped: bool = False,
-) -> BatchLoad[Any, Any] | Priming:
-    """The row of ``queryset`` whose ``field`` is each key (or None), or with ``grouped`` all
-    of them in the queryset's order, read with the rows ``joined`` lead to, for their
-    loaders (a loader whose statement reads nothing for another is a plain batch function)."""
-
-    async def load(keys: list[Any]) -> tuple[list[Any], Primed]:
-        rows, primed = await joined_rows_by_keys(queryset, field, keys, joined)
-        if grouped:
-            found: dict[Any, list[Any]] = defaultdict(list)
-            for row in rows:
-                found[getattr(row, field)].append(row)
-            return [found.get(k, []) for k in keys], primed
-        by_key = {getattr(row, field): row for row in rows}
-        return [by_key.get(k) for k in keys], primed
-
-    if not joined:
-
-        async def plain(keys: list[Any]) -> list[Any]:
-            return (await load(keys))[0]
-
-        return plain
-    return Priming(primed_loaders(joined), load)
+    return Priming(rows, load)

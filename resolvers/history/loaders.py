@@ -13,7 +13,6 @@ from permissions.principal import Principal
 from resolvers.batching import BatchLoad
 from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import end_of, rows_read_at
-from resolvers.organizations.loaders import authors
 from resolvers.pagination import ChildConnection, ChildList, by_key_loader, child_connection
 
 _NEWEST_FIRST = ("-changed_at", "-id")
@@ -31,11 +30,10 @@ def _history_of(subject: HistorySubject, before: datetime.datetime | None = None
         entries = HistoryEntry.filter(subject_type=subject, subject_id__in=parents)
         return entries if before is None else entries.filter(changed_at__lt=before)
 
-    return ChildList(queryset, "subject_id", _NEWEST_FIRST, joined=authors)
+    return ChildList(queryset, "subject_id", _NEWEST_FIRST)
 
 
-# A page reads its entries in its own statement (they are the rows ``history_entry_by_id``
-# reads), with their authors.
+# A page reads its entries in its own statement: they are the rows ``history_entry_by_id`` reads.
 SITE_HISTORY = child_connection(
     _history_of(HistorySubject.SITE), history_entry_by_id, rows_in_page=True
 )

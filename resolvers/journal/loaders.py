@@ -17,7 +17,6 @@ from permissions.territories import Place
 from resolvers.batching import BatchLoad
 from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import end_of, rows_read_at
-from resolvers.organizations.loaders import authors
 from resolvers.pagination import (
     ChildConnection,
     ChildList,
@@ -52,15 +51,14 @@ def _action_comments(parents: Sequence[Hashable]) -> Any:
     return Comment.filter(action_id__in=parents)
 
 
-# A page reads its comments itself (``comment_by_id`` reads the same table in the same scope),
-# with their authors.
+# A page reads its comments itself: ``comment_by_id`` reads the same table in the same scope.
 SITE_JOURNAL = child_connection(
-    ChildList(_site_comments, "site_id", _NEWEST_FIRST, scope=comments_q, joined=authors),
+    ChildList(_site_comments, "site_id", _NEWEST_FIRST, scope=comments_q),
     comment_by_id,
     rows_in_page=True,
 )
 ACTION_JOURNAL = child_connection(
-    ChildList(_action_comments, "action_id", _NEWEST_FIRST, scope=comments_q, joined=authors),
+    ChildList(_action_comments, "action_id", _NEWEST_FIRST, scope=comments_q),
     comment_by_id,
     rows_in_page=True,
 )

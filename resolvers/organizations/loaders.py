@@ -5,45 +5,35 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from hub.models import Action, InterventionArea, Organization, PartnerApplication, SiteActor, User
 from permissions.principal import Principal
 from permissions.rows import actions_q, directory_q, site_actors_q
 from resolvers.actions.loaders import action_by_id
-from resolvers.batching import BatchLoad, Priming
-from resolvers.fetching import Readable, ToOne, rows_by_keys
-from resolvers.pagination import (
-    ChildList,
-    by_key_loader,
-    child_connection,
-    grouped_loader,
-    readable_by_key_loader,
-)
+from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
+from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
-def readable_organizations(principal: Principal) -> Readable:
-    """The organizations the caller may read: what ``organization_by_id`` gives, and what a
-    statement priming it reads."""
-    return Readable(Organization.filter(directory_q(principal)), organization_by_id)
+def organization_by_id(principal: Principal) -> BatchLoad[int, Organization | None]:
+    async def fetch(ids: list[int]) -> list[Organization]:
+        return await rows_by_keys(Organization.filter(directory_q(principal)), "id", ids)
+
+    return by_key_loader(fetch, key=lambda row: row.id)
 
 
-def organization_by_id(principal: Principal) -> BatchLoad[int, Organization | None] | Priming:
-    return readable_by_key_loader(readable_organizations(principal))
+def readable_users(principal: Principal) -> QuerySet[User]:
+    """The users the caller may read: what ``user_by_id`` reads, and what a statement priming
+    it reads."""
+    return User.filter(directory_q(principal))
 
 
-def readable_users(principal: Principal) -> Readable:
-    """The users the caller may read, with their organizations (almost every user read is
-    shown with it): what ``user_by_id`` gives, and what a statement priming it reads."""
-    organization = ToOne("organization_id", readable_organizations(principal))
-    return Readable(User.filter(directory_q(principal)), user_by_id, (organization,))
+def user_by_id(principal: Principal) -> BatchLoad[int, User | None]:
+    async def fetch(ids: list[int]) -> list[User]:
+        return await rows_by_keys(readable_users(principal), "id", ids)
 
-
-def user_by_id(principal: Principal) -> BatchLoad[int, User | None] | Priming:
-    return readable_by_key_loader(readable_users(principal))
-
-
-def authors(principal: Principal) -> tuple[ToOne, ...]:
-    """The author of a comment or a history entry, read with it."""
-    return (ToOne("author_id", readable_users(principal)),)
+    return by_key_loader(fetch, key=lambda row: row.id)
 
 
 def application_by_id(_: Principal) -> BatchLoad[int, PartnerApplication | None]:

@@ -15,15 +15,13 @@ from hub.models.enums import HistorySubject
 from permissions.principal import Principal
 from permissions.rows import sites_q
 from resolvers.actions.lists import SITES
-from resolvers.actions.loaders import readable_actions
+from resolvers.actions.loaders import action_by_id, readable_actions
 from resolvers.batching import BatchLoad, Priming
-from resolvers.fetching import ToOne, rows_by_keys
+from resolvers.fetching import rows_by_keys
 from resolvers.history.as_of import AsOfKey, end_of
-from resolvers.organizations.loaders import readable_organizations, readable_users
 from resolvers.pagination import (
     by_key_loader,
     grouped_loader,
-    joined_loader,
     linked_ids_loader,
     linked_rows_loader,
 )
@@ -78,21 +76,19 @@ def action_ids_linked_since(_: Principal) -> BatchLoad[AsOfKey, list[int]]:
     return load
 
 
-def actors_by_site(principal: Principal) -> BatchLoad[int, list[SiteActor]] | Priming:
-    """Each site's actor entries, with their organizations and users."""
-    joined = (
-        ToOne("organization_id", readable_organizations(principal)),
-        ToOne("user_id", readable_users(principal)),
-    )
-    return joined_loader(
-        SiteActor.all().order_by("created_at", "id"), "site_id", joined, grouped=True
-    )
+def actors_by_site(_: Principal) -> BatchLoad[int, list[SiteActor]]:
+    async def fetch(ids: list[int]) -> list[SiteActor]:
+        return await rows_by_keys(SiteActor.all().order_by("created_at", "id"), "site_id", ids)
+
+    return grouped_loader(fetch, key=lambda row: row.site_id)
 
 
 def action_ids_by_site(principal: Principal) -> Priming:
     """The ids of each site's actions, most recent first, and in the same statement the rows
     ``action_by_id`` gives for them."""
-    return linked_rows_loader(readable_actions(principal), "sites", ("-started_at", "-id"))
+    return linked_rows_loader(
+        lambda: readable_actions(principal), "sites", ("-started_at", "-id"), action_by_id
+    )
 
 
 def parcel_owners_by_site(_: Principal) -> BatchLoad[int, list[ParcelOwner]]:

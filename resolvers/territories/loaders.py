@@ -7,15 +7,9 @@ from typing import Any
 
 from hub.models import Commune, Departement, Epci, Outline, Region
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad, Priming
-from resolvers.fetching import Readable, ToOne, rows_by_keys
-from resolvers.pagination import (
-    ChildList,
-    by_key_loader,
-    child_connection,
-    grouped_loader,
-    readable_by_key_loader,
-)
+from resolvers.batching import BatchLoad
+from resolvers.fetching import rows_by_keys
+from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
 
 
 def _by_code(model: Any) -> BatchLoad[str, Any]:
@@ -29,29 +23,16 @@ def region_by_code(_: Principal) -> BatchLoad[str, Region | None]:
     return _by_code(Region)
 
 
-def readable_departements(_: Principal) -> Readable:
-    """Every département (territories are public): what ``departement_by_code`` gives, and
-    what a statement priming it reads."""
-    return Readable(Departement.all(), departement_by_code)
-
-
-def departement_by_code(principal: Principal) -> BatchLoad[str, Departement | None] | Priming:
-    return readable_by_key_loader(readable_departements(principal))
+def departement_by_code(_: Principal) -> BatchLoad[str, Departement | None]:
+    return _by_code(Departement)
 
 
 def epci_by_code(_: Principal) -> BatchLoad[str, Epci | None]:
     return _by_code(Epci)
 
 
-def readable_communes(principal: Principal) -> Readable:
-    """Every commune, with its département (asked for with it by maps and lists): what
-    ``commune_by_code`` gives."""
-    departement = ToOne("departement_id", readable_departements(principal))
-    return Readable(Commune.all(), commune_by_code, (departement,))
-
-
-def commune_by_code(principal: Principal) -> BatchLoad[str, Commune | None] | Priming:
-    return readable_by_key_loader(readable_communes(principal))
+def commune_by_code(_: Principal) -> BatchLoad[str, Commune | None]:
+    return _by_code(Commune)
 
 
 def outline_by_key(_: Principal) -> BatchLoad[tuple[str, str], Outline | None]:

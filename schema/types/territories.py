@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -23,8 +24,10 @@ from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
 from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus, Zone
 from permissions.capabilities import Capability
+from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
-from resolvers.context import Context, LoaderFactory
+from resolvers.batching import BatchLoad
+from resolvers.context import Context
 from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
@@ -174,7 +177,7 @@ _CHILD_LEVEL = {
     LocationLevel.DEPARTEMENT: LocationLevel.COMMUNE,
     LocationLevel.EPCI: LocationLevel.COMMUNE,
 }
-_BY_CODE: dict[LocationLevel, LoaderFactory] = {
+_BY_CODE: dict[LocationLevel, Callable[[Principal], BatchLoad[str, Any]]] = {
     LocationLevel.REGION: loaders.region_by_code,
     LocationLevel.DEPARTEMENT: loaders.departement_by_code,
     LocationLevel.COMMUNE: loaders.commune_by_code,
