@@ -13,6 +13,9 @@ by ``hub.models.rows.from_records``.
 ``linked_rows_by_keys`` reads the links of a many-to-many relation and, in the same statement,
 the rows they lead to that a queryset (a row scope) keeps: what a loader of linked ids and
 the loader of those rows by id would read in two waves.
+
+Rows of a model whose columns the running operation names (``resolvers.columns``: users,
+organizations and actions under the compiled read path) are read with those columns only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from hub.models.rows import from_records
+from resolvers.columns import columns_read
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -78,11 +82,21 @@ class _LinkedTo(Criterion):
         )
 
 
+def _projected(queryset: QuerySet[ModelT], key: str) -> QuerySet[ModelT]:
+    """``queryset`` reading only the columns of its model the running operation reads
+    (``resolvers.columns``), with its primary key and ``key``, which its rows are filed by."""
+    columns = columns_read(queryset.model)
+    if columns is None:
+        return queryset
+    return queryset.only(*dict.fromkeys((queryset.model._meta.pk_attr, key, *columns)))
+
+
 async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[Any]) -> list[ModelT]:
     """The rows of ``queryset`` whose ``field`` is one of ``keys``."""
     if not keys:
         return []
     model = queryset.model
+    queryset = _projected(queryset, field)
     queryset._choose_db_if_not_chosen()
     queryset._make_query()
     db = queryset._db
@@ -148,6 +162,7 @@ async def linked_rows_by_keys(
     if not keys:
         return [], {}
     model = readable.model
+    readable = _projected(readable, model._meta.pk_attr)
     field: Any = model._meta.fields_map[relation]
     readable._choose_db_if_not_chosen()
     readable._make_query()

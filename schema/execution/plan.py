@@ -18,7 +18,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -51,9 +51,13 @@ from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from tortoise.models import Model
 
+from resolvers.columns import Columns
 from schema.execution.batched import Many, batch_of
+from schema.execution.readers import Inline, Reader, compile_reader
 from schema.gates import Gate
+from schema.projection import BY_KEY, Projection, read
 
 # The strawberry field behind a GraphQL field (strawberry's back-reference).
 _STRAWBERRY_FIELD = "strawberry-definition"
@@ -181,21 +185,12 @@ class SelectionPlan:
     fields: list[FieldPlan]
 
     def __post_init__(self) -> None:
-        self.inline: tuple[Inline, ...] | None = _inline(self)
-
-
-class Inline(NamedTuple):
-    """A field read straight off the object while its parent level is completed: its
-    ``__typename`` (``constant``), an ungated attribute holding a scalar or enum, or relay's
-    global ID of an attribute (``type_name``)."""
-
-    key: str
-    constant: str | None
-    attribute: str
-    type_name: str | None
-    plain: Any  # a type or None (Any: mypy would narrow what it is compared with to object)
-    coerce: Callable[[Any], Any] | None
-    nullable: bool
+        inline = _inline(self)
+        # How an object of this selection is completed inline, if it can be (``readers``).
+        self.read: Reader | None = compile_reader(inline) if inline is not None else None
+        # For an operation's root: the columns its selections read of the models that
+        # loaders may read in part (``columns_read``).
+        self.columns: Columns = {}
 
 
 def _inline(plan: SelectionPlan) -> tuple[Inline, ...] | None:
@@ -340,7 +335,9 @@ class Planner:
             if name in _NOT_PLANNED:
                 reason = "introspection" if name.startswith("__") else "federation"
                 raise Unplanned(reason, f"the root field {name}")
-        return self._selection(root_type, grouped)
+        root = self._selection(root_type, grouped)
+        root.columns = columns_read(root)
+        return root
 
     def _selection(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> SelectionPlan:
         fields = []
@@ -430,6 +427,50 @@ def directive_variables(document: DocumentNode) -> frozenset[str]:
     visitor = _DirectiveVariables()
     visit(document, visitor)
     return frozenset(visitor.names)
+
+
+def columns_read(root: SelectionPlan) -> Columns:
+    """The columns the selections of ``root`` read of each model of a by-key projection
+    (``schema.projection.BY_KEY``): the union over every selection of its type, with what
+    the policy reads. A model some selection reads whole is left out (read whole)."""
+    wanted: dict[type[Model], dict[str, None]] = {}
+    whole: set[type[Model]] = set()
+    pending = [root]
+    while pending:
+        selection = pending.pop()
+        for planned in selection.fields:
+            pending.extend(planned.selections.values())
+        projection = BY_KEY.get(selection.type.name)
+        if projection is None or projection.model in whole:
+            continue
+        columns = _columns_of(projection, selection)
+        if columns is None:
+            whole.add(projection.model)
+            wanted.pop(projection.model, None)
+        else:
+            wanted.setdefault(projection.model, {}).update(dict.fromkeys(columns))
+    return {model: tuple(columns) for model, columns in wanted.items()}
+
+
+def _columns_of(projection: Projection, selection: SelectionPlan) -> list[str] | None:
+    columns = list(projection.always)
+    for planned in selection.fields:
+        if planned.how.kind is Kind.TYPENAME:
+            continue
+        strawberry_field: StrawberryField | None = planned.definition.extensions.get(
+            _STRAWBERRY_FIELD
+        )
+        if strawberry_field is None:
+            return None
+
+        def below(planned: FieldPlan = planned) -> list[str]:
+            return [f.name for sub in planned.selections.values() for f in sub.fields]
+
+        found = read(projection.reads_of(strawberry_field), below)
+        if found is None:
+            return None
+        columns += found
+    return columns
 
 
 class Plans:

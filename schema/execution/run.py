@@ -33,14 +33,14 @@ from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from strawberry.relay import to_base64
 from strawberry.types import Info
 
+from resolvers.columns import reading
 from resolvers.decisions import decide_each
 from schema.execution.batched import Many
-from schema.execution.plan import FieldPlan, Inline, Kind, SelectionPlan
+from schema.execution.plan import FieldPlan, Kind, SelectionPlan
+from schema.execution.readers import MAX_INT, MIN_INT
 from schema.gates import Gate
 
 Values = list[Any] | Awaitable[list[Any]]
-# GraphQL's Int: 32 bits.
-_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
 
 if TYPE_CHECKING:
     from graphql.execution import Executor
@@ -111,7 +111,8 @@ class Run:
 
     async def execute(self, plan: SelectionPlan, root_value: Any) -> dict[str, Any] | None:
         assert self.data is not None
-        await self._level(plan, [Slot(root_value, self.data, None, None, True, None)])
+        with reading(plan.columns):
+            await self._level(plan, [Slot(root_value, self.data, None, None, True, None)])
         return self.data
 
     async def _level(self, plan: SelectionPlan, slots: list[Slot]) -> None:
@@ -349,7 +350,7 @@ class Run:
         key = field.key
         plain: Any = field.plain  # (Any: mypy would narrow the values to object)
         for slot, value in zip(slots, values, strict=True):
-            if type(value) is plain and (plain is not int or _MIN_INT <= value <= _MAX_INT):
+            if type(value) is plain and (plain is not int or MIN_INT <= value <= MAX_INT):
                 slot.result[key] = value
                 continue
             coerced = None
@@ -382,7 +383,7 @@ class Run:
                 continue
             items: list[Any] = []
             for item in value:
-                if type(item) is plain and (plain is not int or _MIN_INT <= item <= _MAX_INT):
+                if type(item) is plain and (plain is not int or MIN_INT <= item <= MAX_INT):
                     items.append(item)
                     continue
                 if item is None or item is Undefined:
@@ -415,7 +416,7 @@ class Run:
             group = pending[(id(field), shape.plan.type.name)] = (shape.plan, [])
         gathered = group[1]
         key = field.key
-        inline = shape.plan.inline
+        read = shape.plan.read
         result: dict[str, Any] | None
 
         def checked(value: Any) -> bool:
@@ -444,7 +445,7 @@ class Run:
                 if not checked(value):
                     self._complete_field(field, slot, value, pending)
                     continue
-                result = _read_inline(inline, value) if inline is not None else None
+                result = read(value) if read is not None else None
                 if result is None:
                     result = {}
                     gathered.append(Slot(value, result, slot.result, key, shape.nullable, slot))
@@ -463,7 +464,7 @@ class Run:
                     if not nullable_items:
                         self._complete(field, shape.item_type, item, items, index, here, pending)
                     continue
-                result = _read_inline(inline, item) if inline is not None else None
+                result = read(item) if read is not None else None
                 if result is None:
                     result = {}
                     gathered.append(Slot(item, result, items, index, nullable_items, here))
@@ -621,36 +622,6 @@ class Run:
         position.holder[position.key] = None  # type: ignore[index]
         self._nulled.add(id(position))
         errors.add(error, _path(position))
-
-
-def _read_inline(inline: tuple[Inline, ...], source: Any) -> dict[str, Any] | None:
-    """The object's result read inline (``plan.Inline``), or None where a value is not
-    plainly what its type says (null in a non-null field, an error…): the object then gets
-    a level of its own, which completes it, errors included, as any other."""
-    result: dict[str, Any] = {}
-    try:
-        for key, constant, attribute, type_name, plain, coerce, nullable in inline:
-            if constant is not None:
-                result[key] = constant
-                continue
-            value = getattr(source, attribute)
-            if type_name is not None:
-                result[key] = to_base64(type_name, str(value))
-            elif type(value) is plain and (plain is not int or _MIN_INT <= value <= _MAX_INT):
-                result[key] = value
-            elif value is None:
-                if not nullable:
-                    return None
-                result[key] = None
-            else:
-                assert coerce is not None
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    return None
-                result[key] = coerced
-    except Exception:
-        return None
-    return result
 
 
 def _path(position: Position) -> Path | None:

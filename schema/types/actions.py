@@ -41,6 +41,7 @@ from resolvers.territories.loaders import departement_by_code
 from schema.execution.batched import Many, batched, loaded
 from schema.gates import gated
 from schema.pagination import Connection
+from schema.projection import Projection
 from schema.rows import rows_of
 from schema.types.refs import CommentRef, HistoryEntryRef, SiteRef, UserRef
 from schema.types.territories import Departement
@@ -138,16 +139,18 @@ class Action(relay.Node):
 
     departement: Departement = loaded(departement_by_code, "departement_id", Departement)
 
-    topics: list[ActionTopic] = batched(_topics_of, list[ActionTopic])
+    topics: list[ActionTopic] = batched(_topics_of, list[ActionTopic], reads=("id",))
     managers: list[UserRef] = batched(
         _people_of(MANAGERS, loaders.manager_ids_by_action),
         list[UserRef],
         description="Pilots of the action.",
+        reads=("id",),
     )
     operators: list[UserRef] = batched(
         _people_of(OPERATORS, loaders.operator_ids_by_action),
         list[UserRef],
         description="Users of the organizations running the action.",
+        reads=("id",),
     )
 
     @strawberry.field
@@ -197,3 +200,10 @@ class Action(relay.Node):
         day = day_of(root)
         history = ACTION_HISTORY if day is None else history_as_of(HistorySubject.ACTION, day)
         return Connection.of(await child_page(info, history, root.id, first, after))
+
+
+# What the loaders read of actions by key in an operation: what its selections of this type
+# read, and what the policy's decisions and the audit read (key, région, département).
+ACTION_COLUMNS = Projection(
+    "Action", ActionRow, ("id", "region_code", "departement_id"), by_key=True
+)

@@ -34,6 +34,7 @@ from resolvers.territories.locations import check_locations
 from schema.execution.batched import loaded
 from schema.gates import gated, holds
 from schema.pagination import Connection
+from schema.projection import Projection, reads
 from schema.rows import rows_of
 from schema.types.notifications import NotificationSetting
 from schema.types.refs import ActionRef, SiteActorRef
@@ -61,12 +62,14 @@ class Organization(relay.Node):
     is_type_of = rows_of(OrganizationRow)
 
     @strawberry.field(description="Home territory; null for a national organization.")
+    @reads("location_level", "location_code")
     def location(root: strawberry.Parent[OrganizationRow]) -> Location | None:
         if root.location_level is None:
             return None
         return Location(level=root.location_level, code=root.location_code)
 
     @strawberry.field
+    @reads("id")
     async def intervention_areas(
         root: strawberry.Parent[OrganizationRow], info: Info[Context, None]
     ) -> list[Location]:
@@ -76,6 +79,7 @@ class Organization(relay.Node):
         description="By last and first name for callers who may read them (user.read where "
         "the organization stands), else in the order they joined."
     )
+    @reads("id")
     async def members(
         root: strawberry.Parent[OrganizationRow],
         info: Info[Context, None],
@@ -88,6 +92,7 @@ class Organization(relay.Node):
         return Connection.of(page)
 
     @strawberry.field(description="Where the organization is declared as an actor on a site.")
+    @reads("id")
     async def site_actors(
         root: strawberry.Parent[OrganizationRow],
         info: Info[Context, None],
@@ -98,6 +103,7 @@ class Organization(relay.Node):
         return Connection.of(page)
 
     @strawberry.field(description="Actions one of whose operators belongs to the organization.")
+    @reads("id")
     async def actions(
         root: strawberry.Parent[OrganizationRow],
         info: Info[Context, None],
@@ -106,6 +112,11 @@ class Organization(relay.Node):
     ) -> Connection[ActionRef]:
         page = await child_page(info, loaders.OPERATED_ACTIONS, root.id, first, after)
         return Connection.of(page)
+
+
+# What the loaders read of organizations by key in an operation: what its selections of
+# this type read, and the key (the policy's decisions read it).
+ORGANIZATION_COLUMNS = Projection("Organization", OrganizationRow, ("id",), by_key=True)
 
 
 @strawberry.federation.type(
@@ -128,12 +139,14 @@ class User(relay.Node):
     is_type_of = rows_of(UserRow)
 
     @strawberry.field
+    @reads("options")
     def options(root: strawberry.Parent[UserRow]) -> list[UserOption]:
         return [UserOption(option) for option in root.options]
 
     organization: Organization = loaded(loaders.organization_by_id, "organization_id", Organization)
 
     @strawberry.field(description="The user's own areas, else the organization's.")
+    @reads("id", "organization_id")
     async def intervention_areas(
         root: strawberry.Parent[UserRow], info: Info[Context, None]
     ) -> list[Location]:
@@ -141,6 +154,10 @@ class User(relay.Node):
         if own:
             return own
         return await info.context.loaders[loaders.areas_by_organization].load(root.organization_id)
+
+
+# The same for users: the policy places a user where its organization stands.
+USER_COLUMNS = Projection("User", UserRow, ("id", "organization_id"), by_key=True)
 
 
 @strawberry.type(description="An OIDC client acting for one organization with a fixed role.")
