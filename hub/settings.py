@@ -413,9 +413,9 @@ class Settings:
     # days later if still unused (0: never).
     inactivity_days: int = 180
     inactivity_grace_days: int = 30
-    # The garbage collector's thresholds in serving processes: Python's own, measured best
-    # once start-up's objects are frozen (hub.server.gc_tuning).
-    gc_threshold: tuple[int, int, int] = (10_000, 10, 10)
+    # The garbage collector's thresholds in serving processes, start-up's objects frozen
+    # (hub.server.gc_tuning; docs/operations.md has the measurements).
+    gc_threshold: tuple[int, int, int] = (25_000, 10, 10)
 
     @property
     def base_url(self) -> str:
