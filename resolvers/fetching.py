@@ -21,7 +21,7 @@ organizations and actions under the compiled read path) are read with those colu
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pypika_tortoise.context import SqlContext
@@ -91,6 +91,14 @@ def _projected(queryset: QuerySet[ModelT], key: str) -> QuerySet[ModelT]:
     return queryset.only(*dict.fromkeys((queryset.model._meta.pk_attr, key, *columns)))
 
 
+def order_terms(order: Sequence[str], column: Callable[[str], str]) -> str:
+    """The terms of an ORDER BY for ``order`` (names, ``-`` for descending), each name
+    written as ``column`` writes it."""
+    return ", ".join(
+        f"{column(term.lstrip('-'))} {'DESC' if term.startswith('-') else 'ASC'}" for term in order
+    )
+
+
 async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[Any]) -> list[ModelT]:
     """The rows of ``queryset`` whose ``field`` is one of ``keys``."""
     if not keys:
@@ -119,10 +127,7 @@ async def linked_by_keys(
     db = model._meta.db
     dialect = db.capabilities.dialect
     table, through = model._meta.db_table, field.through
-    terms = ", ".join(
-        f'"{table}"."{term.lstrip("-")}" {"DESC" if term.startswith("-") else "ASC"}'
-        for term in order
-    )
+    terms = order_terms(order, lambda name: f'"{table}"."{name}"')
     parameter = "$1" if dialect == "postgres" else "?"
     linked = f'"{through}"."{field.forward_key}"'
     sql = (
@@ -177,10 +182,7 @@ async def linked_rows_by_keys(
     inner, params = scoped.get_parameterized_sql()
     params = list(params)
     outer = f"${len(params) + 1}" if dialect == "postgres" else "?"
-    terms = ", ".join(
-        f'"{table}"."{term.lstrip("-")}" {"DESC" if term.startswith("-") else "ASC"}'
-        for term in order
-    )
+    terms = order_terms(order, lambda name: f'"{table}"."{name}"')
     linked = f'"{through}"."{field.forward_key}"'
     sql = (
         f'SELECT {linked} AS hub_key, "{table}"."id" AS hub_id, hub_row.*'

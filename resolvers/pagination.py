@@ -29,7 +29,7 @@ from hub.models.rows import from_records
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.batching import BatchLoad, Priming
-from resolvers.fetching import linked_by_keys, linked_rows_by_keys, selected_rows
+from resolvers.fetching import linked_by_keys, linked_rows_by_keys, order_terms, selected_rows
 from resolvers.selection import names_below
 
 RowT = TypeVar("RowT")
@@ -221,10 +221,7 @@ async def window(
     def column(key: str) -> str:
         return f'"{names.get(key, key)}"'
 
-    order = ", ".join(
-        f"pairs.{column(key.lstrip('-'))} {'DESC' if key.startswith('-') else 'ASC'}"
-        for key in children.order
-    )
+    order = order_terms(children.order, lambda key: f"pairs.{column(key)}")
     child, parent = column(children.id_field), column(children.parent_field)
     low, high = int(page.offset), int(page.offset + page.first + 1)
     selected = "numbered.*" if rows else f"numbered.{child}, numbered.{parent}, numbered.hub_total"
