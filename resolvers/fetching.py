@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pypika_tortoise.context import SqlContext
@@ -31,6 +32,7 @@ from tortoise.queryset import QuerySet
 
 from hub.models.rows import from_records
 from resolvers.columns import columns_read
+from resolvers.statements import by_keys, written
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -45,41 +47,48 @@ def _keys_parameter(dialect: str, keys: Sequence[Any]) -> Any:
     return list(keys) if dialect == "postgres" else json.dumps(list(keys))
 
 
-class _OneOf(Criterion):
-    """``column`` is one of ``keys``, the keys being a single parameter."""
+@dataclass(frozen=True)
+class _OneOf:
+    """``field`` (a column of the queryset's model) is one of the keys."""
 
-    def __init__(self, column: Field, keys: Sequence[Any], dialect: str) -> None:
+    field: str
+
+    def criterion(self, model: type[Model], keys: Any, dialect: str) -> Criterion:
+        column = Field(model._meta.fields_db_projection[self.field], table=model._meta.basetable)
+        return _Condition(lambda ctx, keys: _one_of(dialect, column.get_sql(ctx), keys), keys)
+
+
+@dataclass(frozen=True)
+class _LinkedTo:
+    """The row is linked to one of the keys through the many-to-many ``relation``."""
+
+    relation: str
+
+    def criterion(self, model: type[Model], keys: Any, dialect: str) -> Criterion:
+        field: Any = model._meta.fields_map[self.relation]
+        through, row_key, link_key = field.through, field.backward_key, field.forward_key
+        column = Field(model._meta.db_pk_column, table=model._meta.basetable)
+
+        def sql(ctx: SqlContext, keys: str) -> str:
+            linked = _one_of(dialect, f'"{through}"."{link_key}"', keys)
+            return (
+                f'{column.get_sql(ctx)} IN (SELECT "{through}"."{row_key}"'
+                f' FROM "{through}" WHERE {linked})'
+            )
+
+        return _Condition(sql, keys)
+
+
+class _Condition(Criterion):
+    """A condition written by ``write`` from the placeholder of its one parameter, ``keys``."""
+
+    def __init__(self, write: Callable[[SqlContext, str], str], keys: Any) -> None:
         super().__init__()
-        self.column = column
-        self.dialect = dialect
-        self.keys = ValueWrapper(_keys_parameter(dialect, keys))
-
-    def get_sql(self, ctx: SqlContext) -> str:
-        return _one_of(self.dialect, self.column.get_sql(ctx), self.keys.get_sql(ctx))
-
-
-class _LinkedTo(Criterion):
-    """``column`` is the key of a row linked to one of ``keys`` through a link table."""
-
-    def __init__(
-        self, column: Field, through: str, row_key: str, link_key: str, keys: Any, dialect: str
-    ) -> None:
-        super().__init__()
-        self.column = column
-        self.through = through
-        self.row_key = row_key
-        self.link_key = link_key
-        self.dialect = dialect
+        self.write = write
         self.keys = ValueWrapper(keys)
 
     def get_sql(self, ctx: SqlContext) -> str:
-        linked = _one_of(
-            self.dialect, f'"{self.through}"."{self.link_key}"', self.keys.get_sql(ctx)
-        )
-        return (
-            f'{self.column.get_sql(ctx)} IN (SELECT "{self.through}"."{self.row_key}"'
-            f' FROM "{self.through}" WHERE {linked})'
-        )
+        return self.write(ctx, self.keys.get_sql(ctx))
 
 
 def _projected(queryset: QuerySet[ModelT], key: str) -> QuerySet[ModelT]:
@@ -105,13 +114,9 @@ async def rows_by_keys(queryset: QuerySet[ModelT], field: str, keys: Sequence[An
         return []
     model = queryset.model
     queryset = _projected(queryset, field)
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    db = queryset._db
-    column = Field(model._meta.fields_db_projection[field], table=model._meta.basetable)
-    query = queryset.query.where(_OneOf(column, keys, db.capabilities.dialect))
-    sql, params = query.get_parameterized_sql()
-    _, rows = await db.execute_query(sql, list(params))
+    dialect = queryset._choose_db().capabilities.dialect
+    statement = by_keys(queryset, _OneOf(field), _keys_parameter(dialect, keys))
+    _, rows = await statement.db.execute_query(statement.sql, statement.params)
     return from_records(model, rows)
 
 
@@ -151,10 +156,8 @@ async def selected_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
         or queryset._single
     ):
         return await queryset
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    sql, params = queryset.query.get_parameterized_sql()
-    _, rows = await queryset._db.execute_query(sql, list(params))
+    statement = written(queryset)
+    _, rows = await statement.db.execute_query(statement.sql, statement.params)
     return from_records(queryset.model, rows)
 
 
@@ -169,18 +172,11 @@ async def linked_rows_by_keys(
     model = readable.model
     readable = _projected(readable, model._meta.pk_attr)
     field: Any = model._meta.fields_map[relation]
-    readable._choose_db_if_not_chosen()
-    readable._make_query()
-    db = readable._db
-    dialect = db.capabilities.dialect
+    dialect = readable._choose_db().capabilities.dialect
     table, through = model._meta.db_table, field.through
     parameter = _keys_parameter(dialect, keys)
-    column = Field(model._meta.db_pk_column, table=model._meta.basetable)
-    scoped = readable.query.where(
-        _LinkedTo(column, through, field.backward_key, field.forward_key, parameter, dialect)
-    )
-    inner, params = scoped.get_parameterized_sql()
-    params = list(params)
+    scoped = by_keys(readable, _LinkedTo(relation), parameter)
+    db, inner, params = scoped.db, scoped.sql, scoped.params
     outer = f"${len(params) + 1}" if dialect == "postgres" else "?"
     terms = order_terms(order, lambda name: f'"{table}"."{name}"')
     linked = f'"{through}"."{field.forward_key}"'

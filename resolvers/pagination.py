@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from strawberry.types import Info
 from tortoise.expressions import Q
 from tortoise.functions import Count
-from tortoise.queryset import QuerySet, ValuesQuery
+from tortoise.queryset import QuerySet
 
 from hub.errors import BadUserInput
 from hub.models.rows import from_records
@@ -31,6 +31,7 @@ from permissions.principal import Principal
 from resolvers.batching import BatchLoad, Priming
 from resolvers.fetching import linked_by_keys, linked_rows_by_keys, order_terms, selected_rows
 from resolvers.selection import names_below
+from resolvers.statements import written
 
 RowT = TypeVar("RowT")
 _CURSOR_PREFIX = "offset:"
@@ -145,15 +146,6 @@ async def page_of(
     )
 
 
-def sql_and_params(queryset: QuerySet[Any] | ValuesQuery[Any]) -> tuple[str, list[Any]]:
-    # tortoise builds the filtered query (joins, escaping, placeholders of the right
-    # dialect); it has no public way to hand out the SQL with its parameters.
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
-    sql, params = queryset.query.get_parameterized_sql()
-    return sql, list(params)
-
-
 @dataclass(frozen=True)
 class ChildList:
     """How to list the children of many parents.
@@ -211,12 +203,9 @@ async def window(
     names: dict[str, str] = {}
     if rows:
         names = queryset.model._meta.fields_db_projection
-        inner, params = sql_and_params(queryset)
-        db = queryset._db
+        statement = written(queryset)
     else:
-        pairs = queryset.distinct().values(*children.columns)
-        inner, params = sql_and_params(pairs)
-        db = pairs._db
+        statement = written(queryset.distinct().values(*children.columns))
 
     def column(key: str) -> str:
         return f'"{names.get(key, key)}"'
@@ -229,11 +218,11 @@ async def window(
         f"SELECT {selected} FROM ("
         f"SELECT pairs.*, ROW_NUMBER() OVER (PARTITION BY pairs.{parent} ORDER BY {order})"
         f" AS hub_row_number, COUNT(*) OVER (PARTITION BY pairs.{parent}) AS hub_total"
-        f" FROM ({inner}) AS pairs) AS numbered"
+        f" FROM ({statement.sql}) AS pairs) AS numbered"
         f" WHERE numbered.hub_row_number > {low} AND numbered.hub_row_number <= {high}"
         f" ORDER BY numbered.{parent}, numbered.hub_row_number"
     )
-    _, records = await db.execute_query(sql, params)
+    _, records = await statement.db.execute_query(sql, statement.params)
     found = Window(defaultdict(list), {}, {})
     child_key = names.get(children.id_field, children.id_field)
     parent_key = names.get(children.parent_field, children.parent_field)

@@ -35,8 +35,8 @@ from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
 from resolvers.batching import BatchLoad
 from resolvers.history.as_of import end_of
-from resolvers.pagination import sql_and_params
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS, stale_q, without_intervention_q
+from resolvers.statements import written
 
 NATION_CODE = "FR"
 
@@ -375,8 +375,9 @@ async def evolution(
     its entry of creation records every column from null, its status too.
     """
     sites = Site.filter(scope.objects).values("id", *_COMPARED)
-    scoped, params = sql_and_params(sites)
-    json = _JSON[sites._db.capabilities.dialect]
+    statement = written(sites)
+    scoped, params = statement.sql, statement.params
+    json = _JSON[statement.db.capabilities.dialect]
     values, totals = [], []
     for when, day in enumerate((since, until)):
         params.append(end_of(day))
