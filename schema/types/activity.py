@@ -21,6 +21,7 @@ from resolvers.context import Context
 from resolvers.journal.loaders import comment_by_id
 from resolvers.organizations.loaders import user_by_id
 from resolvers.sites.loaders import site_by_id
+from schema.execution.batched import loaded
 from schema.gates import holds
 from schema.rows import rows_of
 from schema.types.refs import ActionRef, CommentRef, SiteRef, UserRef
@@ -56,26 +57,20 @@ class Activity(relay.Node):
             if name not in gated or await _may_read(gated[name], root, subject, info)
         ]
 
-    @strawberry.field(description="Who made the change.")
-    async def author(root: Row, info: Ctx) -> UserRef | None:
-        if root.user_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.user_id)
-
-    @strawberry.field(
-        description="The site it concerns (a comment's or an actor's too), as it is now; null "
-        "if it was deleted or the caller may not read it."
+    author: UserRef | None = loaded(user_by_id, "user_id", UserRef | None, "Who made the change.")
+    site: SiteRef | None = loaded(
+        site_by_id,
+        "site_id",
+        SiteRef | None,
+        "The site it concerns (a comment's or an actor's too), as it is now; null "
+        "if it was deleted or the caller may not read it.",
     )
-    async def site(root: Row, info: Ctx) -> SiteRef | None:
-        if root.site_id is None:
-            return None
-        return await info.context.loaders[site_by_id].load(root.site_id)
-
-    @strawberry.field(description="The action it concerns (a comment's too), as it is now.")
-    async def action(root: Row, info: Ctx) -> ActionRef | None:
-        if root.action_id is None:
-            return None
-        return await info.context.loaders[action_by_id].load(root.action_id)
+    action: ActionRef | None = loaded(
+        action_by_id,
+        "action_id",
+        ActionRef | None,
+        "The action it concerns (a comment's too), as it is now.",
+    )
 
     @strawberry.field(description="The comment, for a comment's activity, if readable now.")
     async def comment(root: Row, info: Ctx) -> CommentRef | None:

@@ -6,12 +6,11 @@ import datetime
 
 import strawberry
 from strawberry.relay import to_base64
-from strawberry.types import Info
 
 from hub.models import AuditEntry as AuditEntryRow
 from hub.models.enums import AuditKind
-from resolvers.context import Context
 from resolvers.organizations.loaders import application_by_id, user_by_id
+from schema.execution.batched import loaded
 from schema.rows import rows_of
 from schema.types.refs import ApplicationRef, UserRef
 
@@ -35,14 +34,10 @@ class AuditEntry:
         type_name = _TYPE_NAMES.get(root.subject_type or "", root.subject_type or "")
         return [strawberry.ID(to_base64(type_name, key)) for key in root.subject_ids]
 
-    @strawberry.field
-    async def user(root: Row, info: Info[Context, None]) -> UserRef | None:
-        if root.user_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.user_id)
-
-    @strawberry.field(description="The partner application that called, if one did.")
-    async def application(root: Row, info: Info[Context, None]) -> ApplicationRef | None:
-        if root.application_id is None:
-            return None
-        return await info.context.loaders[application_by_id].load(root.application_id)
+    user: UserRef | None = loaded(user_by_id, "user_id", UserRef | None)
+    application: ApplicationRef | None = loaded(
+        application_by_id,
+        "application_id",
+        ApplicationRef | None,
+        "The partner application that called, if one did.",
+    )

@@ -16,6 +16,7 @@ from resolvers.context import Context
 from resolvers.history.as_of import day_of
 from resolvers.organizations.loaders import user_by_id
 from resolvers.sites.queries import sites_read_at
+from schema.execution.batched import loaded
 from schema.gates import holds
 from schema.rows import rows_of
 from schema.types.refs import UserRef
@@ -57,8 +58,4 @@ class HistoryEntry:
             if name not in hidden
         ]
 
-    @strawberry.field
-    async def author(root: Row, info: Info[Context, None]) -> UserRef | None:
-        if root.author_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.author_id)
+    author: UserRef | None = loaded(user_by_id, "author_id", UserRef | None)

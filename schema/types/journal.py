@@ -15,6 +15,7 @@ from resolvers.history.as_of import day_of
 from resolvers.journal import loaders
 from resolvers.organizations.loaders import organization_by_id, user_by_id
 from resolvers.sites.queries import sites_read_at
+from schema.execution.batched import loaded
 from schema.rows import rows_of
 from schema.types.refs import ActionRef, OrganizationRef, SiteRef, UserRef
 
@@ -33,11 +34,7 @@ class Comment(relay.Node):
     )
     is_type_of = rows_of(CommentRow)
 
-    @strawberry.field
-    async def author(root: Row, info: Info[Context, None]) -> UserRef | None:
-        if root.author_id is None:
-            return None
-        return await info.context.loaders[user_by_id].load(root.author_id)
+    author: UserRef | None = loaded(user_by_id, "author_id", UserRef | None)
 
     @strawberry.field
     async def site(root: Row, info: Info[Context, None]) -> SiteRef | None:

@@ -68,12 +68,7 @@ class Organization(relay.Node):
             return None
         return Location(level=root.location_level, code=root.location_code)
 
-    @strawberry.field
-    @reads("id")
-    async def intervention_areas(
-        root: strawberry.Parent[OrganizationRow], info: Info[Context, None]
-    ) -> list[Location]:
-        return await info.context.loaders[loaders.areas_by_organization].load(root.id)
+    intervention_areas: list[Location] = loaded(loaders.areas_by_organization, "id", list[Location])
 
     @strawberry.field(
         description="By last and first name for callers who may read them (user.read where "

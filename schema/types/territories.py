@@ -45,6 +45,7 @@ from resolvers.territories.stats import (
     site_scope,
     territory_counts,
 )
+from schema.execution.batched import loaded
 from schema.gates import gated
 from schema.pagination import Connection
 from schema.rows import rows_of
@@ -476,9 +477,7 @@ class Departement(Territory, Mapped, CodeNode):
     overseas: bool
     is_type_of = rows_of(DepartementRow)
 
-    @strawberry.field
-    async def region(root: strawberry.Parent[DepartementRow], info: Info[Context, None]) -> Region:
-        return await info.context.loaders[loaders.region_by_code].load(root.region_id)
+    region: Region = loaded(loaders.region_by_code, "region_id", Region)
 
 
 @strawberry.federation.type(
@@ -511,21 +510,9 @@ class Commune(Territory, Mapped, CodeNode):
     population: int | None
     is_type_of = rows_of(CommuneRow)
 
-    @strawberry.field
-    async def departement(
-        root: strawberry.Parent[CommuneRow], info: Info[Context, None]
-    ) -> Departement:
-        return await info.context.loaders[loaders.departement_by_code].load(root.departement_id)
-
-    @strawberry.field
-    async def region(root: strawberry.Parent[CommuneRow], info: Info[Context, None]) -> Region:
-        return await info.context.loaders[loaders.region_by_code].load(root.region_id)
-
-    @strawberry.field
-    async def epci(root: strawberry.Parent[CommuneRow], info: Info[Context, None]) -> Epci | None:
-        if root.epci_id is None:
-            return None
-        return await info.context.loaders[loaders.epci_by_code].load(root.epci_id)
+    departement: Departement = loaded(loaders.departement_by_code, "departement_id", Departement)
+    region: Region = loaded(loaders.region_by_code, "region_id", Region)
+    epci: Epci | None = loaded(loaders.epci_by_code, "epci_id", Epci | None)
 
     @strawberry.field(description="For an arrondissement, the commune it belongs to.")
     async def main_commune(
