@@ -16,6 +16,7 @@ import websockets
 from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
+from hub.live.bus import BUS
 from hub.server.app import create_app
 from hub.server.serving import uvicorn_options
 from hub.settings import Settings
@@ -94,6 +95,19 @@ class Subscriber:
     ) -> None:
         payload = {"query": query, "variables": variables or {}}
         await self.send({"id": id, "type": "subscribe", "payload": payload})
+
+    async def follow(
+        self, query: str, variables: dict[str, Any] | None = None, id: str = "1"
+    ) -> None:
+        """``subscribe``, returning once the hub follows what was subscribed to: a change
+        made before it does (the subscription's first step, run after the message arrives)
+        is never announced. The hub is served in this process: its bus is this one's."""
+        before = len(BUS)
+        await self.subscribe(query, variables, id)
+        deadline = asyncio.get_running_loop().time() + WITHIN
+        while len(BUS) <= before:
+            assert asyncio.get_running_loop().time() < deadline, "the hub never followed it"
+            await asyncio.sleep(0.01)
 
     async def next(self, within: float = WITHIN) -> dict[str, Any]:
         """The payload of the next `next` message (an `error` or `complete` fails)."""

@@ -9,7 +9,6 @@ describes the markers.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import os
 import shutil
@@ -93,8 +92,7 @@ async def first_event(hub: Hub, who: str | None, code: str, variables: dict[str,
         token = await hub.token(who) if who else None
         async with live.Subscriber.connect(url, token) as subscriber:
             await subscriber.acknowledged()
-            await subscriber.subscribe(code, variables)
-            await asyncio.sleep(0.2)
+            await subscriber.follow(code, variables)
             site = await open_site("31")
             rename = {"identity": {"name": f"{site.name} (renamed)"}}
             changed = await hub.call(

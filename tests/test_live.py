@@ -4,7 +4,6 @@ PostgreSQL (NOTIFY in the write's transaction, LISTEN in the serving process).""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -68,8 +67,7 @@ async def test_a_site_change_reaches_its_subscriber_with_the_site_as_it_is_now(
     site = await open_site()
     async with Subscriber.connect(url, await hub.token("operator")) as operator:
         await operator.acknowledged()
-        await operator.subscribe(SITE_CHANGED, {"id": gid("Site", site.id)})
-        await asyncio.sleep(0.2)
+        await operator.follow(SITE_CHANGED, {"id": gid("Site", site.id)})
         await rename(hub, site, "Terrain du canal (renamed)")
         payload = await operator.next()
     assert "errors" not in payload, payload
@@ -94,8 +92,7 @@ async def test_a_subscriber_without_access_gets_nothing_and_no_sign_of_it(
         refused = await outsider.receive()
         assert refused["type"] == "error", refused
         assert refused["payload"][0]["extensions"]["code"] == "NOT_FOUND"
-        await outsider.subscribe(SITES_CHANGED, {"location": None}, id="b")
-        await asyncio.sleep(0.2)
+        await outsider.follow(SITES_CHANGED, {"location": None}, id="b")
         await rename(hub, site, "Renamed where the observer cannot read")
         await outsider.nothing()
 
@@ -107,8 +104,7 @@ async def test_sites_changed_within_a_territory(hub: Hub, url: str) -> None:
     location = {"level": "DEPARTEMENT", "code": "31"}
     async with Subscriber.connect(url, await hub.token("national_admin")) as admin:
         await admin.acknowledged()
-        await admin.subscribe(SITES_CHANGED, {"location": location})
-        await asyncio.sleep(0.2)
+        await admin.follow(SITES_CHANGED, {"location": location})
         await rename(hub, elsewhere, "Outside the territory", who="national_admin")
         await rename(hub, site, "Inside the territory", who="national_admin")
         payload = await admin.next()
@@ -124,8 +120,7 @@ async def test_closing_a_site_ends_its_subscription(hub: Hub, url: str) -> None:
     fresh = await Site.get(id=site.id)
     async with Subscriber.connect(url, await hub.token("correspondent")) as correspondent:
         await correspondent.acknowledged()
-        await correspondent.subscribe(SITE_CHANGED, {"id": gid("Site", site.id)})
-        await asyncio.sleep(0.2)
+        await correspondent.follow(SITE_CHANGED, {"id": gid("Site", site.id)})
         closing = {
             "closedAt": datetime.date.today().isoformat(),
             "status": "RESORBED",
@@ -153,8 +148,7 @@ async def test_a_targeted_comment_reaches_its_target_only(hub: Hub, url: str) ->
     ):
         for subscriber in (targeted, bystander):
             await subscriber.acknowledged()
-            await subscriber.subscribe(JOURNAL_ADDED, {"siteId": gid("Site", site.id)})
-        await asyncio.sleep(0.2)
+            await subscriber.follow(JOURNAL_ADDED, {"siteId": gid("Site", site.id)})
         comment = {
             "siteId": gid("Site", site.id),
             "body": "Pour vous seulement.",
@@ -178,8 +172,7 @@ async def test_a_write_rolled_back_announces_nothing(
     events = await Event.all().count()
     async with Subscriber.connect(url, await hub.token("national_admin")) as admin:
         await admin.acknowledged()
-        await admin.subscribe(SITE_CHANGED, {"id": gid("Site", site.id)})
-        await asyncio.sleep(0.2)
+        await admin.follow(SITE_CHANGED, {"id": gid("Site", site.id)})
         fresh = await Site.get(id=site.id)
         body = await hub.ask(
             "national_admin",
@@ -199,8 +192,7 @@ async def test_a_deactivated_account_is_disconnected(hub: Hub, url: str) -> None
     intervener = await User.get(email="intervener@demo.bidonvilles.example")
     async with Subscriber.connect(url, await hub.token("intervener")) as subscriber:
         await subscriber.acknowledged()
-        await subscriber.subscribe(SITES_CHANGED, {"location": None})
-        await asyncio.sleep(0.2)
+        await subscriber.follow(SITES_CHANGED, {"location": None})
         payload = await hub.call("national_admin", DEACTIVATE, {"id": gid("User", intervener.id)})
         assert payload["errors"] == [], payload
         assert await subscriber.closed() == (4403, "Your account was deactivated.")
@@ -253,9 +245,8 @@ async def test_subscriptions_per_caller_are_bounded(hub: Hub) -> None:
     ):
         for subscriber in (first, second):
             await subscriber.acknowledged()
-        await first.subscribe(SITES_CHANGED, id="1")
-        await second.subscribe(SITES_CHANGED, id="2")
-        await asyncio.sleep(0.2)
+        await first.follow(SITES_CHANGED, id="1")
+        await second.follow(SITES_CHANGED, id="2")
         await second.subscribe(SITES_CHANGED, id="3")
         refused = await second.receive()
     assert refused["type"] == "error"
@@ -271,8 +262,7 @@ async def test_a_slow_subscriber_is_dropped_with_a_close_code(hub: Hub) -> None:
         Subscriber.connect(address, await hub.token("national_admin")) as subscriber,
     ):
         await subscriber.acknowledged()
-        await subscriber.subscribe(SITES_CHANGED)
-        await asyncio.sleep(0.2)
+        await subscriber.follow(SITES_CHANGED)
         # A burst, as the listener would deliver it after a pause: more than the queue holds
         # before the subscriber has read the first one.
         burst = Announcement.of(event)
@@ -345,8 +335,7 @@ async def test_a_database_that_does_not_answer_ends_the_connection_to_reconnect(
         Subscriber.connect(address, await hub.token("national_admin")) as subscriber,
     ):
         await subscriber.acknowledged()
-        await subscriber.subscribe(SITES_CHANGED)
-        await asyncio.sleep(0.2)
+        await subscriber.follow(SITES_CHANGED)
         # Every connection of the pool held: reading the event waits, then gives up.
         held = [await pool.acquire() for _ in range(hub.settings.db_pool_size)]
         try:
