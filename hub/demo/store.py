@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
-from enum import Enum
 from typing import Any
 
-from tortoise import Tortoise, fields
+from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.fields.data import JSON_DUMPS, CharEnumFieldInstance
 from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 
@@ -39,15 +35,10 @@ from hub.models import (
     User,
     UserIdentity,
 )
+from hub.models.records import driver_values
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
-COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
-# Field types whose Python values both drivers take unchanged.
-PLAIN_FIELDS: tuple[type[fields.Field[Any]], ...] = (
-    fields.IntField, fields.CharField, fields.TextField, fields.BooleanField, fields.FloatField,
-    fields.DateField,
-)  # fmt: skip
 TERRITORY_MODELS: tuple[type[Model], ...] = (Region, Departement, Epci, Commune, Outline)
 # Parents before children, so that foreign keys always point at rows already written.
 WRITE_ORDER: tuple[type[Model] | str, ...] = (
@@ -122,31 +113,6 @@ async def _send(
             await conn.execute_many(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', batch)
 
 
-def _converter(model: type[Model], name: str) -> Callable[[Any], Any] | None:
-    """How a value of field ``name`` goes to the driver: what bulk_create would do, skipped
-    for the plain types the drivers take as they are."""
-    field = model._meta.fields_map[name]
-    if isinstance(field, CharEnumFieldInstance):
-        return lambda value: value.value if isinstance(value, Enum) else value
-    if type(field) in PLAIN_FIELDS:
-        return None
-    if isinstance(field, fields.JSONField) and field.encoder is JSON_DUMPS:
-        # JSON_DUMPS builds a new encoder on every call; this one gives the same text.
-        return lambda value: None if value is None else COMPACT_JSON.encode(value)
-    return lambda value: field.to_db_value(value, model)
-
-
-def _records(model: type[Model], rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Column names and driver-ready values of plain rows."""
-    names = list(rows[0])
-    converters = [(name, _converter(model, name)) for name in names]
-    records = [
-        [row[name] if convert is None else convert(row[name]) for name, convert in converters]
-        for row in rows
-    ]
-    return [model._meta.fields_db_projection[name] for name in names], records
-
-
 async def write_rows(conn: BaseDBAsyncClient, rows: Rows) -> dict[str, int]:
     columns = through_tables()
     counts: dict[str, int] = {}
@@ -164,7 +130,7 @@ async def write_rows(conn: BaseDBAsyncClient, rows: Rows) -> dict[str, int]:
             await item.bulk_create(instances, batch_size=BATCH_SIZE, using_db=conn)
         plain = rows.values.get(item, [])
         if plain:
-            await _send(conn, item._meta.db_table, *_records(item, plain))
+            await _send(conn, item._meta.db_table, *driver_values(item, plain))
         counts[item._meta.db_table] = len(instances) + len(plain)
         _log_write(item._meta.db_table, counts[item._meta.db_table], started)
     return counts

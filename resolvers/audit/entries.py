@@ -15,6 +15,7 @@ from typing import Any
 
 from hub.models import AuditEntry
 from hub.models.enums import AuditKind
+from hub.models.records import insert_rows
 from permissions.principal import Principal
 from permissions.territories import Place
 
@@ -94,15 +95,12 @@ class AuditBatch:
         if not ids:
             return
         at = datetime.datetime.now(datetime.UTC)
-        await AuditEntry.bulk_create(
+        await insert_rows(
+            AuditEntry,
             [
-                AuditEntry(
-                    **audit_fields(
-                        self.kind, operation, principal, subject_type, sorted(keys), place, at
-                    )
-                )
+                audit_fields(self.kind, operation, principal, subject_type, sorted(keys), place, at)
                 for (operation, subject_type, place), keys in ids.items()
-            ]
+            ],
         )
         self._ids.clear()
 
