@@ -142,12 +142,15 @@ def shape(queryset: QuerySet[Any] | ValuesQuery[Any]) -> Hashable | None:
         return None
 
 
-def written(queryset: QuerySet[Any] | ValuesQuery[Any]) -> Statement:
-    """The statement of ``queryset`` as tortoise writes it (joins, escaping, placeholders of
-    the connection's dialect); tortoise has no public way to hand it out."""
+def written(
+    queryset: QuerySet[Any] | ValuesQuery[Any], where: Criterion | None = None
+) -> Statement:
+    """The statement of ``queryset`` (and ``where``) as tortoise writes it (joins, escaping,
+    placeholders of the connection's dialect); tortoise has no public way to hand it out."""
     queryset._choose_db_if_not_chosen()
     queryset._make_query()
-    sql, params = queryset.query.get_parameterized_sql()
+    query = queryset.query if where is None else queryset.query.where(where)
+    sql, params = query.get_parameterized_sql()
     return Statement(queryset._db, sql, list(params))
 
 
@@ -164,14 +167,13 @@ def by_keys(queryset: QuerySet[Any], condition: KeyCondition, parameter: Any) ->
             params = list(known.params)
             params[known.keys_at] = parameter
             return Statement(db, known.sql, params)
-    queryset._choose_db_if_not_chosen()
-    queryset._make_query()
     marker = object()
-    query = queryset.query.where(condition.criterion(queryset.model, marker, dialect))
-    sql, params = query.get_parameterized_sql()
+    statement = written(queryset, condition.criterion(queryset.model, marker, dialect))
+    params = statement.params
     at = [index for index, value in enumerate(params) if value is marker]
     if key is not None and len(at) == 1:
         if len(_written) >= KEPT:
             del _written[next(iter(_written))]
-        _written[key] = _Written(sql, tuple(params), at[0])
-    return Statement(db, sql, [parameter if value is marker else value for value in params])
+        _written[key] = _Written(statement.sql, tuple(params), at[0])
+    statement.params = [parameter if value is marker else value for value in params]
+    return statement
