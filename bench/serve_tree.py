@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import socket
@@ -89,13 +90,34 @@ async def serve(database_url: str, fd: int, settings: Settings) -> None:
     # active"). Connected here, in the task that starts the server, every request task
     # copies the context that holds the connection.
     await database.connect(database_url)
-    app = CountOnDemand(create_app(settings, manage_database=False))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    tuned = _as_hub_serve_runs_it(settings)
+    app = CountOnDemand(create_app(settings, manage_database=False, **tuned["app"]))
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", **tuned["uvicorn"]
+    )
     try:
         # The parent bound the socket: no race for a free port, and only loopback listens.
         await uvicorn.Server(config).serve(sockets=[socket.socket(fileno=fd)])
     finally:
         await database.disconnect()
+
+
+def _as_hub_serve_runs_it(settings: Settings) -> dict[str, dict[str, Any]]:
+    """What ``hub serve`` adds to the app and to uvicorn, in the trees that have it: the
+    garbage collector tuned once the app is ready, and the HTTP protocol with its bounds.
+    Measured without them, a tree would not be measured as it is served. Older trees (a
+    baseline) have neither and get plain uvicorn, as their ``hub serve`` did."""
+    tuned: dict[str, dict[str, Any]] = {"app": {}, "uvicorn": {}}
+    if importlib.util.find_spec("hub.server.gc_tuning") is not None:
+        from hub.server import gc_tuning
+
+        threshold = settings.gc_threshold
+        tuned["app"]["when_ready"] = lambda: gc_tuning.tune(threshold)
+    if importlib.util.find_spec("hub.server.serving") is not None:
+        from hub.server.serving import uvicorn_options
+
+        tuned["uvicorn"] = uvicorn_options(settings)
+    return tuned
 
 
 def main(argv: list[str]) -> None:

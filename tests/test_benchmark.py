@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from bench.answers import joined_sites, walk_pages
 from bench.canonical import document
 from bench.floor import floor_map_pages
 from bench.measure import first_difference, measure_all
-from bench.results import QueryResult
+from bench.results import BLOCK, WARMUP, QueryResult, time_interleaved
 from bench.seeding import seed
 from bench.server import ROOT, caller_headers, in_process_client
 from bench.sql import Sql
@@ -101,3 +102,22 @@ def test_baseline_revision_is_served_beside_this_tree(backend: str, tmp_path: Pa
     ).stdout
     assert tree[1] not in worktrees
     assert not Path(tree[1]).exists()
+
+
+async def test_compared_servers_are_timed_in_blocks_each_after_an_untimed_call() -> None:
+    """Each side answers ``BLOCK`` timed calls in a row after an untimed one (the one that
+    pays for waking after the other side's turn), and which side goes first alternates."""
+    ran: list[str] = []
+
+    def call(side: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            ran.append(side)
+
+        return run
+
+    timings = await time_interleaved([call("old"), call("new")], repeat=7, budget_seconds=60)
+    assert [timing.samples for timing in timings] == [7, 7]
+    after_warmup = ran[2 * WARMUP :]
+    first_round = ["old"] * (1 + BLOCK) + ["new"] * (1 + BLOCK)
+    second_round = ["new"] * (1 + 7 - BLOCK) + ["old"] * (1 + 7 - BLOCK)
+    assert after_warmup == first_round + second_round
