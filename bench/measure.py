@@ -20,7 +20,10 @@ from hub import database
 async def count_request_statements(
     http: httpx.AsyncClient, query: Canonical
 ) -> tuple[int, dict[str, Any]]:
-    """Statements of one call, through the in-process app (the counter sees this process)."""
+    """Statements of one call, through the in-process app (the counter sees this process),
+    after a first one: what a server keeps between requests (the caller, the territories)
+    is kept then, as it is while it serves."""
+    await query.ask(http)
     with database.count_statements() as counter:
         answers = await query.ask(http)
     return counter.count, query.body(answers)

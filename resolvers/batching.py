@@ -183,6 +183,20 @@ class Priming:
         return batch
 
 
+class Sharing:
+    """A batch function made with an object that the request's loaders share: ``shared``
+    makes it, once per request, for every loader that names it (``resolvers.context.Loaders``);
+    ``make`` gives the batch function that uses it."""
+
+    __slots__ = ("make", "shared")
+
+    def __init__(
+        self, shared: Callable[[], Any], make: Callable[[Any], BatchLoad[Any, Any]]
+    ) -> None:
+        self.shared = shared
+        self.make = make
+
+
 class WaveLoader(DataLoader[KeyT, ValueT]):
     def __init__(self, batch_load: BatchLoad[KeyT, ValueT], waves: Waves) -> None:
         # aiodataloader types batch_load_fn as returning a coroutine; it only awaits the result.

@@ -13,11 +13,12 @@ from hub.models.enums import AuditKind
 from hub.settings import Settings
 from permissions.principal import Principal
 from resolvers.audit.entries import AuditBatch
-from resolvers.batching import BatchLoad, Priming, WaveLoader, Waves
+from resolvers.batching import BatchLoad, Priming, Sharing, WaveLoader, Waves
 
 # A factory gives the batch function of one loader, for one principal (or a ``Priming``: a
-# batch function that also fills another loader of the request).
-LoaderFactory = Callable[[Principal], BatchLoad[Any, Any] | Priming]
+# batch function that also fills another loader of the request; or a ``Sharing``: one made
+# with an object the request's loaders share).
+LoaderFactory = Callable[[Principal], BatchLoad[Any, Any] | Priming | Sharing]
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Loaders:
     principal: Principal
     _waves: Waves = field(default_factory=Waves)
     _built: dict[LoaderFactory, WaveLoader[Any, Any]] = field(default_factory=dict)
+    _shared: dict[Callable[[], Any], Any] = field(default_factory=dict)
 
     def __getitem__(self, factory: LoaderFactory) -> WaveLoader[Any, Any]:
         loader = self._built.get(factory)
@@ -38,6 +40,10 @@ class Loaders:
             batch = factory(self.principal)
             if isinstance(batch, Priming):
                 batch = batch.bound(self[batch.target])
+            elif isinstance(batch, Sharing):
+                if batch.shared not in self._shared:
+                    self._shared[batch.shared] = batch.shared()
+                batch = batch.make(self._shared[batch.shared])
             loader = WaveLoader(batch, self._waves)
             self._built[factory] = loader
         return loader
@@ -47,6 +53,7 @@ class Loaders:
         executor keeps itself in a reference cycle, and with it the request's context, so
         what the context holds would otherwise wait for the garbage collector."""
         self._built.clear()
+        self._shared.clear()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from hub.errors import BadUserInput
 from hub.models.rows import from_records
 from hub.settings import Settings
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad, Priming
+from resolvers.batching import BatchLoad, Priming, Sharing
 from resolvers.fetching import linked_by_keys, linked_rows_by_keys, order_terms, selected_rows
 from resolvers.selection import names_below
 from resolvers.statements import written
@@ -348,11 +348,13 @@ class ChildConnection:
 
     pages: Callable[[Any], BatchLoad[Any, tuple[list[Any], int]] | Priming]
     counts: Callable[[Any], BatchLoad[Any, int]]
-    rows: Callable[[Any], BatchLoad[Any, Any]]
+    rows: Callable[[Any], BatchLoad[Any, Any] | Sharing]
 
 
 def child_connection(
-    children: ChildList, rows: Callable[[Any], BatchLoad[Any, Any]], rows_in_page: bool = False
+    children: ChildList,
+    rows: Callable[[Any], BatchLoad[Any, Any] | Sharing],
+    rows_in_page: bool = False,
 ) -> ChildConnection:
     """Built once at import, so the factories are stable keys of the request's loaders.
 

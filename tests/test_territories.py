@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hub.models.territories import Commune, Departement, Epci, Region
+from hub.models.territories import Commune, Departement, Epci, Region, TerritoryRevision
 from hub.territories import (
     LEVELS,
     OVERSEAS_DEPARTEMENTS,
@@ -126,8 +126,11 @@ async def test_reload_updates_and_never_deletes(territory_db: TerritoryDb) -> No
         code="31999", name="Ancienne", departement_id="31", region_id="76", scope_code="31999",
         latitude=43.5, longitude=1.3,
     )  # fmt: skip
+    token = (await TerritoryRevision.get(id=1)).token
     try:
         await load_territories()
+        # What the reload changed, the serving processes read again (resolvers.territories.kept).
+        assert (await TerritoryRevision.get(id=1)).token != token
         assert (await Region.get(code="76")).name == "Occitanie"
         toulouse = await Commune.get(code="31555")
         assert toulouse.name == "Toulouse"

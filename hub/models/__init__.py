@@ -23,7 +23,14 @@ from hub.models.sites import (
     SiteClosingSolution,
     SiteResorptionPhase,
 )
-from hub.models.territories import Commune, Departement, Epci, Outline, Region
+from hub.models.territories import (
+    Commune,
+    Departement,
+    Epci,
+    Outline,
+    Region,
+    TerritoryRevision,
+)
 from hub.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "SiteActor",
     "SiteClosingSolution",
     "SiteResorptionPhase",
+    "TerritoryRevision",
     "User",
     "UserIdentity",
     "Webhook",

@@ -110,3 +110,17 @@ class Outline(Model):
         table = "territory_outline"
         unique_together = (("level", "code"),)
         indexes = (("level", "south", "north"),)
+
+
+class TerritoryRevision(Model):
+    # One row, whose token the database changes with every change to the régions,
+    # départements, EPCIs and communes (triggers written by migration 0012, on SQLite and
+    # PostgreSQL alike), whoever makes it: ``hub load-territories``, or SQL by hand. The
+    # serving processes keep the territories they read under the token they read
+    # (resolvers.territories.kept) and read them again once it changes.
+
+    id = fields.IntField(primary_key=True)
+    token = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "territory_revision"

@@ -7,31 +7,38 @@ from typing import Any
 
 from hub.models import Commune, Departement, Epci, Outline, Region
 from permissions.principal import Principal
-from resolvers.batching import BatchLoad
+from resolvers.batching import BatchLoad, Sharing
 from resolvers.fetching import rows_by_keys
 from resolvers.pagination import ChildList, by_key_loader, child_connection, grouped_loader
+from resolvers.territories.kept import Revisions, territories_by_code
 
 
-def _by_code(model: Any) -> BatchLoad[str, Any]:
-    async def fetch(codes: list[str]) -> list[Any]:
-        return await rows_by_keys(model.all(), "code", codes)
+def _by_code(model: Any) -> Sharing:
+    """Kept by the process while current (``kept``); a request reads the token once for all
+    its territory loaders."""
 
-    return by_key_loader(fetch, key=lambda row: row.code)
+    def make(revisions: Revisions) -> BatchLoad[str, Any]:
+        async def fetch(codes: list[str]) -> list[Any]:
+            return await territories_by_code(model, codes, revisions)
+
+        return by_key_loader(fetch, key=lambda row: row.code)
+
+    return Sharing(Revisions, make)
 
 
-def region_by_code(_: Principal) -> BatchLoad[str, Region | None]:
+def region_by_code(_: Principal) -> Sharing:
     return _by_code(Region)
 
 
-def departement_by_code(_: Principal) -> BatchLoad[str, Departement | None]:
+def departement_by_code(_: Principal) -> Sharing:
     return _by_code(Departement)
 
 
-def epci_by_code(_: Principal) -> BatchLoad[str, Epci | None]:
+def epci_by_code(_: Principal) -> Sharing:
     return _by_code(Epci)
 
 
-def commune_by_code(_: Principal) -> BatchLoad[str, Commune | None]:
+def commune_by_code(_: Principal) -> Sharing:
     return _by_code(Commune)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -24,10 +23,8 @@ from hub.models import Region as RegionRow
 from hub.models import Site as SiteRow
 from hub.models.enums import ActionTopic, ClosingSolution, LocationLevel, SiteStatus, Zone
 from permissions.capabilities import Capability
-from permissions.principal import Principal
 from permissions.rows import actions_q, sites_q
-from resolvers.batching import BatchLoad
-from resolvers.context import Context
+from resolvers.context import Context, LoaderFactory
 from resolvers.nodes import resolve_entity
 from resolvers.pagination import Page, PageRequest, child_page, page_of
 from resolvers.sites.filters import SITE_LOCATION_COLUMNS
@@ -178,7 +175,7 @@ _CHILD_LEVEL = {
     LocationLevel.DEPARTEMENT: LocationLevel.COMMUNE,
     LocationLevel.EPCI: LocationLevel.COMMUNE,
 }
-_BY_CODE: dict[LocationLevel, Callable[[Principal], BatchLoad[str, Any]]] = {
+_BY_CODE: dict[LocationLevel, LoaderFactory] = {
     LocationLevel.REGION: loaders.region_by_code,
     LocationLevel.DEPARTEMENT: loaders.departement_by_code,
     LocationLevel.COMMUNE: loaders.commune_by_code,
