@@ -57,6 +57,7 @@ class Revisions:
         read = self._read.get(db)
         if read is None:
             read = self._read[db] = asyncio.ensure_future(_read_token(db))
+        # Shielded: one loader's batch cancelled does not cancel the read the others await.
         return await asyncio.shield(read)
 
 
