@@ -15,6 +15,16 @@ NEW_TOKEN = {
 }
 
 
+PG_TRIGGER = "territory_changed"
+
+
+def _sqlite_triggers():
+    """(name, table, event) of SQLite's triggers: one per table and kind of change."""
+    for table in TABLES:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            yield f"territory_changed_{table}_{event.lower()}", table, event
+
+
 def _statements(dialect):
     new_token = NEW_TOKEN["postgres" if dialect == "postgres" else "sqlite"]
     yield f'INSERT INTO "territory_revision" ("id", "token") VALUES (1, {new_token})'
@@ -32,27 +42,22 @@ def _statements(dialect):
         )
         for table in TABLES:
             yield (
-                f'CREATE TRIGGER "territory_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
+                f'CREATE TRIGGER "{PG_TRIGGER}" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
                 f' ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION hub_territory_changed()'
             )
         return
-    for table in TABLES:
-        for event in ("INSERT", "UPDATE", "DELETE"):
-            yield (
-                f'CREATE TRIGGER "territory_changed_{table}_{event.lower()}" AFTER {event}'
-                f' ON "{table}" BEGIN {change}; END'
-            )
+    for name, table, event in _sqlite_triggers():
+        yield f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}" BEGIN {change}; END'
 
 
 def _reverse_statements(dialect):
     if dialect == "postgres":
         for table in TABLES:
-            yield f'DROP TRIGGER "territory_changed" ON "{table}"'
+            yield f'DROP TRIGGER "{PG_TRIGGER}" ON "{table}"'
         yield "DROP FUNCTION hub_territory_changed()"
         return
-    for table in TABLES:
-        for event in ("insert", "update", "delete"):
-            yield f'DROP TRIGGER "territory_changed_{table}_{event}"'
+    for name, _, _ in _sqlite_triggers():
+        yield f'DROP TRIGGER "{name}"'
 
 
 async def changes_change_the_token(apps, schema_editor):

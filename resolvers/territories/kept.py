@@ -74,12 +74,12 @@ async def territories_by_code(
     queryset = model.all()
     db = queryset._choose_db()
     token = await revisions.token(db)
-    kept = _KEPT.get(db)
-    if kept is None:
-        kept = _KEPT[db] = _Kept()
     if token is None:
         # No token (a database before migration 0012, or its row deleted): nothing is kept.
         return await _whole_rows(queryset, codes)
+    kept = _KEPT.get(db)
+    if kept is None:
+        kept = _KEPT[db] = _Kept()
     if kept.token != token:
         kept.token, kept.rows = token, {}
     rows = kept.rows.setdefault(model, {})
